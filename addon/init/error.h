@@ -1,0 +1,28 @@
+// Errors inside the init helper: every failure keeps what was being done, the syscall,
+// errno and the path, and travels to the parent as a procError message.
+#pragma once
+#include <cerrno>
+#include <string>
+
+namespace nlc {
+
+struct InitError {
+  std::string stage;    // bootstrap, namespaces, mounts, devices, pivot_root, ... (docs/protocol.md)
+  std::string syscall;  // "mount", "openat2", ... or "" for logic errors
+  int err = 0;          // errno, 0 for logic errors
+  std::string path;     // the path involved, may be empty
+  std::string message;  // what was being done
+};
+
+// Throw an InitError capturing the current errno.
+[[noreturn]] inline void fail(const std::string& stage, const std::string& syscall, const std::string& path,
+                              const std::string& message) {
+  throw InitError{stage, syscall, errno, path, message};
+}
+
+// Throw an InitError without errno (a logic or validation error).
+[[noreturn]] inline void failPlain(const std::string& stage, const std::string& path, const std::string& message) {
+  throw InitError{stage, "", 0, path, message};
+}
+
+}  // namespace nlc

@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "nlc_addon",
+      "sources": ["<!@(ls -1 addon/*.cc)"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+    },
+    {
+      "target_name": "nlc-init",
+      "type": "executable",
+      "sources": ["<!@(ls -1 addon/init/*.cc)"],
+      "include_dirs": ["addon/init"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-fno-rtti"],
+      "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-O2"],
+      "ldflags": ["-static-libstdc++", "-static-libgcc"]
+    }
+  ]
+}

@@ -1,0 +1,88 @@
+/** One error hierarchy owned by JS; every error has a `code` programs can switch on. */
+export class ContainerError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bad input: an invalid config, id or option. `field` names the offending field (e.g. `mounts[2].options`). */
+export class ConfigError extends ContainerError {
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_CONFIG', `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+export class ContainerExistsError extends ContainerError {
+  constructor(id: string) {
+    super('ERR_CONTAINER_EXISTS', `container with id ${JSON.stringify(id)} already exists`);
+  }
+}
+
+export class ContainerNotFoundError extends ContainerError {
+  constructor(id: string) {
+    super('ERR_CONTAINER_NOT_FOUND', `container ${JSON.stringify(id)} does not exist`);
+  }
+}
+
+/** The verb is not allowed in the container's current status. */
+export class ContainerStateError extends ContainerError {
+  constructor(message: string) {
+    super('ERR_CONTAINER_STATE', message);
+  }
+}
+
+export interface InitFailure {
+  stage: string;
+  syscall: string;
+  errno: number;
+  path: string;
+  message: string;
+}
+
+/** A failure inside the init helper, carried up over the sync socket. */
+export class InitError extends ContainerError {
+  readonly stage: string;
+  readonly syscall: string;
+  readonly errno: number;
+  readonly path: string;
+  constructor(failure: InitFailure, options?: { cause?: unknown }) {
+    const where = failure.path ? ` ${failure.path}` : '';
+    const sys = failure.syscall ? ` (${failure.syscall}${failure.errno ? `: ${errnoName(failure.errno)}` : ''})` : '';
+    super('ERR_INIT', `container init failed at ${failure.stage}:${where}${where ? ':' : ''} ${failure.message}${sys}`, options);
+    this.stage = failure.stage;
+    this.syscall = failure.syscall;
+    this.errno = failure.errno;
+    this.path = failure.path;
+  }
+}
+
+/** A hook failed or timed out. */
+export class HookError extends ContainerError {
+  readonly hook: string;
+  constructor(hook: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_HOOK', `${hook} hook ${message}`, options);
+    this.hook = hook;
+  }
+}
+
+/** The parent/init handshake went wrong (unexpected message, early EOF). */
+export class ProtocolError extends ContainerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_PROTOCOL', message, options);
+  }
+}
+
+import { constants } from 'node:os';
+
+const errnoNames = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, num]) => [num as number, name]),
+);
+
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `errno ${errno}`;
+}

@@ -1,0 +1,42 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { NativeBinding } from './types';
+
+export type { NativeBinding } from './types';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const buildDirs = ['build/Release', 'build-cmake/Release', 'build-cmake', 'build/Debug'];
+
+function findArtifact(name: string): string {
+  for (const dir of buildDirs) {
+    const candidate = path.join(root, dir, name);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(
+    `node-libcontainer: native artifact ${name} not found under ${root} (looked in ${buildDirs.join(', ')}); run \`npm run build:native\``,
+  );
+}
+
+let cached: NativeBinding | undefined;
+
+/** The real addon, loaded on first use (never at module load, so unit tests can inject a fake). */
+export function loadBinding(): NativeBinding {
+  if (!cached) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = require(findArtifact('nlc_addon.node')) as NativeBinding;
+  }
+  return cached;
+}
+
+/** Path of the init helper executable built next to the addon. */
+export function initHelperPath(): string {
+  return findArtifact('nlc-init');
+}
+
+let sealedFd: number | undefined;
+
+/** The sealed copy of the init helper, made once per Node process (CVE-2019-5736). */
+export function sealedInitHelper(binding: NativeBinding): number {
+  if (sealedFd === undefined) sealedFd = binding.sealExecutable(initHelperPath());
+  return sealedFd;
+}

@@ -1,0 +1,79 @@
+/**
+ * The native binding (addon/). Injected into everything that needs it so unit tests can
+ * pass a fake (see `loadBinding` in ./binding.ts). All fds returned are O_CLOEXEC.
+ * Failures throw a `SystemError`-shaped Error with `code` (errno name), `errno` (number)
+ * and `syscall`.
+ */
+export interface SpawnOptions {
+  /** Read-only fd of the sealed executable (from `sealExecutable`), exec'd with execveat(AT_EMPTY_PATH). */
+  execFd: number;
+  argv: string[];
+  env: string[];
+  /** CLONE_NEW* bits added to CLONE_VM|CLONE_VFORK|CLONE_PIDFD. */
+  cloneFlags: number;
+  /** fds[i] becomes fd i in the child (-1: /dev/null opened O_RDWR). Every fd above is made close-on-exec. */
+  fds: number[];
+  /** cgroup v2 directory fd for CLONE_INTO_CGROUP (uses clone3), or undefined. */
+  cgroupFd?: number;
+  /** CPUs to pin the child to before exec (sched_setaffinity in the child). */
+  cpuAffinity?: number[];
+}
+
+export interface SpawnResult {
+  pid: number;
+  pidfd: number;
+}
+
+export interface ExitStatus {
+  /** Exit code when the process exited, else null. */
+  exitCode: number | null;
+  /** Signal number when the process was killed by a signal, else null. */
+  signal: number | null;
+}
+
+/** A SOCK_SEQPACKET socket watched on the libuv loop: one datagram per message, fds via SCM_RIGHTS. */
+export interface NativeChannel {
+  /** Send one datagram with optional fds attached (the fds stay open in the caller). */
+  send(data: Buffer, fds?: number[]): void;
+  /** Stop watching and close the fd. Idempotent. */
+  close(): void;
+}
+
+export interface NativeBinding {
+  /** Copy the file into a memfd, seal it (F_SEAL_SEAL|SHRINK|GROW|WRITE), return an O_RDONLY fd re-opened from it; the writable fd is closed. */
+  sealExecutable(path: string): number;
+  spawn(options: SpawnOptions): SpawnResult;
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC). */
+  socketpair(): [number, number];
+  /** pipe2(O_CLOEXEC): [readEnd, writeEnd]. */
+  pipe(): [number, number];
+  close(fd: number): void;
+  /** open(path, O_RDWR|O_CLOEXEC) of e.g. /dev/null; generic open with flags. */
+  open(path: string, flags: number, mode?: number): number;
+  mkfifo(path: string, mode: number): void;
+  /**
+   * Watch a SOCK_SEQPACKET fd. onMessage(data, fds) per datagram; onMessage(null, []) once on
+   * EOF or error (then the channel is closed). The channel takes ownership of fd.
+   */
+  openChannel(fd: number, onMessage: (data: Buffer | null, fds: number[]) => void): NativeChannel;
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal. Throws ESRCH when the process is gone. */
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  /**
+   * Poll the pidfd on the libuv loop; when it becomes readable call cb once. With reap=true
+   * the status comes from waitid(P_PIDFD, WEXITED) (the process must be our child); with
+   * reap=false (not our child) cb gets {exitCode: null, signal: null}. Does not close the pidfd.
+   * Returns a handle whose cancel() stops watching (no callback).
+   */
+  watchExit(pidfd: number, reap: boolean, cb: (status: ExitStatus) => void): { cancel(): void };
+  /** Non-blocking waitid(P_PIDFD, WEXITED|WNOHANG): null if still running. */
+  tryReap(pidfd: number): ExitStatus | null;
+  /** prlimit(pid, resource, {soft, hard}); limits as bigint (RLIM_INFINITY = 2^64-1). */
+  prlimit(pid: number, resource: number, soft: bigint, hard: bigint): void;
+  /** pidfd_getfd(pidfd, targetfd, 0). */
+  pidfdGetfd(pidfd: number, targetFd: number): number;
+  /** sched_setaffinity(pid, cpus). */
+  setAffinity(pid: number, cpus: number[]): void;
+  /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
+  constants: Record<string, number>;
+}
