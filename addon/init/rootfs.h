@@ -1,0 +1,51 @@
+// Rootfs set-up inside the container's mount namespace: the plan (filled from the
+// bootstrap message by bootstrap.cc) and the two phases around the procHooks sync.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nlc {
+
+struct MountPlan {
+  std::string source;
+  std::string destination;  // absolute path inside the rootfs
+  std::string type;
+  unsigned long flags = 0;  // MS_* for mount(2)
+  std::string data;
+  std::vector<unsigned long> propagation;  // applied after the mount, in order
+  unsigned long remountFlags = 0;          // bind mounts: != 0 -> MS_BIND|MS_REMOUNT|remountFlags
+  bool isBind = false;
+  bool isFile = false;  // bind of a non-directory source: the target is an empty file
+};
+
+struct DevicePlan {
+  std::string path;  // absolute path inside the container
+  char type = 'c';   // c, b, u, p
+  long major = 0, minor = 0;
+  unsigned fileMode = 0666;
+  unsigned uid = 0, gid = 0;
+};
+
+struct RootfsPlan {
+  std::string rootfs;                    // absolute host path
+  unsigned long rootPropagation = 0;     // flags for "/" (default MS_SLAVE|MS_REC, set by TS)
+  bool readonlyRoot = false;
+  std::vector<MountPlan> mounts;
+  bool defaultDevices = false;
+  std::vector<DevicePlan> devices;
+  std::vector<std::string> maskedPaths;
+  std::vector<std::string> readonlyPaths;
+  std::map<std::string, std::string> sysctl;  // written after pivot_root, under /proc/sys
+};
+
+// Phase 1 (before procHooks): make "/" rootPropagation, bind the rootfs onto itself, do every
+// mount (destinations resolved inside the rootfs, never following symlinks out of it),
+// create devices and /dev symlinks. Throws InitError.
+void mountRootfs(const RootfsPlan& plan);
+
+// Phase 2 (after procHooksDone and createContainer hooks): pivot_root into the rootfs and
+// detach the old root, then sysctl, readonly and masked paths, read-only root. Throws InitError.
+void pivotAndFinalizeRootfs(const RootfsPlan& plan);
+
+}  // namespace nlc
