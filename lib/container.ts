@@ -1,0 +1,443 @@
+/**
+ * Container: the verbs of runc's libcontainer Container (container_linux.go), each short:
+ * check the status, do its one thing, save state.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import createDebug from 'debug';
+import { loadBinding } from './native/binding';
+import type { NativeBinding } from './native/types';
+import { ConfigError, ContainerError, ContainerStateError, HookError } from './errors';
+import { validateConfig } from './spec/validate';
+import type { Spec } from '../types/oci';
+import { runHooks } from './hooks';
+import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
+import { buildExecPlan, buildInitPlan } from './process/bootstrap';
+import { startProcess } from './process/start';
+import { Process } from './process/process';
+import { parseSignal } from './process/signals';
+import type { ProcessOptions, StdioStream } from './process/options';
+import { containerProcesses } from './process/scan';
+
+const debug = createDebug('node-libcontainer:container');
+
+export const OCI_VERSION = '1.3.0';
+const FIFO_NAME = 'exec.fifo';
+
+export type Status = 'created' | 'running' | 'paused' | 'stopped';
+
+export interface ContainerOptions {
+  /** State root directory. Default /run/node-libcontainer (root) or $XDG_RUNTIME_DIR/node-libcontainer. */
+  root?: string;
+  /** Bundle directory: a relative `root.path` is resolved against it. Default: process.cwd(). */
+  bundle?: string;
+  /** The native binding (tests inject a fake). */
+  binding?: NativeBinding;
+}
+
+export interface ContainerState {
+  id: string;
+  status: Status;
+  /** Host pid of the init, 0 when stopped. */
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations: Record<string, string>;
+  config: Spec;
+}
+
+/** The OCI runtime-spec state (state-schema.json). */
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  status: Status | 'creating';
+  pid?: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+export interface SignalOptions {
+  /** Every process of the container, not only its init. */
+  all?: boolean;
+}
+
+export class Container {
+  readonly id: string;
+  readonly config: Spec;
+  #dir: StateDir;
+  #saved: SavedState;
+  #binding: NativeBinding;
+  /** The init, when this Node process started it (then it is our child to reap). */
+  #init: Process | null = null;
+  #destroyed = false;
+
+  /** @internal use createContainer / loadContainer */
+  constructor(dir: StateDir, saved: SavedState, binding: NativeBinding) {
+    this.id = saved.id;
+    this.config = saved.config as Spec;
+    this.#dir = dir;
+    this.#saved = saved;
+    this.#binding = binding;
+  }
+
+  get #fifoPath(): string {
+    return path.join(this.#dir.path, FIFO_NAME);
+  }
+
+  /** Port of refreshState: the status from facts (pid, its start time, zombie, the exec fifo). */
+  async status(): Promise<Status> {
+    if (this.#destroyed) return 'stopped';
+    return deriveStatus({
+      alive: this.#saved.initPid > 0 ? processStatus(this.#saved.initPid, this.#saved.initStartTime) : 'gone',
+      fifoExists: fs.existsSync(this.#fifoPath),
+      paused: false,
+    });
+  }
+
+  async state(): Promise<ContainerState> {
+    const status = await this.status();
+    return {
+      id: this.id,
+      status,
+      pid: status === 'stopped' ? 0 : this.#saved.initPid,
+      bundle: this.#saved.bundle,
+      rootfs: this.#saved.rootfs,
+      created: this.#saved.created,
+      annotations: this.#saved.annotations ?? {},
+      config: this.config,
+    };
+  }
+
+  async ociState(): Promise<OciState> {
+    const status = await this.status();
+    return this.#oci(status, status === 'stopped' ? undefined : this.#saved.initPid);
+  }
+
+  #oci(status: OciState['status'], pid: number | undefined): OciState {
+    const s: OciState = { ociVersion: OCI_VERSION, id: this.id, status, bundle: this.#saved.bundle };
+    if (pid) s.pid = pid;
+    if (this.#saved.annotations && Object.keys(this.#saved.annotations).length) s.annotations = this.#saved.annotations;
+    return s;
+  }
+
+  #checkUsable(): void {
+    if (this.#destroyed) throw new ContainerStateError(`container ${this.id} has been destroyed`);
+  }
+
+  /**
+   * Start a process. The init (`init: true`, the default while the container has none)
+   * creates the container and leaves it `created`, waiting on the exec fifo for `exec()`.
+   * Any other process runs inside the running container (runc exec).
+   */
+  async start(options: ProcessOptions = {}): Promise<Process> {
+    this.#checkUsable();
+    const init = options.init ?? this.#saved.initPid === 0;
+    return init ? this.#startInit(options) : this.#startExec(options);
+  }
+
+  /** start + exec for the init; for another process the same as start. */
+  async run(options: ProcessOptions = {}): Promise<Process> {
+    this.#checkUsable();
+    const init = options.init ?? this.#saved.initPid === 0;
+    const proc = await this.start({ ...options, init });
+    if (init) await this.exec();
+    return proc;
+  }
+
+  // port of (*Container).start for process.Init
+  async #startInit(options: ProcessOptions): Promise<Process> {
+    if (this.#saved.initPid !== 0) throw new ContainerStateError(`container ${this.id} already has an init process`);
+    const plan = buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, this.#fifoPath);
+    this.#binding.mkfifo(this.#fifoPath, 0o622);
+    const hooks = this.config.hooks;
+    try {
+      const proc = await startProcess({
+        binding: this.#binding,
+        mode: 'init',
+        cloneFlags: plan.cloneFlags,
+        bootstrap: plan.bootstrap,
+        stdio: stdioList(options.stdio),
+        extraFiles: options.extraFiles ?? [],
+        rlimits: plan.rlimits,
+        onHooks: async (pid) => {
+          const creating = this.#oci('creating', pid);
+          await runHooks('prestart', hooks?.prestart, creating);
+          await runHooks('createRuntime', hooks?.createRuntime, creating);
+          return creating;
+        },
+        onReady: async (pid) => {
+          const stat = readProcStat(pid);
+          if (!stat) throw new ContainerError('ERR_INIT', `container init ${pid} exited before it was ready`);
+          this.#saved = { ...this.#saved, initPid: pid, initStartTime: stat.startTime, created: new Date().toISOString() };
+          this.#dir.write(this.#saved);
+        },
+      });
+      this.#init = proc;
+      debug('container %s created, init pid %d', this.id, proc.pid);
+      return proc;
+    } catch (err) {
+      // runc's create destroys what it made on failure: nothing is left behind.
+      await this.#removeEverything();
+      throw err;
+    }
+  }
+
+  // port of (*Container).start for a non-init process (setnsProcess)
+  async #startExec(options: ProcessOptions): Promise<Process> {
+    const status = await this.status();
+    if (status === 'stopped') throw new ContainerStateError(`cannot exec in a stopped container ${this.id}`);
+    if (status === 'paused') throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
+    const plan = buildExecPlan(this.config, options);
+    const pidfd = this.#openInitPidfd();
+    try {
+      return await startProcess({
+        binding: this.#binding,
+        mode: 'exec',
+        cloneFlags: 0,
+        bootstrap: plan.bootstrap,
+        stdio: stdioList(options.stdio),
+        extraFiles: options.extraFiles ?? [],
+        joinPidfd: pidfd,
+        rlimits: plan.rlimits,
+      });
+    } finally {
+      this.#binding.close(pidfd);
+    }
+  }
+
+  /** A pidfd of the init, checked against its recorded start time so a reused pid is never signalled. */
+  #openInitPidfd(): number {
+    const pid = this.#saved.initPid;
+    if (!pid) throw new ContainerStateError(`container ${this.id} is not running`);
+    let pidfd: number;
+    try {
+      pidfd = this.#binding.pidfdOpen(pid);
+    } catch (err) {
+      throw new ContainerStateError(`container ${this.id} is not running (${(err as Error).message})`);
+    }
+    if (processStatus(pid, this.#saved.initStartTime) !== 'alive') {
+      this.#binding.close(pidfd);
+      throw new ContainerStateError(`container ${this.id} is not running`);
+    }
+    return pidfd;
+  }
+
+  /** Release a created container: its init execs the user's program. Port of (*Container).exec. */
+  async exec(): Promise<void> {
+    this.#checkUsable();
+    const status = await this.status();
+    if (status !== 'created') throw new ContainerStateError(`cannot exec container ${this.id} in status ${status}`);
+    await this.#openFifo();
+    fs.rmSync(this.#fifoPath, { force: true });
+    if (this.config.hooks?.poststart?.length) {
+      try {
+        await runHooks('poststart', this.config.hooks.poststart, this.#oci('running', this.#saved.initPid));
+      } catch (err) {
+        await this.#killAll();
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Open the fifo (O_RDWR, so the open itself never blocks) and read the init's "0",
+   * racing the init's death so a dead init does not leave us waiting forever.
+   */
+  async #openFifo(): Promise<void> {
+    const fd = fs.openSync(this.#fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    const sock = new net.Socket({ fd, readable: true, writable: false });
+    const exited = this.#initExited();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sock.once('data', () => resolve());
+        sock.once('error', reject);
+        exited.promise.then(() => reject(new ContainerStateError(`container ${this.id} init exited before exec`)));
+      });
+    } finally {
+      exited.cancel();
+      sock.destroy();
+    }
+  }
+
+  /** A promise for the init's exit, from our own child or by polling a pidfd of it. */
+  #initExited(): { promise: Promise<void>; cancel(): void } {
+    if (this.#init) return { promise: this.#init.wait().then(() => undefined), cancel() {} };
+    let pidfd = -1;
+    try {
+      pidfd = this.#binding.pidfdOpen(this.#saved.initPid);
+    } catch {
+      return { promise: Promise.resolve(), cancel() {} };
+    }
+    let watch: { cancel(): void } | null = null;
+    const promise = new Promise<void>((resolve) => {
+      watch = this.#binding.watchExit(pidfd, false, () => {
+        watch = null;
+        this.#binding.close(pidfd);
+        resolve();
+      });
+    });
+    return {
+      promise,
+      cancel: () => {
+        if (watch) {
+          (watch as { cancel(): void }).cancel();
+          this.#binding.close(pidfd);
+        }
+      },
+    };
+  }
+
+  /** Port of (*Container).Signal. */
+  async signal(sig: string | number = 'SIGTERM', options: SignalOptions = {}): Promise<void> {
+    this.#checkUsable();
+    const num = parseSignal(sig);
+    const status = await this.status();
+    if (status === 'stopped') throw new ContainerStateError(`container ${this.id} is not running`);
+    const privatePidNs = hasPrivateNamespace(this.config, 'pid');
+    if (options.all || (num === 9 && !privatePidNs)) {
+      this.#signalAll(num, privatePidNs);
+      return;
+    }
+    const pidfd = this.#openInitPidfd();
+    try {
+      this.#binding.pidfdSendSignal(pidfd, num);
+    } finally {
+      this.#binding.close(pidfd);
+    }
+  }
+
+  /** Every process of the container, found by its pid namespace (or mount namespace without one). */
+  #signalAll(num: number, privatePidNs: boolean): void {
+    const pids = containerProcesses(this.#saved.initPid, this.#saved.initStartTime, privatePidNs ? 'pid' : 'mnt');
+    for (const pid of pids) {
+      let pidfd: number;
+      try {
+        pidfd = this.#binding.pidfdOpen(pid);
+      } catch {
+        continue;
+      }
+      try {
+        this.#binding.pidfdSendSignal(pidfd, num);
+      } catch {
+        // gone meanwhile
+      } finally {
+        this.#binding.close(pidfd);
+      }
+    }
+  }
+
+  async #killAll(): Promise<void> {
+    if (!this.#saved.initPid || processStatus(this.#saved.initPid, this.#saved.initStartTime) === 'gone') return;
+    const exited = this.#initExited();
+    this.#signalAll(9, hasPrivateNamespace(this.config, 'pid'));
+    await exited.promise;
+  }
+
+  /** Port of (*Container).Destroy: kill what is left, run poststop hooks, remove the state. Idempotent. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    if (!this.#dir.exists()) {
+      this.#destroyed = true;
+      return;
+    }
+    const started = this.#saved.initPid !== 0;
+    let hookError: unknown = null;
+    await this.#killAll();
+    if (this.#init) await this.#init.wait();
+    if (started && this.config.hooks?.poststop?.length) {
+      try {
+        await runHooks('poststop', this.config.hooks.poststop, this.#oci('stopped', undefined));
+      } catch (err) {
+        hookError = err;
+      }
+    }
+    await this.#removeEverything();
+    if (hookError) throw hookError;
+  }
+
+  async #removeEverything(): Promise<void> {
+    this.#destroyed = true;
+    this.#dir.remove();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+}
+
+function hasPrivateNamespace(config: Spec, type: string): boolean {
+  return (config.linux?.namespaces ?? []).some((n) => n.type === type && !n.path);
+}
+
+function stdioList(stdio: ProcessOptions['stdio']): StdioStream[] {
+  if (stdio === undefined) return ['pipe', 'pipe', 'pipe'];
+  if (Array.isArray(stdio)) return stdio;
+  return [stdio, stdio, stdio];
+}
+
+/** Create a container (status `stopped` until `start`). Bad input throws before anything is made. */
+export async function createContainer(id: string, config: unknown, options: ContainerOptions = {}): Promise<Container> {
+  const cid = validateId(id);
+  const spec = validateConfig(config);
+  const bundle = path.resolve(options.bundle ?? process.cwd());
+  if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
+  const rootfs = path.resolve(bundle, spec.root.path);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(rootfs);
+  } catch {
+    throw new ConfigError('root.path', `rootfs ${rootfs} does not exist`);
+  }
+  if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs ${rootfs} is not a directory`);
+  // Plan once now so every config error surfaces before anything is created.
+  buildInitPlan(spec, rootfs, bundle, {}, null);
+  const binding = options.binding ?? loadBinding();
+  const dir = StateDir.create(options.root ?? defaultRoot(), cid);
+  const saved: SavedState = {
+    id: cid,
+    ociVersion: spec.ociVersion,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    initPid: 0,
+    initStartTime: '',
+    config: spec,
+    namespacePaths: {},
+    annotations: spec.annotations ?? {},
+    cgroupPaths: {},
+  };
+  try {
+    dir.write(saved);
+  } catch (err) {
+    dir.remove();
+    throw err;
+  }
+  return new Container(dir, saved, binding);
+}
+
+/** A container from its state directory, to manage it from any process. */
+export async function loadContainer(id: string, options: Pick<ContainerOptions, 'root' | 'binding'> = {}): Promise<Container> {
+  const cid = validateId(id);
+  const dir = StateDir.open(options.root ?? defaultRoot(), cid);
+  const saved = dir.read();
+  return new Container(dir, saved, options.binding ?? loadBinding());
+}
+
+/** The state of every container under the root. */
+export async function listContainers(options: Pick<ContainerOptions, 'root' | 'binding'> = {}): Promise<ContainerState[]> {
+  const root = options.root ?? defaultRoot();
+  const out: ContainerState[] = [];
+  for (const id of StateDir.list(root)) {
+    try {
+      const c = await loadContainer(id, options);
+      out.push(await c.state());
+    } catch (err) {
+      debug('skipping %s: %s', id, (err as Error).message);
+    }
+  }
+  return out;
+}
+
+export { HookError };

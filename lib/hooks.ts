@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import createDebug from 'debug';
+import { HookError } from './errors';
+import { stringifyJson } from './state/json';
+
+const debug = createDebug('node-libcontainer:hooks');
+
+/** An OCI runtime-spec hook. */
+export interface Hook {
+  path: string;
+  /** argv, including argv[0]; defaults to [path]. */
+  args?: string[];
+  /** The hook's whole environment ("KEY=value"); empty when absent. */
+  env?: string[];
+  /** Seconds. */
+  timeout?: number;
+}
+
+/** Keep only the tail of the hook's output: the end is where the error message is. */
+const OUTPUT_LIMIT = 4096;
+/** After the hook exits, how long to wait for its output pipes to drain (a daemon it started may hold them forever). */
+const DRAIN_GRACE_MS = 200;
+
+class OutputTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - this.chunks[0].length >= OUTPUT_LIMIT) {
+      this.size -= this.chunks.shift()!.length;
+    }
+  }
+
+  toString(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - OUTPUT_LIMIT)).toString('utf8').trim();
+  }
+}
+
+function envObject(env: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of env ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) continue; // not KEY=value: execve would pass it, Node's env object cannot
+    out[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return out;
+}
+
+async function spawnFailure(name: string, hook: Hook, err: NodeJS.ErrnoException): Promise<HookError> {
+  if (err.code === 'ENOENT') {
+    const exists = await fsp.access(hook.path).then(() => true, () => false);
+    const why = exists ? 'could not be executed (ENOENT: is its interpreter missing?)' : 'does not exist';
+    return new HookError(name, `${JSON.stringify(hook.path)} ${why}`, { cause: err });
+  }
+  return new HookError(name, `${JSON.stringify(hook.path)} could not be started: ${err.code ?? err.message}`, { cause: err });
+}
+
+/**
+ * Port of runc's (configs.Command).Run: run the hook with the OCI state on its stdin and fail
+ * on a non-zero exit or when it outlives its timeout.
+ */
+export function runHook(name: string, hook: Hook, state: object): Promise<void> {
+  const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+  debug('%s: running %s %o', name, hook.path, argv);
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(hook.path, argv.slice(1), {
+      argv0: argv[0],
+      env: envObject(hook.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so a timeout kills whatever the hook started too.
+      detached: true,
+    });
+    const output = new OutputTail();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+
+    const finish = (err: HookError | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(drainTimer);
+      if (err) {
+        debug('%s: %s', name, err.message);
+        reject(err);
+      } else {
+        resolve();
+      }
+    };
+
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return; // a failed kill(); the exit still comes
+      void spawnFailure(name, hook, err).then(finish);
+    });
+    if (child.pid === undefined) return;
+    const pgid = child.pid;
+
+    child.stdout.on('data', (c: Buffer) => output.push(c));
+    child.stderr.on('data', (c: Buffer) => output.push(c));
+    // The exit status is what counts: a hook that ignores its stdin may close it early (EPIPE).
+    child.stdin.on('error', () => {});
+    child.stdin.end(stringifyJson(state));
+
+    if (hook.timeout !== undefined && hook.timeout > 0) {
+      timer = setTimeout(() => {
+        if (exit !== undefined) return;
+        timedOut = true;
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, hook.timeout * 1000);
+    }
+
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      clearTimeout(timer);
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, DRAIN_GRACE_MS);
+    });
+
+    child.on('close', () => {
+      const { code, signal } = exit ?? { code: child.exitCode, signal: child.signalCode };
+      const quoted = JSON.stringify(hook.path);
+      const out = output.toString();
+      const suffix = out ? `: ${out}` : '';
+      if (timedOut) {
+        finish(new HookError(name, `${quoted} timed out after ${hook.timeout}s${suffix}`));
+      } else if (signal) {
+        finish(new HookError(name, `${quoted} was killed by signal ${signal}${suffix}`));
+      } else if (code !== 0) {
+        finish(new HookError(name, `${quoted} exited with status ${code}${suffix}`));
+      } else {
+        finish(undefined);
+      }
+    });
+  });
+}
+
+/** Run the hooks of one kind in order; the first failure stops the rest. */
+export async function runHooks(name: string, hooks: readonly Hook[] | undefined, state: object): Promise<void> {
+  for (const hook of hooks ?? []) {
+    await runHook(name, hook, state);
+  }
+}

@@ -1,0 +1,17 @@
+export { createContainer, loadContainer, listContainers, Container, OCI_VERSION } from './container';
+export type { ContainerOptions, ContainerState, OciState, SignalOptions, Status } from './container';
+export { Process } from './process/process';
+export type { ProcessOptions, ProcessExit, ProcessUser, ProcessCapabilities, ProcessRlimit, StdioKind, StdioStream } from './process/options';
+export {
+  ContainerError,
+  ConfigError,
+  ContainerExistsError,
+  ContainerNotFoundError,
+  ContainerStateError,
+  InitError,
+  HookError,
+  ProtocolError,
+} from './errors';
+export { validateConfig } from './spec/validate';
+export { hostSandbox } from './presets';
+export type { Spec } from '../types/oci';

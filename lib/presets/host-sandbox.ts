@@ -1,0 +1,283 @@
+/**
+ * The host sandbox preset: run a host program with the host's /usr read-only, a minimal
+ * /etc without secrets, private /tmp and /dev, an optional workspace, no network, and
+ * optional memory and pid limits. No image needed: the rootfs is a small private directory
+ * of empty mount points, symlinks and a few /etc files, made per sandbox.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { LinuxResources, Mount, Spec, User } from '../../types/oci';
+import { ConfigError, ContainerError } from '../errors';
+import {
+  DEFAULT_CAPABILITIES,
+  DEFAULT_PATH,
+  MASKED_PATHS,
+  READONLY_PATHS,
+  defaultMounts,
+  defaultNamespaces,
+  defaultRlimits,
+} from './defaults';
+
+export interface HostSandboxOptions {
+  /** argv of the sandboxed program. Default: a shell line printing hostname, pid and uid. */
+  args?: string[];
+  /** Default `sandbox`. */
+  hostname?: string;
+  /** A host directory bind-mounted read-write at /workspace (also the working directory). */
+  workspace?: string;
+  /** `KEY=value` strings added to (and overriding) the default PATH. */
+  env?: string[];
+  /** Default 0:0. */
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  /** Memory limit in bytes. */
+  memoryLimit?: number;
+  /** Maximum number of tasks. */
+  pidsLimit?: number;
+}
+
+export interface HostSandbox {
+  /** The OCI config to pass to `createContainer`. */
+  config: Spec;
+  /** The sandbox's private rootfs directory (also `config.root.path`). */
+  rootfs: string;
+  /** Remove the rootfs directory. Call after the container is destroyed. Idempotent. */
+  cleanup(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const DEFAULT_ARGS = ['/bin/sh', '-c', 'echo hostname=$(hostname) pid=$$ uid=$(id -u)'];
+const DEFAULT_HOSTNAME = 'sandbox';
+const WORKSPACE = '/workspace';
+/** Top-level host directories that hold programs and libraries (merged-/usr hosts make them symlinks). */
+const PROGRAM_DIRS = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
+
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+interface ValidOptions {
+  args: string[];
+  hostname: string;
+  workspace: string | undefined;
+  env: string[];
+  user: User;
+  resources: LinuxResources;
+}
+
+/** Build a sandbox config and its private rootfs (synchronous: a few small files). */
+export function hostSandbox(options: HostSandboxOptions = {}): HostSandbox {
+  const valid = validate(options);
+  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-sandbox-'));
+  try {
+    const mounts = populateRootfs(rootfs, valid);
+    return sandbox(rootfs, buildConfig(rootfs, mounts, valid));
+  } catch (err) {
+    fs.rmSync(rootfs, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function validate(options: HostSandboxOptions): ValidOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('hostSandbox: options must be an object');
+  const args = options.args ?? DEFAULT_ARGS;
+  if (!Array.isArray(args) || args.length === 0 || !args.every((a) => typeof a === 'string')) {
+    throw new TypeError('hostSandbox: options.args must be a non-empty array of strings');
+  }
+  const hostname = options.hostname ?? DEFAULT_HOSTNAME;
+  if (typeof hostname !== 'string' || hostname.length > 64 || !HOSTNAME.test(hostname)) {
+    throw new TypeError(`hostSandbox: options.hostname must be a valid host name of at most 64 characters, got ${JSON.stringify(hostname)}`);
+  }
+  const env = options.env ?? [];
+  if (!Array.isArray(env) || !env.every((e) => typeof e === 'string' && e.indexOf('=') > 0)) {
+    throw new TypeError('hostSandbox: options.env must be an array of KEY=value strings');
+  }
+  let workspace: string | undefined;
+  if (options.workspace !== undefined) {
+    if (typeof options.workspace !== 'string' || options.workspace === '') {
+      throw new TypeError('hostSandbox: options.workspace must be a path');
+    }
+    workspace = path.resolve(options.workspace);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(workspace);
+    } catch (err) {
+      throw new ConfigError('workspace', `${workspace} cannot be used: ${(err as Error).message}`, { cause: err });
+    }
+    if (!stat.isDirectory()) throw new ConfigError('workspace', `${workspace} is not a directory`);
+  }
+  const user = validateUser(options.user);
+  const resources: LinuxResources = {
+    // With CAP_MKNOD in the default set, only the device cgroup keeps a process from making
+    // and opening a host block device node; the runtime adds the default allowed devices.
+    devices: [{ allow: false, access: 'rwm' }],
+  };
+  if (options.memoryLimit !== undefined) {
+    resources.memory = { limit: positiveInteger('memoryLimit', options.memoryLimit) };
+  }
+  if (options.pidsLimit !== undefined) {
+    resources.pids = { limit: positiveInteger('pidsLimit', options.pidsLimit) };
+  }
+  return { args: [...args], hostname, workspace, env: mergeEnv([DEFAULT_PATH], env), user, resources };
+}
+
+function validateUser(user: HostSandboxOptions['user']): User {
+  if (user === undefined) return { uid: 0, gid: 0 };
+  const id = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
+  if (user === null || typeof user !== 'object' || !id(user.uid) || !id(user.gid)) {
+    throw new TypeError('hostSandbox: options.user must be { uid, gid } with non-negative integer ids');
+  }
+  if (user.additionalGids !== undefined && !(Array.isArray(user.additionalGids) && user.additionalGids.every(id))) {
+    throw new TypeError('hostSandbox: options.user.additionalGids must be an array of non-negative integers');
+  }
+  const out: User = { uid: user.uid, gid: user.gid };
+  if (user.additionalGids !== undefined) out.additionalGids = [...user.additionalGids];
+  return out;
+}
+
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new TypeError(`hostSandbox: options.${name} must be an integer, got ${String(value)}`);
+  }
+  if (value <= 0) throw new RangeError(`hostSandbox: options.${name} must be positive, got ${value}`);
+  return value;
+}
+
+/** Later entries override earlier ones with the same key; order of first appearance is kept. */
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const entry of [...base, ...extra]) byKey.set(entry.slice(0, entry.indexOf('=')), entry);
+  return [...byKey.values()];
+}
+
+/**
+ * Make the mount points and files in the rootfs; returns the mounts the sandbox needs
+ * beyond the defaults. The rootfs is mounted read-only, so every mount point must exist.
+ */
+function populateRootfs(rootfs: string, opts: ValidOptions): Mount[] {
+  // mkdtemp makes the directory 0700: a non-root sandbox user could not even resolve "/".
+  fs.chmodSync(rootfs, 0o755);
+  const dir = (rel: string, mode = 0o755): void => {
+    const p = path.join(rootfs, rel);
+    fs.mkdirSync(p, { recursive: true });
+    fs.chmodSync(p, mode);
+  };
+  const file = (rel: string, text: string): void => {
+    fs.writeFileSync(path.join(rootfs, rel), text, { mode: 0o644 });
+  };
+
+  for (const rel of ['proc', 'sys', 'dev', 'etc', 'usr']) dir(rel);
+  dir('tmp', 0o1777);
+  dir('root', 0o700);
+
+  const mounts: Mount[] = [readOnlyBind('/usr')];
+  for (const name of PROGRAM_DIRS) {
+    const host = `/${name}`;
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(host);
+    } catch {
+      continue; // not on this host
+    }
+    if (stat.isSymbolicLink()) {
+      // Merged /usr: the same symlink resolves through our read-only /usr.
+      fs.symlinkSync(fs.readlinkSync(host), path.join(rootfs, name));
+    } else if (stat.isDirectory()) {
+      dir(name);
+      mounts.push(readOnlyBind(host));
+    }
+  }
+
+  mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+
+  // A minimal /etc: only what name lookups need; never shadow or anything else secret.
+  file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+  file('etc/group', 'root:x:0:\nnogroup:x:65534:\n');
+  file('etc/hostname', `${opts.hostname}\n`);
+  file('etc/hosts', `127.0.0.1\tlocalhost ${opts.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+  file('etc/nsswitch.conf', 'passwd: files\ngroup: files\nhosts: files dns\n');
+  const resolv = readIfPossible('/etc/resolv.conf');
+  if (resolv !== undefined) file('etc/resolv.conf', resolv);
+  if (isDirectory('/etc/ssl/certs')) {
+    dir('etc/ssl');
+    dir('etc/ssl/certs');
+    mounts.push(readOnlyBind('/etc/ssl/certs'));
+  }
+
+  if (opts.workspace !== undefined) {
+    dir(WORKSPACE.slice(1));
+    mounts.push({ destination: WORKSPACE, type: 'bind', source: opts.workspace, options: ['rbind', 'rw', 'nosuid', 'nodev'] });
+  }
+  return mounts;
+}
+
+function readOnlyBind(hostPath: string): Mount {
+  return { destination: hostPath, type: 'bind', source: hostPath, options: ['rbind', 'ro', 'nosuid', 'nodev'] };
+}
+
+function buildConfig(rootfs: string, extraMounts: Mount[], opts: ValidOptions): Spec {
+  const caps = (): string[] => [...DEFAULT_CAPABILITIES];
+  return {
+    ociVersion: '1.3.0',
+    process: {
+      terminal: false,
+      user: opts.user,
+      args: opts.args,
+      env: opts.env,
+      cwd: opts.workspace !== undefined ? WORKSPACE : '/',
+      capabilities: { bounding: caps(), effective: caps(), permitted: caps() },
+      rlimits: defaultRlimits(),
+      noNewPrivileges: true,
+    },
+    root: { path: rootfs, readonly: true },
+    hostname: opts.hostname,
+    mounts: [...defaultMounts(), ...extraMounts],
+    linux: {
+      // No user namespace (the host's /usr must stay owned by real root); a new, empty
+      // network namespace means no network at all.
+      namespaces: defaultNamespaces(),
+      resources: opts.resources,
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+    },
+  };
+}
+
+function sandbox(rootfs: string, config: Spec): HostSandbox {
+  const cleanup = async (): Promise<void> => {
+    const busy = await mountsBelow(rootfs);
+    if (busy.length > 0) {
+      // Removing would recurse into the mounted host directories (the workspace!).
+      throw new ContainerError('ERR_SANDBOX_BUSY', `sandbox rootfs ${rootfs} still has mounts below it: ${busy.join(', ')}`);
+    }
+    // fs.rm unlinks symlinks rather than following them, so the /bin -> usr/bin links are safe.
+    await fs.promises.rm(rootfs, { recursive: true, force: true });
+  };
+  return { config, rootfs, cleanup, [Symbol.asyncDispose]: cleanup };
+}
+
+async function mountsBelow(dir: string): Promise<string[]> {
+  const info = await fs.promises.readFile('/proc/self/mountinfo', 'utf8');
+  const found: string[] = [];
+  for (const line of info.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const mountPoint = field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+    if (mountPoint === dir || mountPoint.startsWith(`${dir}/`)) found.push(mountPoint);
+  }
+  return found;
+}
+
+function readIfPossible(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

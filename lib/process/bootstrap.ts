@@ -1,0 +1,190 @@
+/**
+ * Builds the bootstrap plan the init helper applies (docs/protocol.md): all option parsing
+ * and validation happens here, in TS, before any native code runs. Port of the parts of
+ * runc's newInitConfig / bootstrapData / specconv that shape what the child does.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError } from '../errors';
+import { convertMount, rootPropagationFlags } from '../spec/mounts';
+import { planNamespaces, execJoinFlags } from '../spec/namespaces';
+import { convertCapabilities } from '../spec/capabilities';
+import { convertRlimits } from '../spec/rlimits';
+import { convertDevices, defaultDevicesWanted } from '../spec/devices';
+import type { Spec } from '../../types/oci';
+import type { ProcessOptions } from './options';
+import type { Rlimit } from './start';
+
+export interface ResolvedProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask: number | null;
+  noNewPrivileges: boolean;
+  capabilities: ReturnType<typeof convertCapabilities>;
+  oomScoreAdj: number | null;
+  rlimits: Rlimit[];
+}
+
+function checkStrings(value: unknown, field: string, { nonEmpty = false } = {}): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new ConfigError(field, 'must be an array of strings');
+  }
+  if (nonEmpty && value.length === 0) throw new ConfigError(field, 'must not be empty');
+  return value as string[];
+}
+
+function checkId(value: unknown, field: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xfffffffe) {
+    throw new ConfigError(field, `must be an integer from 0 to 4294967294, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+/**
+ * The process to run: `opts` over the config's `process` (runc exec takes the config's
+ * env, cwd, user, capabilities, rlimits and no_new_privs as defaults too).
+ */
+export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'process'): ResolvedProcess {
+  const base = spec.process;
+  const args = checkStrings(opts.args ?? base?.args, `${prefix}.args`, { nonEmpty: true });
+  const env = checkStrings(opts.env ?? base?.env ?? [], `${prefix}.env`);
+  env.forEach((e, i) => {
+    if (!e.includes('=') || e.startsWith('=')) throw new ConfigError(`${prefix}.env[${i}]`, `must be KEY=value, got ${JSON.stringify(e)}`);
+  });
+  const cwd = opts.cwd ?? base?.cwd ?? '/';
+  if (typeof cwd !== 'string' || !path.posix.isAbsolute(cwd)) {
+    throw new ConfigError(`${prefix}.cwd`, `must be an absolute path, got ${JSON.stringify(cwd)}`);
+  }
+  const user = opts.user ?? base?.user ?? { uid: 0, gid: 0 };
+  const uid = checkId(user.uid, `${prefix}.user.uid`);
+  const gid = checkId(user.gid, `${prefix}.user.gid`);
+  const additionalGids = (user.additionalGids ?? []).map((g, i) => checkId(g, `${prefix}.user.additionalGids[${i}]`));
+  const umask = user.umask ?? null;
+  if (umask !== null && (!Number.isInteger(umask) || umask < 0 || umask > 0o777)) {
+    throw new ConfigError(`${prefix}.user.umask`, `must be an integer from 0 to 0o777`);
+  }
+  const noNewPrivileges = opts.noNewPrivileges ?? base?.noNewPrivileges ?? false;
+  if (typeof noNewPrivileges !== 'boolean') throw new ConfigError(`${prefix}.noNewPrivileges`, 'must be a boolean');
+  const oomScoreAdj = opts.oomScoreAdj ?? base?.oomScoreAdj ?? null;
+  if (oomScoreAdj !== null && (!Number.isInteger(oomScoreAdj) || oomScoreAdj < -1000 || oomScoreAdj > 1000)) {
+    throw new ConfigError(`${prefix}.oomScoreAdj`, 'must be an integer from -1000 to 1000');
+  }
+  return {
+    args,
+    env,
+    cwd,
+    uid,
+    gid,
+    additionalGids,
+    umask,
+    noNewPrivileges,
+    capabilities: convertCapabilities(opts.capabilities ?? base?.capabilities, `${prefix}.capabilities`),
+    oomScoreAdj,
+    rlimits: convertRlimits(opts.rlimits ?? base?.rlimits, `${prefix}.rlimits`),
+  };
+}
+
+function processJson(p: ResolvedProcess): Record<string, unknown> {
+  return {
+    args: p.args,
+    env: p.env,
+    cwd: p.cwd,
+    uid: p.uid,
+    gid: p.gid,
+    additionalGids: p.additionalGids,
+    umask: p.umask,
+    noNewPrivileges: p.noNewPrivileges,
+    capabilities: p.capabilities,
+    oomScoreAdj: p.oomScoreAdj,
+  };
+}
+
+function statKind(p: string): 'dir' | 'file' | 'missing' {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'missing';
+  }
+}
+
+export interface InitPlan {
+  cloneFlags: number;
+  bootstrap: Record<string, unknown>;
+  rlimits: Rlimit[];
+}
+
+function hooksJson(hooks: Spec['hooks'], name: 'createContainer' | 'startContainer'): unknown[] {
+  return (hooks?.[name] ?? []).map((h) => ({
+    path: h.path,
+    args: h.args ?? [h.path],
+    env: h.env ?? [],
+    timeout: h.timeout ?? 0,
+  }));
+}
+
+/** The init's plan: rootfs and bundle are absolute host paths; fifo is the exec fifo path. */
+export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: ProcessOptions, fifo: string | null): InitPlan {
+  const proc = resolveProcess(spec, opts);
+  const linux = spec.linux ?? {};
+  const ns = planNamespaces(linux.namespaces ?? [], 'init');
+  const mounts = (spec.mounts ?? []).map((m, i) => {
+    const src = m.source;
+    const resolved = src && !path.isAbsolute(src) && isBindLike(m) ? path.resolve(bundle, src) : src;
+    return convertMount({ ...m, source: resolved }, i, statKind);
+  });
+  const sysctl = linux.sysctl ?? {};
+  for (const key of Object.keys(sysctl)) {
+    if (key.includes('/') || key.split('.').some((part) => part === '' || part === '..')) {
+      throw new ConfigError(`linux.sysctl.${key}`, 'is not a valid sysctl name');
+    }
+  }
+  const bootstrap = {
+    namespaces: { join: ns.join, unshare: ns.unshare, forkChild: ns.forkChild },
+    joinFlags: 0,
+    oomScoreAdj: proc.oomScoreAdj,
+    loopback: ns.hasNetNs,
+    rootfs,
+    rootPropagation: rootPropagationFlags(linux.rootfsPropagation),
+    readonlyRoot: spec.root?.readonly === true,
+    mounts,
+    defaultDevices: defaultDevicesWanted(spec.mounts ?? []),
+    devices: convertDevices(linux.devices ?? [], 'linux.devices'),
+    maskedPaths: linux.maskedPaths ?? [],
+    readonlyPaths: linux.readonlyPaths ?? [],
+    hostname: spec.hostname ?? null,
+    domainname: spec.domainname ?? null,
+    sysctl,
+    execFifo: fifo,
+    hooks: {
+      createContainer: hooksJson(spec.hooks, 'createContainer'),
+      startContainer: hooksJson(spec.hooks, 'startContainer'),
+    },
+    process: processJson(proc),
+  };
+  if ((spec.hostname || spec.domainname) && !ns.hasUtsNs) {
+    throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'requires a private uts namespace');
+  }
+  return { cloneFlags: ns.cloneFlags, bootstrap, rlimits: proc.rlimits };
+}
+
+function isBindLike(m: { type?: string; options?: string[] }): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/** A process exec'd into the running container (runc's setnsProcess). */
+export function buildExecPlan(spec: Spec, opts: ProcessOptions): InitPlan {
+  const proc = resolveProcess(spec, opts);
+  const join = execJoinFlags(spec.linux?.namespaces ?? []);
+  const bootstrap = {
+    namespaces: { join: [], unshare: 0, forkChild: join.forkChild },
+    joinFlags: join.flags,
+    oomScoreAdj: proc.oomScoreAdj,
+    loopback: false,
+    process: processJson(proc),
+  };
+  return { cloneFlags: 0, bootstrap, rlimits: proc.rlimits };
+}

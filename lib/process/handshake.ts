@@ -1,0 +1,133 @@
+/**
+ * The parent side of runc's sync protocol as a pure state machine (no I/O): "message X in
+ * phase Y means action Z". Port of the parseSync callbacks in (*initProcess).start and
+ * (*setnsProcess).start. The I/O lives in ./start.ts. See docs/protocol.md.
+ */
+import { InitError, ProtocolError, type ContainerError, type InitFailure } from '../errors';
+
+export type Mode = 'init' | 'exec';
+
+export type Phase = 'booting' | 'hooks' | 'ready' | 'done' | 'failed';
+
+export interface HandshakeState {
+  readonly mode: Mode;
+  readonly phase: Phase;
+  /** Set once the helper reported the final process (it forked after joining a pid ns). */
+  readonly childPid: number | null;
+}
+
+/** What arrives from the helper: a parsed datagram, or the end of the socket. */
+export type InitMessage =
+  | { type: 'child'; pid: number; fds: number[] }
+  | { type: 'procHooks' }
+  | { type: 'procReady' }
+  | ({ type: 'procError' } & InitFailure)
+  | { type: 'eof' };
+
+export type Action =
+  /** The final process is `pid`, watched through `pidfd`; the first child was only an intermediate. */
+  | { kind: 'adoptChild'; pid: number; pidfd: number }
+  /** Apply cgroup resources, run prestart and createRuntime hooks, then `hooksDone`. */
+  | { kind: 'runHooks' }
+  /** Set rlimits, save state, send procRun. */
+  | { kind: 'ready' }
+  /** Start succeeded. */
+  | { kind: 'resolve' }
+  /** Start failed. */
+  | { kind: 'reject'; error: ContainerError };
+
+export interface Step {
+  state: HandshakeState;
+  actions: Action[];
+}
+
+export function initialState(mode: Mode): HandshakeState {
+  return { mode, phase: 'booting', childPid: null };
+}
+
+function fail(state: HandshakeState, error: ContainerError): Step {
+  return { state: { ...state, phase: 'failed' }, actions: [{ kind: 'reject', error }] };
+}
+
+function unexpected(state: HandshakeState, received: string): Step {
+  return fail(
+    state,
+    new ProtocolError(`unexpected ${received} from init in phase ${state.phase} (${state.mode} mode)`),
+  );
+}
+
+/** Feed one message from the helper. */
+export function receive(state: HandshakeState, message: InitMessage): Step {
+  if (state.phase === 'done' || state.phase === 'failed') {
+    // Nothing more is expected; late messages are ignored (their fds are the caller's to close).
+    return { state, actions: [] };
+  }
+  switch (message.type) {
+    case 'procError':
+      return fail(state, new InitError(message));
+    case 'child':
+      if (state.phase !== 'booting' || state.childPid !== null) return unexpected(state, 'child');
+      if (message.fds.length !== 1 || !Number.isInteger(message.pid) || message.pid <= 0) {
+        return fail(state, new ProtocolError('malformed child message: expected a pid and one pidfd'));
+      }
+      return {
+        state: { ...state, childPid: message.pid },
+        actions: [{ kind: 'adoptChild', pid: message.pid, pidfd: message.fds[0] }],
+      };
+    case 'procHooks':
+      if (state.mode !== 'init' || state.phase !== 'booting') return unexpected(state, 'procHooks');
+      return { state: { ...state, phase: 'hooks' }, actions: [{ kind: 'runHooks' }] };
+    case 'procReady':
+      if (state.phase !== 'booting') return unexpected(state, 'procReady');
+      return { state: { ...state, phase: 'ready' }, actions: [{ kind: 'ready' }] };
+    case 'eof':
+      if (state.phase === 'ready') {
+        return { state: { ...state, phase: 'done' }, actions: [{ kind: 'resolve' }] };
+      }
+      return fail(state, new ProtocolError(`init exited before procReady (phase ${state.phase})`));
+  }
+}
+
+/** The parent finished the work of a `runHooks` action. */
+export function hooksDone(state: HandshakeState): Step {
+  if (state.phase !== 'hooks') return unexpected(state, 'hooksDone');
+  return { state: { ...state, phase: 'booting' }, actions: [] };
+}
+
+/** The parent failed while doing an action (hook failed, rlimit refused, ...). */
+export function parentFailed(state: HandshakeState, error: ContainerError): Step {
+  if (state.phase === 'done' || state.phase === 'failed') return { state, actions: [] };
+  return fail(state, error);
+}
+
+/** Parse one datagram into an InitMessage (fds attached); malformed input is a ProtocolError. */
+export function parseMessage(data: Buffer, fds: number[]): InitMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+  } catch (cause) {
+    throw new ProtocolError(`invalid JSON from init: ${JSON.stringify(data.subarray(0, 200).toString())}`, { cause });
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') {
+    throw new ProtocolError('message from init has no type');
+  }
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case 'child':
+      return { type: 'child', pid: Number(m.pid), fds };
+    case 'procHooks':
+    case 'procReady':
+      return { type: m.type };
+    case 'procError':
+      return {
+        type: 'procError',
+        stage: String(m.stage ?? 'unknown'),
+        syscall: String(m.syscall ?? ''),
+        errno: Number(m.errno ?? 0),
+        path: String(m.path ?? ''),
+        message: String(m.message ?? 'unknown error'),
+      };
+    default:
+      throw new ProtocolError(`unknown message type ${JSON.stringify(m.type)} from init`);
+  }
+}

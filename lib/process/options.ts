@@ -1,0 +1,54 @@
+/** The public shape of a process to run in a container (runc's libcontainer.Process, in Node's idiom). */
+
+export type StdioKind = 'pipe' | 'inherit' | 'ignore';
+/** One stream: a kind, or an fd of this Node process to hand over (it stays open here). */
+export type StdioStream = StdioKind | number;
+
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+  umask?: number;
+}
+
+export interface ProcessCapabilities {
+  bounding?: string[];
+  effective?: string[];
+  permitted?: string[];
+  inheritable?: string[];
+  ambient?: string[];
+}
+
+export interface ProcessRlimit {
+  type: string;
+  hard: number | bigint;
+  soft: number | bigint;
+}
+
+export interface ProcessOptions {
+  /** argv; args[0] is looked up in the container's PATH when it has no slash. */
+  args?: string[];
+  /** `KEY=value` strings. Default: the config's process env. */
+  env?: string[];
+  /** Absolute path inside the container. */
+  cwd?: string;
+  user?: ProcessUser;
+  /** One kind for all three streams, or a per-stream array. Default 'pipe'. */
+  stdio?: StdioStream | StdioStream[];
+  /** fds of this process that become fds 3, 4, ... in the container process. */
+  extraFiles?: number[];
+  capabilities?: ProcessCapabilities;
+  rlimits?: ProcessRlimit[];
+  noNewPrivileges?: boolean;
+  oomScoreAdj?: number;
+  /**
+   * true: the container's init (create the container); false: a process run inside the
+   * running container (runc exec). Default: true until the container has an init.
+   */
+  init?: boolean;
+}
+
+export interface ProcessExit {
+  exitCode: number | null;
+  signal: string | null;
+}

@@ -1,0 +1,79 @@
+import { EventEmitter } from 'node:events';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import type { ExitStatus, NativeBinding } from '../native/types';
+import type { ProcessExit } from './options';
+import { parseSignal } from './signals';
+
+const signalNames = new Map<number, string>(
+  Object.entries(osConstants.signals).map(([name, num]) => [num as number, name]),
+);
+
+export function exitFromStatus(status: ExitStatus): ProcessExit {
+  return {
+    exitCode: status.exitCode,
+    signal: status.signal === null ? null : signalNames.get(status.signal) ?? `SIG${status.signal}`,
+  };
+}
+
+/**
+ * A process running in a container, a direct child of this Node process, watched through
+ * its pidfd on the libuv loop (never waitpid(-1), never the threadpool).
+ * Emits 'exit' with a ProcessExit once.
+ */
+export class Process extends EventEmitter {
+  readonly pid: number;
+  stdin: Writable | null = null;
+  stdout: Readable | null = null;
+  stderr: Readable | null = null;
+  #pidfd: number;
+  #binding: NativeBinding;
+  #exit: ProcessExit | null = null;
+  #exited: Promise<ProcessExit>;
+  #watch: { cancel(): void } | null = null;
+
+  /** Takes ownership of pidfd. */
+  constructor(binding: NativeBinding, pid: number, pidfd: number) {
+    super();
+    this.pid = pid;
+    this.#pidfd = pidfd;
+    this.#binding = binding;
+    this.#exited = new Promise<ProcessExit>((resolve) => {
+      this.#watch = binding.watchExit(pidfd, true, (status) => {
+        this.#watch = null;
+        this.#exit = exitFromStatus(status);
+        binding.close(this.#pidfd);
+        this.#pidfd = -1;
+        resolve(this.#exit);
+        this.emit('exit', this.#exit);
+      });
+    });
+  }
+
+  /** The exit status once the process has exited, else null. */
+  get exitStatus(): ProcessExit | null {
+    return this.#exit;
+  }
+
+  /** Resolves when the process has exited (and was reaped). */
+  wait(): Promise<ProcessExit> {
+    return this.#exited;
+  }
+
+  /** Send a signal through the pidfd; a no-op once the process has exited. */
+  signal(sig: string | number = 'SIGTERM'): void {
+    const num = parseSignal(sig);
+    if (this.#pidfd < 0) return;
+    try {
+      this.#binding.pidfdSendSignal(this.#pidfd, num);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+
+  /** Kill with SIGKILL and wait for the exit. */
+  async kill(): Promise<ProcessExit> {
+    this.signal('SIGKILL');
+    return this.wait();
+  }
+}

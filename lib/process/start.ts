@@ -1,0 +1,277 @@
+/**
+ * Starting a container process: the I/O side of the handshake (port of
+ * (*initProcess).start and (*setnsProcess).start in runc's process_linux.go).
+ * Spawns the sealed init helper with the addon, sends the bootstrap plan over the sync
+ * socket and drives ./handshake.ts until the helper closes the socket.
+ */
+import * as net from 'node:net';
+import createDebug from 'debug';
+import type { NativeBinding, NativeChannel } from '../native/types';
+import { sealedInitHelper } from '../native/binding';
+import { ContainerError, ProtocolError } from '../errors';
+import * as hs from './handshake';
+import { Process } from './process';
+import type { StdioStream } from './options';
+
+const debug = createDebug('node-libcontainer:process');
+const initLog = createDebug('node-libcontainer:init');
+
+export interface Rlimit {
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+}
+
+export interface StartRequest {
+  binding: NativeBinding;
+  mode: hs.Mode;
+  /** CLONE_NEW* bits for the clone itself. */
+  cloneFlags: number;
+  /** The bootstrap message without the fd numbers (filled in here). */
+  bootstrap: Record<string, unknown>;
+  stdio: StdioStream[];
+  extraFiles: number[];
+  /** exec mode: a pidfd of the container's init, passed to the helper for setns. */
+  joinPidfd?: number;
+  rlimits: Rlimit[];
+  /** init mode, at procHooks: apply resources, run prestart/createRuntime hooks; returns the OCI state for the in-container hooks. */
+  onHooks?: (pid: number) => Promise<object>;
+  /** At procReady, after rlimits: save state. */
+  onReady?: (pid: number) => Promise<void>;
+}
+
+interface StdioPlan {
+  childFds: number[];
+  /** Fds this side must close once the child has them. */
+  closeAfterSpawn: number[];
+  /** Our ends of 'pipe' streams, by stream index. */
+  parentEnds: (number | null)[];
+}
+
+function planStdio(binding: NativeBinding, stdio: StdioStream[]): StdioPlan {
+  const plan: StdioPlan = { childFds: [], closeAfterSpawn: [], parentEnds: [null, null, null] };
+  try {
+    for (let i = 0; i < 3; i++) {
+      const s = stdio[i] ?? 'pipe';
+      if (s === 'pipe') {
+        const [r, w] = binding.pipe();
+        const [childEnd, parentEnd] = i === 0 ? [r, w] : [w, r];
+        plan.childFds.push(childEnd);
+        plan.closeAfterSpawn.push(childEnd);
+        plan.parentEnds[i] = parentEnd;
+      } else if (s === 'inherit') {
+        plan.childFds.push(i);
+      } else if (s === 'ignore') {
+        plan.childFds.push(-1);
+      } else if (typeof s === 'number' && Number.isInteger(s) && s >= 0) {
+        plan.childFds.push(s);
+      } else {
+        throw new TypeError(`stdio[${i}] must be 'pipe', 'inherit', 'ignore' or an fd, got ${JSON.stringify(s)}`);
+      }
+    }
+  } catch (err) {
+    closeAll(binding, plan.closeAfterSpawn);
+    closeAll(binding, plan.parentEnds);
+    throw err;
+  }
+  return plan;
+}
+
+function closeAll(binding: NativeBinding, fds: (number | null | undefined)[]): void {
+  for (const fd of fds) {
+    if (typeof fd === 'number' && fd >= 0) {
+      try {
+        binding.close(fd);
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+function attachStreams(proc: Process, ends: (number | null)[]): void {
+  if (ends[0] !== null) proc.stdin = new net.Socket({ fd: ends[0], readable: false, writable: true });
+  if (ends[1] !== null) proc.stdout = new net.Socket({ fd: ends[1], readable: true, writable: false });
+  if (ends[2] !== null) proc.stderr = new net.Socket({ fd: ends[2], readable: true, writable: false });
+}
+
+function forwardLogs(fd: number): void {
+  const sock = new net.Socket({ fd, readable: true, writable: false });
+  let pending = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: string; msg?: string };
+        initLog('%s %s', entry.level ?? 'info', entry.msg ?? line);
+      } catch {
+        initLog('%s', line);
+      }
+    }
+  });
+  sock.on('error', () => sock.destroy());
+  sock.on('end', () => {
+    if (pending) initLog('%s', pending);
+    sock.destroy();
+  });
+}
+
+/** Spawn the helper and run the handshake; resolves with the final process once the helper closed the sync socket. */
+export async function startProcess(req: StartRequest): Promise<Process> {
+  const { binding } = req;
+  const stdio = planStdio(binding, req.stdio);
+  let syncParent = -1;
+  let syncChild = -1;
+  let logRead = -1;
+  let logWrite = -1;
+  try {
+    [syncParent, syncChild] = binding.socketpair();
+    [logRead, logWrite] = binding.pipe();
+  } catch (err) {
+    closeAll(binding, [...stdio.closeAfterSpawn, ...stdio.parentEnds, syncParent, syncChild, logRead, logWrite]);
+    throw err;
+  }
+
+  const extra = req.extraFiles.length;
+  const fds = [...stdio.childFds, ...req.extraFiles, syncChild, logWrite];
+  if (req.joinPidfd !== undefined) fds.push(req.joinPidfd);
+  const bootstrap = {
+    ...req.bootstrap,
+    type: 'bootstrap',
+    mode: req.mode,
+    extraFiles: extra,
+    logFd: 3 + extra + 1,
+    joinPidfd: req.joinPidfd !== undefined ? 3 + extra + 2 : -1,
+  };
+
+  let spawned: { pid: number; pidfd: number };
+  try {
+    spawned = binding.spawn({
+      execFd: sealedInitHelper(binding),
+      argv: ['nlc-init', String(3 + extra)],
+      env: [],
+      cloneFlags: req.cloneFlags,
+      fds,
+    });
+  } finally {
+    closeAll(binding, [...stdio.closeAfterSpawn, syncChild, logWrite]);
+  }
+  forwardLogs(logRead);
+  debug('spawned helper pid %d (%s mode, clone flags %s)', spawned.pid, req.mode, req.cloneFlags.toString(16));
+
+  // The first child is the final process unless the helper forks (pid namespace joined later).
+  const first = new Process(binding, spawned.pid, spawned.pidfd);
+  let final: Process | null = bootstrapForks(req.bootstrap) ? null : first;
+
+  return new Promise<Process>((resolve, reject) => {
+    let state = hs.initialState(req.mode);
+    const inbox: hs.InitMessage[] = [];
+    let pumping = false;
+    let settled = false;
+    let channel: NativeChannel | null = null;
+
+    const finish = async (error: ContainerError | null): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      channel?.close();
+      if (!error) {
+        attachStreams(final!, stdio.parentEnds);
+        resolve(final!);
+        return;
+      }
+      // Nothing is left behind: kill what we started and reap it before rejecting.
+      closeAll(binding, stdio.parentEnds);
+      const procs = final && final !== first ? [first, final] : [first];
+      for (const p of procs) p.signal('SIGKILL');
+      const exits = await Promise.all(procs.map((p) => p.wait()));
+      if (error instanceof ProtocolError && /before procReady/.test(error.message)) {
+        const exit = exits[exits.length - 1];
+        error.message += exit.signal ? ` (killed by ${exit.signal})` : ` (exit status ${exit.exitCode})`;
+      }
+      reject(error);
+    };
+
+    const apply = async (step: hs.Step): Promise<void> => {
+      state = step.state;
+      for (const action of step.actions) {
+        switch (action.kind) {
+          case 'adoptChild':
+            final = new Process(binding, action.pid, action.pidfd);
+            debug('final process pid %d', action.pid);
+            break;
+          case 'runHooks': {
+            const hookState = req.onHooks ? await req.onHooks(final!.pid) : {};
+            channel!.send(Buffer.from(JSON.stringify({ type: 'procHooksDone', state: hookState })));
+            await apply(hs.hooksDone(state));
+            break;
+          }
+          case 'ready':
+            for (const r of req.rlimits) binding.prlimit(final!.pid, r.resource, r.soft, r.hard);
+            if (req.onReady) await req.onReady(final!.pid);
+            channel!.send(Buffer.from(JSON.stringify({ type: 'procRun' })));
+            break;
+          case 'resolve':
+            await finish(null);
+            break;
+          case 'reject':
+            await finish(action.error);
+            break;
+        }
+      }
+    };
+
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      try {
+        while (inbox.length && !settled) {
+          const msg = inbox.shift()!;
+          try {
+            await apply(hs.receive(state, msg));
+          } catch (err) {
+            const error = err instanceof ContainerError ? err : new ProtocolError(String((err as Error).message ?? err), { cause: err });
+            try {
+              channel?.send(Buffer.from(JSON.stringify({ type: 'procError', message: error.message })));
+            } catch {
+              // the helper may be gone already
+            }
+            await apply(hs.parentFailed(state, error));
+          }
+        }
+      } finally {
+        pumping = false;
+      }
+    };
+
+    try {
+      channel = binding.openChannel(syncParent, (data, msgFds) => {
+        if (data === null) {
+          inbox.push({ type: 'eof' });
+        } else {
+          try {
+            inbox.push(hs.parseMessage(data, msgFds));
+          } catch (err) {
+            closeAll(binding, msgFds);
+            void apply(hs.parentFailed(state, err as ContainerError));
+            return;
+          }
+          if (settled) closeAll(binding, msgFds);
+        }
+        void pump();
+      });
+      channel.send(Buffer.from(JSON.stringify(bootstrap)));
+    } catch (err) {
+      void finish(new ProtocolError(`cannot send bootstrap data to init: ${(err as Error).message}`, { cause: err }));
+    }
+  });
+}
+
+function bootstrapForks(bootstrap: Record<string, unknown>): boolean {
+  const ns = bootstrap.namespaces as { forkChild?: boolean } | undefined;
+  return Boolean(ns?.forkChild);
+}

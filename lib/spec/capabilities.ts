@@ -1,0 +1,46 @@
+/** OCI `process.capabilities` -> capability numbers for the bootstrap `process.capabilities`. */
+import { ConfigError } from '../errors';
+import { CAPABILITIES } from './linux';
+
+export interface OciCapabilities {
+  bounding?: string[];
+  effective?: string[];
+  permitted?: string[];
+  inheritable?: string[];
+  ambient?: string[];
+}
+
+export interface CapabilitiesPlan {
+  bounding: number[];
+  effective: number[];
+  permitted: number[];
+  inheritable: number[];
+  ambient: number[];
+}
+
+const capabilitySets = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const;
+
+/**
+ * Map each set's names ("CAP_NET_ADMIN") to numbers, deduplicated and sorted. Unlike runc,
+ * which warns about and drops unknown names, an unknown name is an error: a silently
+ * missing capability is hard to debug. `field` is the path of the object
+ * (e.g. "process.capabilities"); undefined input gives null (the helper keeps its own).
+ */
+export function convertCapabilities(caps: OciCapabilities | undefined | null, field: string): CapabilitiesPlan | null {
+  if (caps === undefined || caps === null) return null;
+  if (typeof caps !== 'object' || Array.isArray(caps)) throw new ConfigError(field, 'must be an object');
+  const plan: CapabilitiesPlan = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
+  for (const set of capabilitySets) {
+    const names: unknown = caps[set];
+    if (names === undefined || names === null) continue;
+    if (!Array.isArray(names)) throw new ConfigError(`${field}.${set}`, 'must be an array of capability names');
+    const numbers = new Set<number>();
+    names.forEach((name: unknown, i) => {
+      const num = typeof name === 'string' && Object.hasOwn(CAPABILITIES, name) ? CAPABILITIES[name] : undefined;
+      if (num === undefined) throw new ConfigError(`${field}.${set}[${i}]`, `unknown capability ${JSON.stringify(name)}`);
+      numbers.add(num);
+    });
+    plan[set] = [...numbers].sort((a, b) => a - b);
+  }
+  return plan;
+}

@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ContainerError, ContainerExistsError, ContainerNotFoundError } from '../errors';
+import { validateId } from './id';
+import { parseJson, stringifyJson } from './json';
+
+export const STATE_FILE = 'state.json';
+export const EXEC_FIFO = 'exec.fifo';
+
+/**
+ * What `state.json` holds: enough for another process to load the container. The status is
+ * not stored; it is derived from the live facts each time (see `deriveStatus`).
+ */
+export interface SavedState<Config extends object = object> {
+  id: string;
+  ociVersion: string;
+  bundle: string;
+  rootfs: string;
+  /** ISO 8601. */
+  created: string;
+  initPid: number;
+  /** Field 22 of /proc/PID/stat at start, so a reused pid is never taken for our init. */
+  initStartTime: string;
+  /** The OCI runtime config the container was created with. */
+  config: Config;
+  /** Namespace type (OCI name) -> /proc/PID/ns/... path. */
+  namespacePaths: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Controller (or '' on cgroup v2) -> cgroup directory; may be empty. */
+  cgroupPaths: Record<string, string>;
+}
+
+function isValidId(name: string): boolean {
+  try {
+    validateId(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+function corrupt(file: string, why: string, cause?: unknown): ContainerError {
+  return new ContainerError('ERR_STATE_CORRUPT', `${file}: ${why}`, cause === undefined ? undefined : { cause });
+}
+
+function checkShape(value: unknown, file: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(file, 'not a JSON object');
+  const v = value as Record<string, unknown>;
+  const expect = (key: string, ok: boolean): void => {
+    if (!ok) throw corrupt(file, `field ${JSON.stringify(key)} is missing or has the wrong type`);
+  };
+  expect('id', typeof v.id === 'string');
+  expect('initPid', typeof v.initPid === 'number');
+  expect('initStartTime', typeof v.initStartTime === 'string');
+  expect('config', typeof v.config === 'object' && v.config !== null);
+}
+
+/**
+ * One container's directory under the state root: `ROOT/ID/{state.json,exec.fifo}`.
+ * Synchronous on purpose, like runc: a few small files on tmpfs (/run), where a threadpool
+ * round trip would cost more than the syscalls, and callers need no await between a check
+ * and the write that follows it.
+ */
+export class StateDir {
+  readonly id: string;
+  readonly path: string;
+
+  private constructor(root: string, id: string) {
+    this.id = id;
+    this.path = path.join(root, id);
+  }
+
+  /**
+   * Make the container's directory. mkdir is atomic, so two concurrent creates of the same id
+   * cannot both succeed: that is how duplicate ids are detected.
+   */
+  static create(root: string, id: string): StateDir {
+    validateId(id);
+    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+    const dir = new StateDir(root, id);
+    try {
+      // 0711 as in runc: others may traverse to the fifo, never list.
+      fs.mkdirSync(dir.path, { mode: 0o711 });
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw new ContainerExistsError(id);
+      throw err;
+    }
+    return dir;
+  }
+
+  static open(root: string, id: string): StateDir {
+    validateId(id);
+    const dir = new StateDir(root, id);
+    let isDir: boolean;
+    try {
+      isDir = fs.statSync(dir.path).isDirectory();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new ContainerNotFoundError(id);
+      throw err;
+    }
+    if (!isDir) throw new ContainerNotFoundError(id);
+    return dir;
+  }
+
+  /** Ids of the containers under root that have saved a state; [] when root does not exist. */
+  static list(root: string): string[] {
+    let entries;
+    try {
+      entries = fs.readdirSync(root, { withFileTypes: true });
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const ids: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      // Skip what is not a container, or one still being created.
+      if (isValidId(entry.name) && fs.existsSync(path.join(root, entry.name, STATE_FILE))) ids.push(entry.name);
+    }
+    return ids.sort();
+  }
+
+  get stateFile(): string {
+    return path.join(this.path, STATE_FILE);
+  }
+
+  get execFifo(): string {
+    return path.join(this.path, EXEC_FIFO);
+  }
+
+  /**
+   * Port of runc's saveState: write a temp file and rename it over state.json, so a reader
+   * sees the old state or the new one, never half of one.
+   */
+  write(state: SavedState<object>): void {
+    const text = stringifyJson(state);
+    const tmp = path.join(this.path, `${STATE_FILE}.tmp-${randomBytes(6).toString('hex')}`);
+    try {
+      fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+      fs.renameSync(tmp, this.stateFile);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  read<Config extends object = object>(): SavedState<Config> {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.stateFile, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new ContainerNotFoundError(this.id);
+      throw err;
+    }
+    let value: unknown;
+    try {
+      value = parseJson(text);
+    } catch (err) {
+      throw corrupt(this.stateFile, `invalid JSON: ${(err as Error).message}`, err);
+    }
+    checkShape(value, this.stateFile);
+    return value as SavedState<Config>;
+  }
+
+  /** rm -rf of the container's directory; a missing one is fine (destroy is idempotent). */
+  remove(): void {
+    fs.rmSync(this.path, { recursive: true, force: true });
+  }
+
+  /** False once the directory was removed (by this or another process). */
+  exists(): boolean {
+    return fs.existsSync(this.path);
+  }
+}

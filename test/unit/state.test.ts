@@ -1,0 +1,319 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, ContainerError, ContainerExistsError, ContainerNotFoundError } from '../../lib/errors';
+import {
+  StateDir,
+  defaultRoot,
+  deriveStatus,
+  parseJson,
+  parseProcStat,
+  processStatus,
+  readProcStat,
+  stringifyJson,
+  validateId,
+  type ProcStat,
+  type SavedState,
+} from '../../lib/state';
+
+describe('validateId', () => {
+  const valid = ['a', 'abc-123', 'A_b.c+d-e', '...', '.a', 'a..b', 'x'.repeat(1024)];
+  for (const id of valid) {
+    test(`accepts ${JSON.stringify(id.length > 20 ? `${id.slice(0, 10)}...(${id.length})` : id)}`, () => {
+      assert.equal(validateId(id), id);
+    });
+  }
+  const invalid: unknown[] = ['', '.', '..', 'a/b', '/abs', '../x', 'a b', 'a\nb', 'é', 'a:b', 'x'.repeat(1025), 42, null, undefined];
+  for (const id of invalid) {
+    test(`rejects ${typeof id === 'string' ? JSON.stringify(id.slice(0, 20)) : String(id)}`, () => {
+      assert.throws(() => validateId(id), (err: unknown) => err instanceof ConfigError && err.field === 'id' && err.code === 'ERR_CONFIG');
+    });
+  }
+});
+
+test('defaultRoot', () => {
+  assert.equal(defaultRoot({}, 0), '/run/node-libcontainer');
+  assert.equal(defaultRoot({ XDG_RUNTIME_DIR: '/run/user/1000' }, 1000), '/run/user/1000/node-libcontainer');
+  assert.throws(() => defaultRoot({}, 1000), ConfigError);
+});
+
+describe('bigint-aware JSON', () => {
+  test('round trip keeps large integers exact and small ones as numbers', () => {
+    const value = {
+      max: 2n ** 63n - 1n,
+      min: -(2n ** 63n),
+      u64: 2n ** 64n - 1n,
+      small: 5n,
+      neg: -17,
+      float: -1.5e-7,
+      exp: 1e300,
+      safe: Number.MAX_SAFE_INTEGER,
+      nested: [{ s: '12345678901234567890', big: 12345678901234567890n }],
+    };
+    const text = stringifyJson(value);
+    assert.match(text, /"max":9223372036854775807,/);
+    assert.match(text, /"min":-9223372036854775808,/);
+    assert.deepEqual(parseJson(text), {
+      ...value,
+      small: 5,
+      nested: [{ s: '12345678901234567890', big: 12345678901234567890n }],
+    });
+  });
+
+  test('numbers inside strings, escaped quotes and floats are left alone', () => {
+    const text = '{"a\\"99999999999999999999":"x\\\\\\"99999999999999999999","f":99999999999999999999.5,"e":99999999999999999999e2,"b":-99999999999999999999}';
+    assert.deepEqual(parseJson(text), {
+      'a"99999999999999999999': 'x\\"99999999999999999999',
+      f: 99999999999999999999.5,
+      e: 99999999999999999999e2,
+      b: -99999999999999999999n,
+    });
+  });
+
+  test('2^53 is already a bigint, 2^53-1 is not', () => {
+    assert.deepEqual(parseJson('[9007199254740991,9007199254740992,-9007199254740991,-9007199254740992]'), [
+      9007199254740991,
+      9007199254740992n,
+      -9007199254740991,
+      -9007199254740992n,
+    ]);
+  });
+
+  test('invalid JSON still throws', () => {
+    assert.throws(() => parseJson('{"a": 123456789012345678901'), SyntaxError);
+    assert.throws(() => parseJson('{"a": -}'), SyntaxError);
+  });
+});
+
+function sampleState(id: string): SavedState {
+  return {
+    id,
+    ociVersion: '1.3.0',
+    bundle: '/bundle',
+    rootfs: '/bundle/rootfs',
+    created: new Date(0).toISOString(),
+    initPid: 1234,
+    initStartTime: '98765',
+    config: {
+      ociVersion: '1.3.0',
+      process: { rlimits: [{ type: 'RLIMIT_NOFILE', soft: 2n ** 63n - 1n, hard: 2n ** 64n - 1n }], oomScoreAdj: -1000 },
+      linux: { resources: { memory: { limit: -1, swap: 9223372036854775807n } } },
+    },
+    namespacePaths: { pid: '/proc/1234/ns/pid' },
+    annotations: { 'org.example': 'x' },
+    cgroupPaths: {},
+  };
+}
+
+describe('StateDir', () => {
+  let tmp: string;
+  let root: string;
+  before(async () => {
+    tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'nlc-state-'));
+    root = path.join(tmp, 'nested', 'root');
+  });
+  after(async () => {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  });
+
+  test('list of a missing root is empty', async () => {
+    assert.deepEqual(StateDir.list(path.join(tmp, 'nope')), []);
+  });
+
+  test('create makes root 0700 and refuses a duplicate id', async () => {
+    const dir = StateDir.create(root, 'c1');
+    assert.equal(dir.path, path.join(root, 'c1'));
+    assert.equal((await fsp.stat(root)).mode & 0o777, 0o700);
+    assert.throws(() => StateDir.create(root, 'c1'), ContainerExistsError);
+    assert.throws(() => StateDir.create(root, '..'), ConfigError);
+  });
+
+  test('creates of one id from concurrent processes: exactly one wins', async () => {
+    const script = `
+      const { StateDir } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/state'))});
+      try { StateDir.create(process.argv[1], 'race'); console.log('won'); }
+      catch (e) { console.log(e.code); }`;
+    const runs = [1, 2, 3, 4].map(async () => {
+      const child = spawn(process.execPath, ['-e', script, root], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      await once(child, 'close');
+      return out.trim();
+    });
+    const results = (await Promise.all(runs)).sort();
+    assert.deepEqual(results, ['ERR_CONTAINER_EXISTS', 'ERR_CONTAINER_EXISTS', 'ERR_CONTAINER_EXISTS', 'won']);
+  });
+
+  test('write/read round trip with bigints and negative numbers, mode 0600, no temp left', async () => {
+    const dir = StateDir.open(root, 'c1');
+    const state = sampleState('c1');
+    dir.write(state);
+    dir.write(state); // rename over an existing state.json
+    assert.equal((await fsp.stat(dir.stateFile)).mode & 0o777, 0o600);
+    assert.deepEqual(await fsp.readdir(dir.path), ['state.json']);
+    const raw = await fsp.readFile(dir.stateFile, 'utf8');
+    assert.match(raw, /"soft":9223372036854775807,"hard":18446744073709551615/);
+    assert.deepEqual(dir.read(), state);
+  });
+
+  test('open of a missing container, read of a container without state', async () => {
+    assert.throws(() => StateDir.open(root, 'missing'), ContainerNotFoundError);
+    const dir = StateDir.create(root, 'nostate');
+    assert.throws(() => dir.read(), ContainerNotFoundError);
+  });
+
+  test('corrupt state.json', async () => {
+    const dir = StateDir.create(root, 'bad');
+    await fsp.writeFile(dir.stateFile, '{"id": "bad", ');
+    assert.throws(() => dir.read(), (err: unknown) => err instanceof ContainerError && err.code === 'ERR_STATE_CORRUPT');
+    await fsp.writeFile(dir.stateFile, '[1,2]');
+    assert.throws(() => dir.read(), (err: unknown) => err instanceof ContainerError && err.code === 'ERR_STATE_CORRUPT');
+  });
+
+  test('list returns only directories holding state.json', async () => {
+    const c2 = StateDir.create(root, 'c2');
+    c2.write(sampleState('c2'));
+    await fsp.writeFile(path.join(root, 'stray-file'), '');
+    await fsp.mkdir(path.join(root, 'bad id'));
+    await fsp.writeFile(path.join(root, 'bad id', 'state.json'), '{}');
+    // 'bad' has a (corrupt) state.json: listing does not parse, loading reports it.
+    assert.deepEqual(StateDir.list(root), ['bad', 'c1', 'c2']);
+  });
+
+  test('remove is idempotent', async () => {
+    const dir = StateDir.open(root, 'c2');
+    assert.equal(dir.exists(), true);
+    dir.remove();
+    dir.remove();
+    assert.equal(dir.exists(), false);
+    assert.throws(() => StateDir.open(root, 'c2'), ContainerNotFoundError);
+    assert.deepEqual(StateDir.list(root), ['bad', 'c1']);
+  });
+});
+
+async function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+}
+
+describe('/proc facts', () => {
+  let tmp: string;
+  before(async () => {
+    tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'nlc-proc-'));
+  });
+  after(async () => {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  });
+
+  test('parseProcStat splits at the last parenthesis', () => {
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+    fields[0] = 'S';
+    fields[1] = '77';
+    fields[19] = '123456';
+    assert.deepEqual(parseProcStat(`42 (a b) c (x)) ${fields.join(' ')}\n`), { state: 'S', startTime: '123456', ppid: 77 });
+    assert.equal(parseProcStat('42 (trunc'), null);
+    assert.equal(parseProcStat('42 (x) S 1 2'), null);
+  });
+
+  test('readProcStat of this process', () => {
+    const st = readProcStat(process.pid);
+    assert.ok(st);
+    assert.equal(st.ppid, process.ppid);
+    assert.match(st.startTime, /^[0-9]+$/);
+    assert.equal(st.state, 'R');
+    assert.equal(processStatus(process.pid, st.startTime), 'alive');
+  });
+
+  test('readProcStat of a child whose comm has spaces and parens', async () => {
+    const link = path.join(tmp, 'a b) c');
+    await fsp.symlink('/bin/sleep', link);
+    const child = spawn(link, ['30'], { stdio: 'ignore' });
+    try {
+      assert.ok(child.pid);
+      let st: ProcStat | null = null;
+      // Until the exec, /proc shows Node's comm.
+      for (let i = 0; i < 200; i++) {
+        const comm = await fsp.readFile(`/proc/${child.pid}/comm`, 'utf8');
+        if (comm.trim() === 'a b) c') break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      st = readProcStat(child.pid);
+      assert.ok(st);
+      assert.equal(st.ppid, process.pid);
+      assert.match(st.state, /^[RS]$/);
+      assert.match(st.startTime, /^[0-9]+$/);
+      assert.equal(processStatus(child.pid, st.startTime), 'alive');
+      assert.equal(processStatus(child.pid, String(BigInt(st.startTime) + 1n)), 'gone', 'reused pid');
+    } finally {
+      child.kill('SIGKILL');
+      await waitForExit(child);
+    }
+  });
+
+  test('a dead pid is gone', async () => {
+    const child = spawn('/bin/true', { stdio: 'ignore' });
+    const pid = child.pid!;
+    const st = readProcStat(pid);
+    await waitForExit(child);
+    assert.equal(readProcStat(pid), null);
+    assert.equal(processStatus(pid, st?.startTime ?? '0'), 'gone');
+    assert.equal(readProcStat(-1), null);
+    assert.equal(readProcStat(0), null);
+  });
+
+  test('a real zombie', async () => {
+    // The background sleep is a child of sh, which then becomes `sleep 30` and never reaps it.
+    // It outlives the exec (sh would reap it if it exited before), then stays a zombie.
+    const child = spawn('/bin/sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+      const zpid = Number(line.toString().trim());
+      let st: ProcStat | null = null;
+      for (let i = 0; i < 400; i++) {
+        st = readProcStat(zpid);
+        if (st?.state === 'Z') break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(st);
+      assert.equal(st.state, 'Z');
+      assert.equal(processStatus(zpid, st.startTime), 'zombie');
+      assert.equal(deriveStatus({ initPid: zpid, initStartTime: st.startTime, fifoExists: false, paused: false }), 'stopped');
+    } finally {
+      child.kill('SIGKILL'); // the zombie is reparented and reaped
+      await waitForExit(child);
+    }
+  });
+
+  describe('deriveStatus (port of refreshState)', () => {
+    const alive: ProcStat = { state: 'S', startTime: '100', ppid: 1 };
+    const fake = (st: ProcStat | null) => () => st;
+    const facts = { initPid: 10, initStartTime: '100', fifoExists: false, paused: false };
+    const table: [string, Partial<typeof facts>, ProcStat | null, string][] = [
+      ['running', {}, alive, 'running'],
+      ['created: fifo still there', { fifoExists: true }, alive, 'created'],
+      ['paused', { paused: true }, alive, 'paused'],
+      ['paused created container', { paused: true, fifoExists: true }, alive, 'paused'],
+      ['gone', {}, null, 'stopped'],
+      ['gone with a fifo left', { fifoExists: true }, null, 'stopped'],
+      ['zombie', {}, { ...alive, state: 'Z' }, 'stopped'],
+      ['dead (X)', {}, { ...alive, state: 'X' }, 'stopped'],
+      ['pid reused', {}, { ...alive, startTime: '101' }, 'stopped'],
+      ['never started', { initPid: -1 }, alive, 'stopped'],
+    ];
+    test('liveness given as a fact', () => {
+      const base = { fifoExists: false, paused: false };
+      assert.equal(deriveStatus({ ...base, alive: 'alive' }), 'running');
+      assert.equal(deriveStatus({ ...base, alive: 'alive', fifoExists: true }), 'created');
+      assert.equal(deriveStatus({ ...base, alive: 'zombie' }), 'stopped');
+      assert.equal(deriveStatus({ ...base, alive: 'gone', paused: true }), 'paused');
+    });
+    for (const [name, over, st, want] of table) {
+      test(name, () => {
+        assert.equal(deriveStatus({ ...facts, ...over }, fake(st)), want);
+      });
+    }
+  });
+});
