@@ -151,6 +151,8 @@ export class Container {
     if (this.#saved.initPid !== 0) throw new ContainerStateError(`container ${this.id} already has an init process`);
     const plan = buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, this.#fifoPath);
     this.#binding.mkfifo(this.#fifoPath, 0o622);
+    // mkfifo honours the umask; a non-root container user must be able to open it for writing.
+    fs.chmodSync(this.#fifoPath, 0o622);
     const hooks = this.config.hooks;
     try {
       const proc = await startProcess({

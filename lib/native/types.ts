@@ -32,7 +32,16 @@ export interface ExitStatus {
 }
 
 /** A SOCK_SEQPACKET socket watched on the libuv loop: one datagram per message, fds via SCM_RIGHTS. */
+/** A watcher on the libuv loop; unref() lets Node exit while it is still watching. */
+export interface WatchHandle {
+  cancel(): void;
+  ref(): void;
+  unref(): void;
+}
+
 export interface NativeChannel {
+  ref(): void;
+  unref(): void;
   /** Send one datagram with optional fds attached (the fds stay open in the caller). */
   send(data: Buffer, fds?: number[]): void;
   /** Stop watching and close the fd. Idempotent. */
@@ -65,7 +74,7 @@ export interface NativeBinding {
    * reap=false (not our child) cb gets {exitCode: null, signal: null}. Does not close the pidfd.
    * Returns a handle whose cancel() stops watching (no callback).
    */
-  watchExit(pidfd: number, reap: boolean, cb: (status: ExitStatus) => void): { cancel(): void };
+  watchExit(pidfd: number, reap: boolean, cb: (status: ExitStatus) => void): WatchHandle;
   /** Non-blocking waitid(P_PIDFD, WEXITED|WNOHANG): null if still running. */
   tryReap(pidfd: number): ExitStatus | null;
   /** prlimit(pid, resource, {soft, hard}); limits as bigint (RLIM_INFINITY = 2^64-1). */

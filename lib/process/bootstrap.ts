@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
-import { convertMount, rootPropagationFlags } from '../spec/mounts';
+import { cleanContainerPath, convertMount, isBindMount, resolveBindSource, rootPropagationFlags } from '../spec/mounts';
 import { planNamespaces, execJoinFlags } from '../spec/namespaces';
 import { convertCapabilities } from '../spec/capabilities';
 import { convertRlimits } from '../spec/rlimits';
@@ -122,7 +122,7 @@ function hooksJson(hooks: Spec['hooks'], name: 'createContainer' | 'startContain
     path: h.path,
     args: h.args ?? [h.path],
     env: h.env ?? [],
-    timeout: h.timeout ?? 0,
+    ...(h.timeout !== undefined ? { timeout: h.timeout } : {}),
   }));
 }
 
@@ -132,9 +132,9 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
   const linux = spec.linux ?? {};
   const ns = planNamespaces(linux.namespaces ?? [], 'init');
   const mounts = (spec.mounts ?? []).map((m, i) => {
-    const src = m.source;
-    const resolved = src && !path.isAbsolute(src) && isBindLike(m) ? path.resolve(bundle, src) : src;
-    return convertMount({ ...m, source: resolved }, i, statKind);
+    // Only bind sources are host paths (runc resolves relative ones against the bundle).
+    const source = m.source && isBindMount(m) ? resolveBindSource(m.source, bundle) : m.source;
+    return convertMount({ ...m, source }, i, statKind);
   });
   const sysctl = linux.sysctl ?? {};
   for (const key of Object.keys(sysctl)) {
@@ -153,8 +153,8 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
     mounts,
     defaultDevices: defaultDevicesWanted(spec.mounts ?? []),
     devices: convertDevices(linux.devices ?? [], 'linux.devices'),
-    maskedPaths: linux.maskedPaths ?? [],
-    readonlyPaths: linux.readonlyPaths ?? [],
+    maskedPaths: (linux.maskedPaths ?? []).map((p, i) => cleanContainerPath(p, `linux.maskedPaths[${i}]`)),
+    readonlyPaths: (linux.readonlyPaths ?? []).map((p, i) => cleanContainerPath(p, `linux.readonlyPaths[${i}]`)),
     hostname: spec.hostname ?? null,
     domainname: spec.domainname ?? null,
     sysctl,
@@ -169,10 +169,6 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
     throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'requires a private uts namespace');
   }
   return { cloneFlags: ns.cloneFlags, bootstrap, rlimits: proc.rlimits };
-}
-
-function isBindLike(m: { type?: string; options?: string[] }): boolean {
-  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
 /** A process exec'd into the running container (runc's setnsProcess). */

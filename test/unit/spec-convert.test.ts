@@ -7,7 +7,11 @@ import { execJoinFlags, namespaceFlag, planNamespaces } from '../../lib/spec/nam
 import { convertCapabilities } from '../../lib/spec/capabilities';
 import { convertRlimits } from '../../lib/spec/rlimits';
 import { convertDevices, defaultDevicesWanted } from '../../lib/spec/devices';
-import { planLinuxPieces } from '../../lib/spec/plan';
+import { buildInitPlan } from '../../lib/process/bootstrap';
+import type { Spec } from '../../types/oci';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** Assert that fn throws a ConfigError on exactly `field`, with a message matching `message`. */
 function throwsConfig(fn: () => unknown, field: string, message?: RegExp): void {
@@ -340,21 +344,38 @@ describe('defaultDevicesWanted', () => {
   });
 });
 
-describe('planLinuxPieces', () => {
+describe('buildInitPlan', () => {
   it('composes the pieces and resolves relative bind sources against the bundle', () => {
-    const pieces = planLinuxPieces({
-      mounts: [...ociDefaultMounts, { destination: '/work', type: 'bind', source: 'ws', options: ['rbind'] }],
-      process: { capabilities: { bounding: ['CAP_KILL'] }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }] },
-      linux: { namespaces: ociDefaultNamespaces, rootfsPropagation: 'rprivate', devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }] },
-    }, { bundle: '/b', statSource: stat({ '/b/ws': 'dir' }) });
-    assert.equal(pieces.mounts.length, 8);
-    assert.equal(pieces.mounts[0].source, 'proc');
-    assert.equal(pieces.mounts[7].source, '/b/ws');
-    assert.equal(pieces.rootPropagation, L.MS_PRIVATE | L.MS_REC);
-    assert.equal(pieces.defaultDevices, true);
-    assert.equal(pieces.devices.length, 1);
-    assert.deepEqual(pieces.capabilities?.bounding, [5]);
-    assert.equal(pieces.rlimits[0].resource, 7);
-    assert.equal(pieces.namespaces.hasNetNs, true);
+    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-unit-bundle-'));
+    try {
+      fs.mkdirSync(path.join(bundle, 'ws'));
+      const spec = {
+        ociVersion: '1.3.0',
+        root: { path: 'rootfs' },
+        hostname: 'h',
+        mounts: [...ociDefaultMounts, { destination: '/work', type: 'bind', source: 'ws', options: ['rbind'] }],
+        process: { args: ['sh'], cwd: '/', capabilities: { bounding: ['CAP_KILL'] }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 }] },
+        linux: { namespaces: ociDefaultNamespaces, rootfsPropagation: 'rprivate', devices: [{ path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229 }], maskedPaths: ['/proc//kcore'] },
+      };
+      const plan = buildInitPlan(spec as Spec, '/r', bundle, {}, '/fifo');
+      const b = plan.bootstrap as Record<string, any>;
+      assert.equal(b.mounts.length, 8);
+      assert.equal(b.mounts[0].source, 'proc');
+      assert.equal(b.mounts[7].source, path.join(bundle, 'ws'));
+      assert.equal(b.rootPropagation, L.MS_PRIVATE | L.MS_REC);
+      assert.equal(b.defaultDevices, true);
+      assert.equal(b.devices.length, 1);
+      assert.deepEqual(b.maskedPaths, ['/proc/kcore']);
+      assert.deepEqual(b.process.capabilities.bounding, [5]);
+      assert.equal(plan.rlimits[0].resource, 7);
+      assert.equal(b.loopback, true);
+      assert.equal(b.execFifo, '/fifo');
+      assert.equal(plan.cloneFlags & L.CLONE_NEWPID, L.CLONE_NEWPID);
+      assert.throws(() => buildInitPlan({ ...spec, process: { ...spec.process, args: [] } } as Spec, '/r', bundle, {}, null), (e: unknown) => e instanceof ConfigError && e.field === 'process.args');
+      assert.throws(() => buildInitPlan(spec as Spec, '/r', bundle, { cwd: 'rel' }, null), (e: unknown) => e instanceof ConfigError && e.field === 'process.cwd');
+      assert.throws(() => buildInitPlan(spec as Spec, '/r', bundle, { env: ['NOEQUALS'] }, null), (e: unknown) => e instanceof ConfigError && e.field === 'process.env[0]');
+    } finally {
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
   });
 });

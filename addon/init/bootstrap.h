@@ -1,0 +1,65 @@
+// The bootstrap message (docs/protocol.md) parsed into the plan the helper applies. All
+// option parsing happened in TS; here every field is only type-checked.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json.h"
+#include "rootfs.h"
+
+namespace nlc {
+
+enum class Mode { Init, Exec };
+
+struct NamespaceJoin {
+  std::string type;  // user, ipc, uts, net, pid, mnt, cgroup, time
+  std::string path;
+};
+
+struct HookPlan {
+  std::string path;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::optional<double> timeout;  // seconds
+};
+
+struct CapabilityPlan {
+  std::vector<int> bounding, effective, permitted, inheritable, ambient;
+};
+
+struct ProcessPlan {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  unsigned uid = 0, gid = 0;
+  std::vector<unsigned> additionalGids;
+  std::optional<unsigned> umask;
+  bool noNewPrivileges = false;
+  std::optional<CapabilityPlan> capabilities;  // nullopt: leave the capabilities as they are
+  std::optional<int> oomScoreAdj;
+};
+
+struct Bootstrap {
+  Mode mode = Mode::Init;
+  int extraFiles = 0;
+  int logFd = -1;
+  int joinPidfd = -1;
+  unsigned long joinFlags = 0;
+  std::vector<NamespaceJoin> join;
+  unsigned long unshareFlags = 0;
+  bool forkChild = false;
+  std::optional<int> oomScoreAdj;
+  bool loopback = false;
+  RootfsPlan rootfs;
+  std::optional<std::string> hostname, domainname;
+  std::string execFifo;  // empty: do not wait on a fifo
+  std::vector<HookPlan> createContainerHooks, startContainerHooks;
+  ProcessPlan process;
+};
+
+// Parse and type-check a bootstrap message. Throws InitError (stage "bootstrap") naming the
+// offending field.
+Bootstrap parseBootstrap(const json::Value& message);
+
+}  // namespace nlc

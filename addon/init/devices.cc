@@ -1,0 +1,136 @@
+#include "devices.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "error.h"
+#include "paths.h"
+
+namespace nlc {
+
+namespace {
+
+constexpr const char* kStage = "devices";
+
+// The nodes every container gets (runc's specconv AllowedDevices with a path).
+const DevicePlan kDefaultDevices[] = {
+    {"/dev/null", 'c', 1, 3, 0666, 0, 0},    {"/dev/zero", 'c', 1, 5, 0666, 0, 0},
+    {"/dev/full", 'c', 1, 7, 0666, 0, 0},    {"/dev/tty", 'c', 5, 0, 0666, 0, 0},
+    {"/dev/random", 'c', 1, 8, 0666, 0, 0},  {"/dev/urandom", 'c', 1, 9, 0666, 0, 0},
+};
+
+// Restores the umask on scope exit: device modes must be exactly what was asked for.
+class UmaskGuard {
+ public:
+  explicit UmaskGuard(mode_t mask) : old_(umask(mask)) {}
+  ~UmaskGuard() { umask(old_); }
+  UmaskGuard(const UmaskGuard&) = delete;
+  UmaskGuard& operator=(const UmaskGuard&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+std::pair<std::string, std::string> splitParent(const std::string& path) {
+  std::string clean = cleanPath(path);
+  size_t slash = clean.rfind('/');
+  std::string parent = slash == 0 ? "/" : clean.substr(0, slash);
+  return {parent, clean.substr(slash + 1)};
+}
+
+mode_t typeBits(const DevicePlan& dev) {
+  switch (dev.type) {
+    case 'c':
+    case 'u':
+      return S_IFCHR;
+    case 'b':
+      return S_IFBLK;
+    case 'p':
+      return S_IFIFO;
+    default:
+      failPlain(kStage, dev.path, std::string("unknown device type '") + dev.type + "'");
+  }
+}
+
+// Port of runc's bindMountDeviceNode: an empty file as the target, the host's node bound on it.
+void bindHostDevice(int parentFd, const std::string& name, const DevicePlan& dev) {
+  UniqueFd created(openat(parentFd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0));
+  if (!created.valid() && errno != EEXIST) fail(kStage, "openat", dev.path, "create the bind target of a device");
+  created.reset();
+  UniqueFd target(openat(parentFd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!target.valid()) fail(kStage, "openat", dev.path, "open the bind target of a device");
+  struct stat st;
+  if (fstat(target.get(), &st) < 0) fail(kStage, "fstat", dev.path, "inspect the bind target of a device");
+  if (!S_ISREG(st.st_mode)) failPlain(kStage, dev.path, "the bind target of a device is not a regular file");
+  if (mount(dev.path.c_str(), procFdPath(target.get()).c_str(), nullptr, MS_BIND, nullptr) < 0) {
+    fail(kStage, "mount", dev.path, "bind-mount the host's device node");
+  }
+}
+
+// Port of runc's createDeviceNode.
+void createDevice(int rootFd, const DevicePlan& dev) {
+  if (dev.path.empty()) return;
+  auto [parent, name] = splitParent(dev.path);
+  if (name.empty()) failPlain(kStage, dev.path, "a device cannot replace the rootfs");
+  UniqueFd parentFd = openOrCreateInRoot(rootFd, parent, TargetKind::Directory, kStage);
+  const mode_t mode = typeBits(dev) | (dev.fileMode & 07777);
+  const dev_t rdev = dev.type == 'p' ? 0 : makedev(static_cast<unsigned>(dev.major), static_cast<unsigned>(dev.minor));
+
+  // A node left by the image (even a regular file named /dev/null) must not survive.
+  if (unlinkat(parentFd.get(), name.c_str(), 0) < 0 && errno != ENOENT) {
+    fail(kStage, "unlinkat", dev.path, "remove what is at the device's path");
+  }
+  if (mknodat(parentFd.get(), name.c_str(), mode, rdev) < 0) {
+    if (errno == EPERM) {
+      bindHostDevice(parentFd.get(), name, dev);
+      return;
+    }
+    fail(kStage, "mknodat", dev.path, "create the device node");
+  }
+  if (fchownat(parentFd.get(), name.c_str(), dev.uid, dev.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+    fail(kStage, "fchownat", dev.path, "set the owner of the device node");
+  }
+}
+
+}  // namespace
+
+void createDevices(int rootFd, const RootfsPlan& plan) {
+  UmaskGuard noUmask(0);
+  if (plan.defaultDevices) {
+    for (const auto& dev : kDefaultDevices) createDevice(rootFd, dev);
+  }
+  for (const auto& dev : plan.devices) createDevice(rootFd, dev);
+}
+
+void setupDevSymlinks(int rootFd) {
+  UniqueFd devFd = openOrCreateInRoot(rootFd, "/dev", TargetKind::Directory, kStage);
+  std::pair<const char*, const char*> links[] = {
+      {"/proc/self/fd", "fd"},
+      {"/proc/self/fd/0", "stdin"},
+      {"/proc/self/fd/1", "stdout"},
+      {"/proc/self/fd/2", "stderr"},
+  };
+  for (const auto& [target, name] : links) {
+    if (symlinkat(target, devFd.get(), name) < 0 && errno != EEXIST) {
+      fail(kStage, "symlinkat", std::string("/dev/") + name, "create a /dev symlink");
+    }
+  }
+  // Checked on the host (we have not pivoted yet), as runc does.
+  if (access("/proc/kcore", F_OK) == 0) {
+    if (symlinkat("/proc/kcore", devFd.get(), "core") < 0 && errno != EEXIST) {
+      fail(kStage, "symlinkat", "/dev/core", "create a /dev symlink");
+    }
+  }
+  // setupPtmx: the devpts instance's ptmx, not the host's.
+  if (unlinkat(devFd.get(), "ptmx", 0) < 0 && errno != ENOENT) fail(kStage, "unlinkat", "/dev/ptmx", "remove /dev/ptmx");
+  if (symlinkat("pts/ptmx", devFd.get(), "ptmx") < 0) fail(kStage, "symlinkat", "/dev/ptmx", "link /dev/ptmx to pts/ptmx");
+}
+
+}  // namespace nlc

@@ -1,0 +1,127 @@
+#include "exec.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+#include "error.h"
+#include "log.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace nlc {
+namespace {
+
+// strconv.Quote, enough for file names: quotes, backslashes and control bytes escaped.
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// Go's findExecutable (lp_unix.go): 0 when file is an executable regular file for the
+// current (already switched) user, else the errno.
+int findExecutable(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) < 0) return errno;
+  if (S_ISDIR(st.st_mode)) return EISDIR;
+  if (::faccessat(AT_FDCWD, file.c_str(), X_OK, AT_EACCESS) == 0) return 0;
+  if (errno != ENOSYS && errno != EPERM) return errno;
+  return (st.st_mode & 0111) ? 0 : EACCES;
+}
+
+std::string envValue(const std::vector<std::string>& env, const std::string& name) {
+  std::string prefix = name + "=", value;
+  // The last one wins, as when runc's init puts the env in place with os.Setenv.
+  for (const auto& e : env)
+    if (e.rfind(prefix, 0) == 0) value = e.substr(prefix.size());
+  return value;
+}
+
+}  // namespace
+
+bool changeDirectory(const std::string& cwd, bool lastTry) {
+  if (::chdir(cwd.c_str()) == 0) return true;
+  if (!lastTry && (errno == EACCES || errno == EPERM)) return false;
+  fail("cwd", "chdir", cwd, "changing to the working directory " + cwd);
+}
+
+void verifyCwd() {
+  // The raw syscall, as glibc's getcwd hides "(unreachable)" behind ENOENT.
+  char buf[PATH_MAX + 1];
+  long n = ::syscall(SYS_getcwd, buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENOENT)
+      failPlain("cwd", "", "the working directory is outside of the container's root: possible container breakout detected");
+    fail("cwd", "getcwd", "", "verifying that the working directory is inside the container");
+  }
+  if (buf[0] != '/' || std::strncmp(buf, "(unreachable)", 13) == 0)
+    failPlain("cwd", buf, "the working directory is outside of the container's root: possible container breakout detected");
+}
+
+std::string lookPath(const std::string& file, const std::vector<std::string>& env) {
+  if (file.find('/') != std::string::npos) {
+    int err = findExecutable(file);
+    if (err == 0) return file;
+    errno = err;
+    throw InitError{"exec", "stat", err, file, "exec: " + quote(file) + ": " + std::strerror(err)};
+  }
+  if (!file.empty()) {
+    std::string path = envValue(env, "PATH");
+    size_t start = 0;
+    while (!path.empty() && start <= path.size()) {
+      size_t colon = path.find(':', start);
+      std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      if (dir.empty()) dir = ".";  // shell semantics; runc accepts Go's ErrDot result
+      std::string candidate = dir + "/" + file;
+      if (findExecutable(candidate) == 0) return candidate;
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  throw InitError{"exec", "", ENOENT, file, "exec: " + quote(file) + ": executable file not found in $PATH"};
+}
+
+void execProcess(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env,
+                 int umaskValue, int firstPrivateFd) {
+  std::vector<std::string> argStore = args, envStore = env;
+  std::vector<char*> argv, envp;
+  for (auto& a : argStore) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : envStore) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  if (umaskValue >= 0) ::umask(static_cast<mode_t>(umaskValue));
+  // CVE-2024-21626: nothing of ours (sync socket, log pipe, pidfds, fifo) may reach the
+  // container; only stdio and the extra files stay open.
+  if (::syscall(SYS_close_range, static_cast<unsigned>(firstPrivateFd), ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+    fail("exec", "close_range", "", "marking the helper's descriptors close-on-exec");
+  // The helper ignores SIGPIPE for its own writes; an ignored disposition would survive exec.
+  ::signal(SIGPIPE, SIG_DFL);
+  ::execve(path.c_str(), argv.data(), envp.data());
+  int err = errno;
+  ::signal(SIGPIPE, SIG_IGN);
+  errno = err;
+  fail("exec", "execve", path, "executing " + path);
+}
+
+}  // namespace nlc

@@ -1,0 +1,15 @@
+// OCI hooks the helper runs inside the container's namespaces (createContainer,
+// startContainer); the parent runs the others.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "bootstrap.h"
+
+namespace nlc {
+
+// Run each hook in order with the OCI state JSON on its stdin. A non-zero exit, a signal or
+// a timeout throws InitError (stage "hooks") naming the hook and carrying its output.
+void runHooks(const std::string& kind, const std::vector<HookPlan>& hooks, const std::string& stateJson);
+
+}  // namespace nlc

@@ -1,0 +1,104 @@
+#include "identity.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "error.h"
+#include "fd.h"
+#include "fileio.h"
+#include "log.h"
+
+namespace nlc {
+namespace {
+
+// The home directory field of the first /etc/passwd line whose uid matches, or "".
+std::string homeFromPasswd(const std::string& passwd, unsigned uid) {
+  std::string_view rest(passwd);
+  while (!rest.empty()) {
+    size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    // name:password:uid:gid:gecos:home:shell
+    std::string_view fields[7];
+    size_t count = 0;
+    while (count < 7) {
+      size_t colon = line.find(':');
+      fields[count++] = line.substr(0, colon);
+      if (colon == std::string_view::npos) break;
+      line = line.substr(colon + 1);
+    }
+    if (count < 6 || fields[2].empty()) continue;
+    unsigned long long v = 0;
+    bool numeric = true;
+    for (char c : fields[2]) {
+      if (c < '0' || c > '9' || v > 0xFFFFFFFFull) {
+        numeric = false;
+        break;
+      }
+      v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (numeric && v == uid) return std::string(fields[5]);
+  }
+  return "";
+}
+
+// Port of runc's fixStdioPermissions: a user other than root must be able to reopen its
+// stdio through /proc/self/fd; /dev/null is left alone.
+void chownStdio(unsigned uid, unsigned gid) {
+  struct stat null {};
+  bool haveNull = ::stat("/dev/null", &null) == 0;
+  for (int fd = 0; fd <= 2; ++fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;
+      fail("identity", "fstat", "/proc/self/fd/" + std::to_string(fd), "checking stdio ownership");
+    }
+    if (haveNull && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev) continue;
+    if (st.st_uid == uid && st.st_gid == gid) continue;
+    if (::fchown(fd, uid, gid) < 0) {
+      // A read-only filesystem, or a file we do not own (an inherited tty or file in a user
+      // namespace): runc ignores these as well.
+      if (errno == EINVAL || errno == EPERM || errno == EROFS) continue;
+      fail("identity", "fchown", "/proc/self/fd/" + std::to_string(fd), "handing stdio to uid " + std::to_string(uid));
+    }
+  }
+}
+
+}  // namespace
+
+void addHomeToEnv(std::vector<std::string>& env, unsigned uid) {
+  for (const auto& e : env)
+    if (e.rfind("HOME=", 0) == 0 && e.size() > 5) return;
+  std::string passwd, home;
+  if (readFile("/etc/passwd", passwd)) home = homeFromPasswd(passwd, uid);
+  if (home.empty()) home = "/";
+  env.push_back("HOME=" + home);
+}
+
+void setupUser(const ProcessPlan& process) {
+  // Since Linux 3.19 an unprivileged user namespace may deny setgroups.
+  std::string setgroupsPolicy;
+  bool denied = readFile("/proc/self/setgroups", setgroupsPolicy) && setgroupsPolicy.rfind("deny", 0) == 0;
+  if (denied) {
+    if (!process.additionalGids.empty())
+      failPlain("identity", "/proc/self/setgroups", "cannot set additional groups: setgroups is denied in this user namespace");
+  } else {
+    std::vector<gid_t> groups(process.additionalGids.begin(), process.additionalGids.end());
+    if (::setgroups(groups.size(), groups.data()) < 0) fail("identity", "setgroups", "", "setting the additional groups");
+  }
+
+  chownStdio(process.uid, process.gid);
+
+  if (::setresgid(process.gid, process.gid, process.gid) < 0)
+    fail("identity", "setresgid", "", "changing to gid " + std::to_string(process.gid));
+  if (::setresuid(process.uid, process.uid, process.uid) < 0)
+    fail("identity", "setresuid", "", "changing to uid " + std::to_string(process.uid));
+}
+
+}  // namespace nlc

@@ -1,0 +1,178 @@
+#include "init.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "exec.h"
+#include "fd.h"
+#include "hooks.h"
+#include "identity.h"
+#include "log.h"
+#include "namespaces.h"
+#include "rootfs.h"
+
+namespace nlc {
+
+const char* currentStage = "bootstrap";
+
+namespace {
+
+// nsexec's part, shared by both modes: oom_score_adj, namespaces, the final process.
+void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
+  // First, as nsexec does: lowering the score needs CAP_SYS_RESOURCE in the host's user
+  // namespace, which a joined or new user namespace would take away. Children inherit it.
+  std::optional<int> oom = plan.oomScoreAdj ? plan.oomScoreAdj : plan.process.oomScoreAdj;
+  if (oom) setOomScoreAdj(*oom);
+
+  currentStage = "namespaces";
+  if (plan.joinPidfd >= 0) {
+    if (plan.joinFlags) joinNamespacesOf(plan.joinPidfd, plan.joinFlags);
+    ::close(plan.joinPidfd);
+    plan.joinPidfd = -1;
+  }
+  joinNamespaces(plan.join);
+  unshareNamespaces(plan.unshareFlags);
+  // Joining or creating a pid namespace only takes effect for children.
+  if (plan.forkChild || (plan.joinFlags & CLONE_NEWPID)) {
+    currentStage = "fork";
+    forkFinalProcess(sync);
+  }
+}
+
+// procReady / procRun: the parent sets rlimits and saves the state in between.
+void readyAndWait(SyncSocket& sync) {
+  sync.send(currentStage, json::Value::object({{"type", "procReady"}}));
+  sync.expect(currentStage, "procRun");
+}
+
+// Port of runc's finalizeNamespace (plus the no_new_privs step before it): runs after
+// procRun, still able to report failures as procError.
+void finalizeProcess(ProcessPlan& process) {
+  if (process.noNewPrivileges) {
+    currentStage = "capabilities";
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("capabilities", "prctl", "", "setting no_new_privs");
+  }
+  // chdir first as root: the container user may lack search permission on a parent of a
+  // cwd it owns (a chowned volume); EACCES/EPERM retry after the user change.
+  currentStage = "cwd";
+  bool inCwd = changeDirectory(process.cwd, false);
+
+  currentStage = "identity";
+  addHomeToEnv(process.env, process.uid);
+  if (process.capabilities) {
+    currentStage = "capabilities";
+    applyBoundingSet(*process.capabilities);
+    setKeepCaps(true);
+  }
+  currentStage = "identity";
+  setupUser(process);
+
+  currentStage = "cwd";
+  if (!inCwd) changeDirectory(process.cwd, true);
+  verifyCwd();
+
+  if (process.capabilities) {
+    currentStage = "capabilities";
+    setKeepCaps(false);
+    applyCapabilities(*process.capabilities);
+  }
+}
+
+std::string stateFromHooksDone(const SyncMessage& done, bool needed) {
+  const json::Value* state = done.body.find("state");
+  if (!state || state->isNull()) {
+    if (needed) failPlain("hooks", "", "procHooksDone carries no state for the container's hooks");
+    return "{}";
+  }
+  return json::serialize(*state);
+}
+
+void setNames(const Bootstrap& plan) {
+  currentStage = "hostname";
+  if (plan.hostname && ::sethostname(plan.hostname->data(), plan.hostname->size()) < 0)
+    fail("hostname", "sethostname", "", "setting the hostname to \"" + *plan.hostname + "\"");
+  if (plan.domainname && ::setdomainname(plan.domainname->data(), plan.domainname->size()) < 0)
+    fail("hostname", "setdomainname", "", "setting the domain name to \"" + *plan.domainname + "\"");
+}
+
+// Wait until exec() opens the fifo for reading, then say so (port of the tail of
+// linuxStandardInit.Init). Through /proc/self/fd because the path is outside the new root.
+void waitOnExecFifo(UniqueFd& fifo) {
+  currentStage = "fifo";
+  std::string path = "/proc/self/fd/" + std::to_string(fifo.get());
+  UniqueFd writer(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!writer.valid()) fail("fifo", "open", path, "opening the exec fifo for writing");
+  if (::write(writer.get(), "0", 1) != 1) fail("fifo", "write", path, "writing to the exec fifo");
+  // Close the O_PATH fd before exec: the kernel resets dumpable only after the fd table is
+  // unshared, and a container must not reach the host's fifo through it.
+  fifo.reset();
+}
+
+}  // namespace
+
+void runInit(Bootstrap& plan, SyncSocket& sync) {
+  enterNamespaces(plan, sync);
+
+  if (plan.loopback) {
+    currentStage = "namespaces";
+    bringUpLoopback();
+  }
+
+  // The fifo lives in the state directory on the host: open it while the host's paths
+  // are still reachable.
+  UniqueFd fifo;
+  if (!plan.execFifo.empty()) {
+    currentStage = "fifo";
+    fifo.reset(::open(plan.execFifo.c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo.valid()) fail("fifo", "open", plan.execFifo, "opening the exec fifo");
+  }
+
+  currentStage = "mounts";
+  mountRootfs(plan.rootfs);
+
+  // procHooks: the parent applies cgroup resources and runs prestart + createRuntime.
+  currentStage = "hooks";
+  sync.send("hooks", json::Value::object({{"type", "procHooks"}}));
+  SyncMessage done = sync.expect("hooks", "procHooksDone");
+  bool haveHooks = !plan.createContainerHooks.empty() || !plan.startContainerHooks.empty();
+  std::string state = stateFromHooksDone(done, haveHooks);
+  runHooks("createContainer", plan.createContainerHooks, state);
+
+  currentStage = "pivot_root";
+  pivotAndFinalizeRootfs(plan.rootfs);
+  setNames(plan);
+
+  readyAndWait(sync);
+  finalizeProcess(plan.process);
+
+  currentStage = "exec";
+  std::string path = lookPath(plan.process.args[0], plan.process.env);
+  log::debug("init: closing the sync socket to signal that set-up succeeded");
+  sync.close();
+
+  if (fifo.valid()) waitOnExecFifo(fifo);
+  currentStage = "hooks";
+  runHooks("startContainer", plan.startContainerHooks, state);
+
+  currentStage = "exec";
+  // runc's finalizeRootfs defaults the init's umask to 0022.
+  execProcess(path, plan.process.args, plan.process.env, plan.process.umask ? static_cast<int>(*plan.process.umask) : 022,
+              3 + plan.extraFiles);
+}
+
+void runExec(Bootstrap& plan, SyncSocket& sync) {
+  enterNamespaces(plan, sync);
+  readyAndWait(sync);
+  finalizeProcess(plan.process);
+
+  currentStage = "exec";
+  std::string path = lookPath(plan.process.args[0], plan.process.env);
+  sync.close();
+  execProcess(path, plan.process.args, plan.process.env, plan.process.umask ? static_cast<int>(*plan.process.umask) : -1,
+              3 + plan.extraFiles);
+}
+
+}  // namespace nlc

@@ -1,0 +1,146 @@
+// Thin syscall bindings the TS side needs. Every fd handed out is close-on-exec: spawn
+// decides explicitly which fds a child gets.
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "binding.h"
+#include "errno_error.h"
+
+namespace nlc {
+namespace {
+
+Napi::Value FdPair(Napi::Env env, const int fds[2]) {
+  Napi::Array pair = Napi::Array::New(env, 2);
+  pair.Set(0u, Napi::Number::New(env, fds[0]));
+  pair.Set(1u, Napi::Number::New(env, fds[1]));
+  return pair;
+}
+
+Napi::Value Socketpair(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    return ThrowErrno(info.Env(), errno, "socketpair");
+  return FdPair(info.Env(), fds);
+}
+
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return ThrowErrno(info.Env(), errno, "pipe", "pipe2");
+  return FdPair(info.Env(), fds);
+}
+
+Napi::Value Close(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fd = ToFd(info[0], "fd");
+  if (!fd) return env.Undefined();
+  // EINTR still closes the fd on Linux; retrying could close somebody else's.
+  if (close(*fd) < 0 && errno != EINTR) return ThrowErrno(env, errno, "close");
+  return env.Undefined();
+}
+
+Napi::Value Open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto path = ToString(info[0], "path");
+  if (!path) return env.Undefined();
+  auto flags = ToInt(info[1], "flags");
+  if (!flags) return env.Undefined();
+  int mode = 0;
+  if (!info[2].IsUndefined()) {
+    auto m = ToInt(info[2], "mode", 0, 07777);
+    if (!m) return env.Undefined();
+    mode = *m;
+  }
+  int fd;
+  do {
+    fd = open(path->c_str(), *flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);  // opening a fifo blocks and can be interrupted
+  if (fd < 0) return ThrowErrno(env, errno, "open", "open", path->c_str());
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto path = ToString(info[0], "path");
+  if (!path) return env.Undefined();
+  auto mode = ToInt(info[1], "mode", 0, 07777);
+  if (!mode) return env.Undefined();
+  if (mkfifo(path->c_str(), static_cast<mode_t>(*mode)) < 0)
+    return ThrowErrno(env, errno, "mkfifo", "mkfifo", path->c_str());
+  return env.Undefined();
+}
+
+// Limits are bigints because RLIM_INFINITY is 2^64-1; plain integer numbers are accepted too.
+std::optional<rlim_t> ToRlim(Napi::Value value, const char* what) {
+  if (value.IsBigInt()) {
+    bool lossless = false;
+    uint64_t v = value.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) {
+      ThrowRange(value.Env(), std::string(what) + " must be in [0, 2^64-1]");
+      return std::nullopt;
+    }
+    return static_cast<rlim_t>(v);
+  }
+  auto v = ToInteger(value, what, 0, (1LL << 53) - 1);
+  if (!v) return std::nullopt;
+  return static_cast<rlim_t>(*v);
+}
+
+Napi::Value Prlimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto pid = ToInt(info[0], "pid", 0);
+  if (!pid) return env.Undefined();
+  auto resource = ToInt(info[1], "resource", 0, RLIM_NLIMITS - 1);
+  if (!resource) return env.Undefined();
+  auto soft = ToRlim(info[2], "soft");
+  if (!soft) return env.Undefined();
+  auto hard = ToRlim(info[3], "hard");
+  if (!hard) return env.Undefined();
+  struct rlimit limit = {*soft, *hard};
+  if (prlimit(*pid, static_cast<__rlimit_resource>(*resource), &limit, nullptr) < 0)
+    return ThrowErrno(env, errno, "prlimit");
+  return env.Undefined();
+}
+
+Napi::Value SetAffinity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto pid = ToInt(info[0], "pid", 0);
+  if (!pid) return env.Undefined();
+  auto cpus = ToIntArray(info[1], "cpus", 0, 1 << 16);
+  if (!cpus) return env.Undefined();
+  if (cpus->empty()) return ThrowRange(env, "cpus must not be empty");
+  int count = *std::max_element(cpus->begin(), cpus->end()) + 1;
+  cpu_set_t* set = CPU_ALLOC(count);
+  if (!set) return ThrowErrno(env, ENOMEM, "setAffinity", "malloc");
+  size_t size = CPU_ALLOC_SIZE(count);
+  CPU_ZERO_S(size, set);
+  for (int cpu : *cpus) CPU_SET_S(cpu, size, set);
+  int r = sched_setaffinity(*pid, size, set);
+  int err = errno;
+  CPU_FREE(set);
+  if (r < 0) return ThrowErrno(env, err, "setAffinity", "sched_setaffinity");
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitSys(Napi::Env env, Napi::Object exports) {
+  exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
+  exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
+  exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("open", Napi::Function::New(env, Open, "open"));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
+  exports.Set("prlimit", Napi::Function::New(env, Prlimit, "prlimit"));
+  exports.Set("setAffinity", Napi::Function::New(env, SetAffinity, "setAffinity"));
+}
+
+}  // namespace nlc

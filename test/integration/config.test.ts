@@ -1,0 +1,198 @@
+/** What the container sees from inside, for each part of the OCI config. */
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createContainer } from '../../lib';
+import { skipUnlessRoot, makeConfig, tempRoot, collect } from './helpers';
+
+const skip = skipUnlessRoot();
+
+/** Run `script` as the init of a container made from `overrides`; return stdout and the exit. */
+async function runIn(root: string, id: string, overrides: Record<string, unknown>, script: string, extra: Record<string, unknown> = {}) {
+  const base = makeConfig(overrides) as { process: Record<string, unknown> };
+  const config = { ...base, process: { ...base.process, args: ['sh', '-c', script], ...extra } };
+  const c = await createContainer(id, config, { root });
+  try {
+    const p = await c.run();
+    const [out, err] = [collect(p.stdout!), collect(p.stderr!)];
+    const exit = await p.wait();
+    return { out: (await out).trim(), err: (await err).trim(), exit };
+  } finally {
+    await c.destroy();
+  }
+}
+
+function capHex(status: string, field: string): bigint {
+  return BigInt('0x' + status.match(new RegExp(`${field}:\\s*([0-9a-f]+)`))![1]);
+}
+
+describe('config applied inside the container', { skip }, () => {
+  const t = tempRoot();
+  const root = t.root;
+  const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-host-'));
+  fs.writeFileSync(path.join(hostDir, 'file.txt'), 'from-host\n');
+  after(async () => {
+    await t.cleanup();
+    fs.rmSync(hostDir, { recursive: true, force: true });
+  });
+
+  test('namespaces: pid, mount, uts, ipc, net (lo up), cgroup are private', async () => {
+    const r = await runIn(root, 'cfg-ns', {}, 'for n in pid mnt uts ipc net cgroup; do echo $n=$(readlink /proc/self/ns/$n); done; ip -o link show lo');
+    assert.equal(r.exit.exitCode, 0, r.err);
+    for (const n of ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup']) {
+      const inside = r.out.match(new RegExp(`^${n}=(.*)$`, 'm'))![1];
+      assert.notEqual(inside, fs.readlinkSync(`/proc/self/ns/${n}`), `${n} namespace must be private`);
+    }
+    assert.match(r.out, /lo: <LOOPBACK,UP,LOWER_UP>/);
+  });
+
+  test('two containers share one network namespace by path', async () => {
+    const a = await createContainer('cfg-neta', makeConfig({ process: { args: ['sleep', '1000'] } }), { root });
+    try {
+      const pa = await a.run({ stdio: 'ignore' });
+      const netPath = `/proc/${pa.pid}/ns/net`;
+      const base = makeConfig({}) as { linux: { namespaces: { type: string; path?: string }[] } };
+      const namespaces = base.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: netPath } : n));
+      const r = await runIn(root, 'cfg-netb', { linux: { ...base.linux, namespaces } }, 'readlink /proc/self/ns/net; echo pid=$$');
+      assert.equal(r.exit.exitCode, 0, r.err);
+      assert.equal(r.out.split('\n')[0], fs.readlinkSync(netPath));
+      assert.match(r.out, /pid=1$/); // its own pid namespace still
+    } finally {
+      await a.destroy();
+    }
+  });
+
+  test('mounts: proc, sysfs, tmpfs, devpts, mqueue and bind mounts with their options', async () => {
+    const mounts = [
+      ...(makeConfig({}) as { mounts: unknown[] }).mounts,
+      { destination: '/data', type: 'bind', source: hostDir, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec', 'rprivate'] },
+      { destination: '/rw', type: 'bind', source: hostDir, options: ['bind', 'rw'] },
+      { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m', 'mode=700'] },
+      { destination: '/etc/hosts.host', type: 'bind', source: '/etc/hosts', options: ['bind', 'ro'] },
+    ];
+    const r = await runIn(root, 'cfg-mounts', { mounts },
+      'cat /proc/self/mountinfo; echo ---; cat /data/file.txt; touch /data/x 2>/dev/null && echo data-writable; touch /rw/written && echo rw-ok; stat -c %a /scratch; test -s /etc/hosts.host && echo file-bind');
+    assert.equal(r.exit.exitCode, 0, r.err);
+    const [info, rest] = r.out.split('---');
+    const line = (dest: string) => info.split('\n').find((l) => l.split(' ')[4] === dest) ?? '';
+    assert.match(line('/proc'), / - proc /);
+    assert.match(line('/sys'), / - sysfs /);
+    assert.match(line('/sys').split(' ')[5], /^ro/);
+    assert.match(line('/dev'), / - tmpfs /);
+    assert.match(line('/dev/pts'), / - devpts /);
+    assert.match(line('/dev/mqueue'), / - mqueue /);
+    const data = line('/data').split(' ')[5];
+    for (const opt of ['ro', 'nosuid', 'nodev', 'noexec']) assert.ok(data.split(',').includes(opt), `/data has ${opt}: ${data}`);
+    assert.match(line('/scratch'), / - tmpfs /);
+    assert.match(rest, /from-host/);
+    assert.doesNotMatch(rest, /data-writable/);
+    assert.match(rest, /rw-ok/);
+    assert.match(rest, /\n700\n/);
+    assert.match(rest, /file-bind/);
+    assert.ok(fs.existsSync(path.join(hostDir, 'written')));
+    fs.rmSync(path.join(hostDir, 'written'));
+  });
+
+  test('a mount destination through a symlink stays inside the rootfs', async () => {
+    // The rootfs has /escape -> <hostDir>; mounting at /escape/sub must not touch the host dir.
+    const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-rootfs-'));
+    try {
+      fs.cpSync((makeConfig({}) as { root: { path: string } }).root.path, rootfs, { recursive: true, verbatimSymlinks: true });
+      fs.symlinkSync(hostDir, path.join(rootfs, 'escape'));
+      const before = fs.readdirSync(hostDir).sort();
+      const r = await runIn(root, 'cfg-escape', {
+        root: { path: rootfs },
+        mounts: [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/escape/sub', type: 'tmpfs', source: 'tmpfs' }],
+      }, 'grep -c " /escape/sub\\| ' + hostDir + '/sub " /proc/self/mountinfo; ls /escape');
+      assert.equal(r.exit.exitCode, 0, r.err);
+      assert.deepEqual(fs.readdirSync(hostDir).sort(), before, 'the host directory was not touched');
+      assert.ok(fs.existsSync(path.join(rootfs, hostDir, 'sub')), 'the mount point was created inside the rootfs');
+    } finally {
+      fs.rmSync(rootfs, { recursive: true, force: true });
+    }
+  });
+
+  test('devices: defaults, /dev symlinks, linux.devices', async () => {
+    const base = makeConfig({}) as { linux: Record<string, unknown> };
+    const r = await runIn(root, 'cfg-dev', {
+      linux: { ...base.linux, devices: [{ path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 0, gid: 0 }] },
+    }, 'for d in null zero full tty random urandom mynull; do stat -c "%n %F %t:%T %a" /dev/$d; done; readlink /dev/fd; readlink /dev/stdin; readlink /dev/ptmx; echo x > /dev/null && echo null-ok');
+    assert.equal(r.exit.exitCode, 0, r.err);
+    assert.match(r.out, /\/dev\/null character special file 1:3 666/);
+    assert.match(r.out, /\/dev\/zero character special file 1:5 666/);
+    assert.match(r.out, /\/dev\/urandom character special file 1:9 666/);
+    assert.match(r.out, /\/dev\/mynull character special file 1:3 640/);
+    assert.match(r.out, /\/proc\/self\/fd\n\/proc\/self\/fd\/0\npts\/ptmx/);
+    assert.match(r.out, /null-ok/);
+  });
+
+  test('pivot_root, read-only root, masked and read-only paths, propagation', async () => {
+    const r = await runIn(root, 'cfg-root', {
+      root: { path: (makeConfig({}) as { root: { path: string } }).root.path, readonly: true },
+      linux: { ...(makeConfig({}) as { linux: Record<string, unknown> }).linux, rootfsPropagation: 'rprivate' },
+    }, 'test -x /bin/busybox && echo busybox-root; touch /newfile 2>/dev/null || echo root-ro; wc -c < /proc/timer_list; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo procsys-ro; cat /proc/self/mountinfo');
+    assert.equal(r.exit.exitCode, 0, r.err);
+    assert.match(r.out, /busybox-root/);
+    assert.match(r.out, /root-ro/);
+    assert.match(r.out, /^0$/m);
+    assert.match(r.out, /procsys-ro/);
+    const rootLine = r.out.split('\n').find((l) => l.split(' ')[4] === '/') ?? '';
+    assert.match(rootLine.split(' ')[5], /^ro/);
+    assert.doesNotMatch(rootLine, /shared:/);
+  });
+
+  test('hostname, domainname, sysctl, umask, env, cwd and PATH lookup', async () => {
+    const r = await runIn(root, 'cfg-misc', {
+      hostname: 'box-1', domainname: 'example.test',
+      linux: { ...(makeConfig({}) as { linux: Record<string, unknown> }).linux, sysctl: { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '4096' } },
+    }, 'hostname; cat /proc/sys/kernel/domainname; cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; umask; echo $GREETING; pwd; which sh',
+    { env: ['PATH=/usr/bin:/bin', 'GREETING=hi'], cwd: '/tmp', user: { uid: 0, gid: 0, umask: 0o027 } });
+    assert.equal(r.exit.exitCode, 0, r.err);
+    assert.deepEqual(r.out.split('\n'), ['box-1', 'example.test', '1', '4096', '0027', 'hi', '/tmp', '/bin/sh']);
+  });
+
+  test('user, groups, capabilities, no_new_privs, rlimits, oomScoreAdj', async () => {
+    const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    const r = await runIn(root, 'cfg-ids', {}, 'id; grep -E "^(Cap|NoNewPrivs)" /proc/self/status; grep "Max open files" /proc/self/limits; cat /proc/self/oom_score_adj', {
+      user: { uid: 1000, gid: 1000, additionalGids: [100, 65534] },
+      capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps },
+      noNewPrivileges: true,
+      rlimits: [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }],
+      oomScoreAdj: 123,
+    });
+    assert.equal(r.exit.exitCode, 0, r.err);
+    assert.match(r.out, /uid=1000\(tester\) gid=1000\(tester\) groups=100\(users\),65534\(nogroup\)|uid=1000\(tester\) gid=1000\(tester\) groups=1000\(tester\),100\(users\),65534\(nogroup\)/);
+    const want = (1n << 0n) | (1n << 5n) | (1n << 10n); // chown, kill, net_bind_service
+    for (const f of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(capHex(r.out, f), want, f);
+    assert.match(r.out, /NoNewPrivs:\s+1/);
+    assert.match(r.out, /Max open files\s+321\s+654/);
+    assert.match(r.out, /^123$/m);
+  });
+
+  test('only fds 0, 1, 2 and the extra files reach the container', async () => {
+    const extra = fs.openSync('/etc/hostname', 'r');
+    try {
+      const r = await runIn(root, 'cfg-fds', {}, 'cd /proc/self/fd && echo *', { });
+      assert.equal(r.exit.exitCode, 0, r.err);
+      // `echo *` in /proc/self/fd of the shell: the shell itself may hold one directory fd for the glob.
+      const fds = r.out.split(' ').map(Number).filter((n) => n >= 3);
+      assert.ok(fds.length <= 1, `unexpected fds: ${r.out}`);
+      const c = await createContainer('cfg-fds2', makeConfig({ process: { args: ['sh', '-c', 'cat <&3; cd /proc/self/fd && echo *'] } }), { root });
+      try {
+        const p = await c.run({ extraFiles: [extra] });
+        const out = (await collect(p.stdout!)).trim();
+        assert.equal((await p.wait()).exitCode, 0);
+        const lines = out.split('\n');
+        assert.equal(lines[0], fs.readFileSync('/etc/hostname', 'utf8').trim());
+        assert.ok(lines[1].split(' ').includes('3'), out);
+        assert.ok(lines[1].split(' ').map(Number).filter((n) => n > 4).length === 0, out);
+      } finally {
+        await c.destroy();
+      }
+    } finally {
+      fs.closeSync(extra);
+    }
+  });
+});

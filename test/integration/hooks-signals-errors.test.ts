@@ -1,0 +1,189 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createContainer, ConfigError, ContainerExistsError, HookError, InitError, listContainers } from '../../lib';
+import { skipUnlessRoot, makeConfig, tempRoot, collect } from './helpers';
+
+const skip = skipUnlessRoot();
+
+function livePidsOf(pids: number[]): number[] {
+  return pids.filter((p) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      return !/\) [ZX] /.test(stat);
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('hooks', { skip }, () => {
+  const t = tempRoot();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-hooks-'));
+  after(async () => {
+    await t.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const log = path.join(dir, 'log');
+  const hostHook = (name: string) => ({
+    path: '/bin/sh',
+    args: ['sh', '-c', `read -r state; echo "${name} $HOOK_ENV $state" >> ${log}`],
+    env: ['HOOK_ENV=env-ok'],
+    timeout: 10,
+  });
+
+  test('all six hooks run in runc order with the OCI state on stdin', async () => {
+    const config = makeConfig({
+      process: { args: ['sh', '-c', 'echo running'] },
+      mounts: [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/hooks', type: 'bind', source: dir, options: ['bind'] }],
+      hooks: {
+        prestart: [hostHook('prestart')],
+        createRuntime: [hostHook('createRuntime')],
+        createContainer: [hostHook('createContainer')],
+        // startContainer runs inside the container: its path and log are container paths.
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'read -r state; echo "startContainer $HOOK_ENV $state" >> /hooks/log'], env: ['HOOK_ENV=env-ok'] }],
+        poststart: [hostHook('poststart')],
+        poststop: [hostHook('poststop')],
+      },
+    });
+    const c = await createContainer('hooks-order', config, { root: t.root });
+    const p = await c.run();
+    await collect(p.stdout!);
+    await p.wait();
+    await c.destroy();
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+    for (const l of lines) {
+      assert.match(l, /^\w+ env-ok \{/);
+      const state = JSON.parse(l.slice(l.indexOf('{')));
+      assert.equal(state.id, 'hooks-order');
+      assert.equal(typeof state.bundle, 'string');
+      if (!l.startsWith('poststop')) assert.ok(state.pid > 0, l);
+    }
+    assert.equal(JSON.parse(lines[0].slice(lines[0].indexOf('{'))).status, 'creating');
+    assert.equal(JSON.parse(lines[5].slice(lines[5].indexOf('{'))).status, 'stopped');
+  });
+
+  test('a failing prestart hook fails run and leaves nothing behind', async () => {
+    const c = await createContainer('hooks-fail', makeConfig({ hooks: { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo bad >&2; exit 3'] }] } }), { root: t.root });
+    await assert.rejects(c.run(), (err: unknown) => err instanceof HookError && /prestart/.test(err.message) && /status 3/.test(err.message));
+    assert.equal(fs.existsSync(path.join(t.root, 'hooks-fail')), false);
+    await c.destroy();
+  });
+
+  test('a hook that times out is killed and fails the start', async () => {
+    const started = Date.now();
+    const c = await createContainer('hooks-timeout', makeConfig({ hooks: { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] } }), { root: t.root });
+    await assert.rejects(c.run(), (err: unknown) => err instanceof HookError && /timed out/.test(err.message));
+    assert.ok(Date.now() - started < 15000);
+    assert.equal(fs.existsSync(path.join(t.root, 'hooks-timeout')), false);
+  });
+});
+
+describe('signals and destroy', { skip }, () => {
+  const t = tempRoot();
+  after(() => t.cleanup());
+
+  test('signal reaches the init; exit reported', async () => {
+    const c = await createContainer('sig-init', makeConfig({ process: { args: ['sh', '-c', 'trap "exit 3" USR1; echo ready; while true; do sleep 0.05; done'] } }), { root: t.root });
+    const p = await c.run();
+    await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+    await c.signal('SIGUSR1');
+    assert.deepEqual(await p.wait(), { exitCode: 3, signal: null });
+    await c.destroy();
+  });
+
+  test('signal {all: true} reaches every process; destroy kills what is left', async () => {
+    const c = await createContainer('sig-all', makeConfig({ process: { args: ['sh', '-c', 'sleep 1000 & sleep 1000 & echo ready; wait'] } }), { root: t.root });
+    const p = await c.run();
+    await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
+    await c.signal(9, { all: true });
+    assert.equal((await p.wait()).signal, 'SIGKILL');
+    await c.destroy();
+  });
+
+  test('SIGKILL without a private pid namespace reaches every process', async () => {
+    const base = makeConfig({}) as { linux: { namespaces: { type: string }[] } };
+    const config = makeConfig({
+      process: { args: ['sh', '-c', 'sleep 1000 & echo $!; wait'] },
+      linux: { ...base.linux, namespaces: base.linux.namespaces.filter((n) => n.type !== 'pid') },
+    });
+    const c = await createContainer('sig-nopidns', config, { root: t.root });
+    const p = await c.run();
+    const child = Number(await new Promise<string>((resolve) => p.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+    assert.ok(child > 1);
+    assert.deepEqual(livePidsOf([child]), [child]);
+    await c.signal('SIGKILL');
+    await p.wait();
+    for (let i = 0; i < 100 && livePidsOf([child]).length; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(livePidsOf([child]), []);
+    await c.destroy();
+  });
+
+  test('destroy of a running container kills it and removes the state', async () => {
+    const c = await createContainer('sig-destroy', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
+    const p = await c.run({ stdio: 'ignore' });
+    await c.destroy();
+    assert.equal(p.exitStatus?.signal, 'SIGKILL');
+    assert.deepEqual(await listContainers({ root: t.root }), []);
+    await c.destroy();
+  });
+});
+
+describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
+  const t = tempRoot();
+  after(() => t.cleanup());
+  const left = () => fs.readdirSync(t.root).filter((e) => !e.startsWith('.'));
+
+  test('invalid and duplicate ids', async () => {
+    for (const id of ['', '.', '..', 'a/b', 'a b', 'x\n']) {
+      await assert.rejects(createContainer(id, makeConfig({}), { root: t.root }), (e: unknown) => e instanceof ConfigError && e.field === 'id', `id ${JSON.stringify(id)}`);
+    }
+    const c = await createContainer('dup', makeConfig({}), { root: t.root });
+    await assert.rejects(createContainer('dup', makeConfig({}), { root: t.root }), ContainerExistsError);
+    await c.destroy();
+    assert.deepEqual(left(), []);
+  });
+
+  test('missing rootfs, bad mount type, bad mount option', async () => {
+    await assert.rejects(createContainer('bad-root', makeConfig({ root: { path: '/nonexistent/rootfs' } }), { root: t.root }), (e: unknown) => e instanceof ConfigError && e.field === 'root.path');
+    const mounts = (makeConfig({}) as { mounts: unknown[] }).mounts;
+    await assert.rejects(createContainer('bad-type', makeConfig({ mounts: [...mounts, { destination: '/x', type: 'no such/type', source: 'none' }] }), { root: t.root }),
+      (e: unknown) => e instanceof ConfigError && /^mounts\[\d+\]/.test(e.field));
+    await assert.rejects(createContainer('bad-opt', makeConfig({ mounts: [...mounts, { destination: '/x', type: 'bind', source: '/tmp', options: ['bind', 'tmpcopyup'] }] }), { root: t.root }),
+      (e: unknown) => e instanceof ConfigError && /^mounts\[\d+\]\.options/.test(e.field));
+    assert.deepEqual(left(), []);
+  });
+
+  test('a mount the kernel refuses fails at init with stage, syscall and path', async () => {
+    const mounts = (makeConfig({}) as { mounts: unknown[] }).mounts;
+    const c = await createContainer('bad-kernel-mount', makeConfig({ mounts: [...mounts, { destination: '/x', type: 'ext4', source: '/dev/does-not-exist' }] }), { root: t.root });
+    await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'mounts' && e.syscall === 'mount' && e.path.includes('/x'));
+    assert.deepEqual(left(), []);
+  });
+
+  test('an executable that does not exist: the error says which', async () => {
+    const c = await createContainer('bad-exe', makeConfig({ process: { args: ['no-such-program', 'x'] } }), { root: t.root });
+    await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'exec' && /no-such-program/.test(e.message));
+    assert.deepEqual(left(), []);
+    const c2 = await createContainer('bad-exe-path', makeConfig({ process: { args: ['/bin/nope'] } }), { root: t.root });
+    await assert.rejects(c2.run(), (e: unknown) => e instanceof InitError && /\/bin\/nope/.test(e.message));
+    assert.deepEqual(left(), []);
+  });
+
+  test('a cwd that is not a directory in the container (CVE-2024-21626 check)', async () => {
+    const c = await createContainer('bad-cwd', makeConfig({ process: { args: ['true'], cwd: '/proc/self/fd/4' } }), { root: t.root });
+    await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'cwd');
+    assert.deepEqual(left(), []);
+  });
+
+  test('exec of a missing program into a running container', async () => {
+    const c = await createContainer('bad-exec', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
+    await c.run({ stdio: 'ignore' });
+    await assert.rejects(c.run({ init: false, args: ['missing-tool'] }), (e: unknown) => e instanceof InitError && /missing-tool/.test(e.message));
+    assert.equal(await c.status(), 'running');
+    await c.destroy();
+  });
+});

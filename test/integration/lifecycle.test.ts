@@ -1,0 +1,151 @@
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createContainer, loadContainer, listContainers, ContainerStateError } from '../../lib';
+import { skipUnlessRoot, makeConfig, tempRoot, collect, testRootfs } from './helpers';
+
+const skip = skipUnlessRoot();
+
+describe('container lifecycle', { skip }, () => {
+  const roots: { cleanup(): Promise<void> | void }[] = [];
+  after(async () => {
+    for (const r of roots) await r.cleanup();
+  });
+  function root(): string {
+    const r = tempRoot();
+    roots.push(r);
+    return r.root;
+  }
+
+  test('run to exit: pid 1, hostname, uid inside; exit code reported; destroy removes the state', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-run', makeConfig({ process: { args: ['sh', '-c', 'echo pid=$$ host=$(hostname) uid=$(id -u); exit 7'] } }), { root: stateRoot });
+    assert.equal(await c.status(), 'stopped');
+    const p = await c.run();
+    const out = collect(p.stdout!);
+    const exit = await p.wait();
+    assert.deepEqual(exit, { exitCode: 7, signal: null });
+    assert.equal((await out).trim(), 'pid=1 host=nlc-test uid=0');
+    assert.equal(await c.status(), 'stopped');
+    await c.destroy();
+    assert.equal(fs.existsSync(path.join(stateRoot, 'life-run')), false);
+    await c.destroy(); // twice is not an error
+  });
+
+  test('start leaves the container created until exec; state and ociState report it', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-start', makeConfig({ process: { args: ['sh', '-c', 'echo released'] } }), { root: stateRoot });
+    const p = await c.start({ stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = collect(p.stdout!);
+    assert.equal(await c.status(), 'created');
+    const st = await c.state();
+    assert.equal(st.status, 'created');
+    assert.equal(st.pid, p.pid);
+    const oci = await c.ociState();
+    assert.equal(oci.id, 'life-start');
+    assert.equal(oci.status, 'created');
+    assert.equal(oci.pid, p.pid);
+    // Nothing runs before exec: the fifo holds it.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(p.exitStatus, null);
+    await c.exec();
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+    assert.equal((await out).trim(), 'released');
+    await assert.rejects(c.exec(), ContainerStateError);
+    await c.destroy();
+  });
+
+  test('exec from another Node process through loadContainer; listContainers sees it', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-other', makeConfig({ process: { args: ['sh', '-c', 'echo from-other'] } }), { root: stateRoot });
+    const p = await c.start();
+    const out = collect(p.stdout!);
+    const listed = await listContainers({ root: stateRoot });
+    assert.deepEqual(listed.map((s) => [s.id, s.status]), [['life-other', 'created']]);
+    const lib = path.resolve(__dirname, '..', '..', 'lib', 'index.js');
+    execFileSync(process.execPath, ['-e', `require(${JSON.stringify(lib)}).loadContainer('life-other', { root: ${JSON.stringify(stateRoot)} }).then((c) => c.exec()).catch((e) => { console.error(e); process.exit(1); })`], { stdio: 'inherit' });
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+    assert.equal((await out).trim(), 'from-other');
+    const again = await loadContainer('life-other', { root: stateRoot });
+    assert.equal(await again.status(), 'stopped');
+    await again.destroy();
+    await c.destroy();
+    assert.deepEqual(await listContainers({ root: stateRoot }), []);
+  });
+
+  test('exec into a running container joins its namespaces, with its own env, cwd, user', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-exec', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    const init = await c.run({ stdio: 'ignore' });
+    assert.equal(await c.status(), 'running');
+    const p = await c.run({
+      init: false,
+      args: ['sh', '-c', 'echo pid=$$ host=$(hostname) uid=$(id -u) gid=$(id -g) cwd=$(pwd) foo=$FOO init=$(cat /proc/1/comm) net=$(readlink /proc/self/ns/net); exit 5'],
+      env: ['PATH=/bin', 'FOO=bar'],
+      cwd: '/tmp',
+      user: { uid: 1000, gid: 1000 },
+    });
+    const out = (await collect(p.stdout!)).trim();
+    assert.deepEqual(await p.wait(), { exitCode: 5, signal: null });
+    const initNet = fs.readlinkSync(`/proc/${init.pid}/ns/net`);
+    assert.match(out, /^pid=\d+ host=nlc-test uid=1000 gid=1000 cwd=\/tmp foo=bar init=sleep net=(.*)$/);
+    assert.notEqual(out.match(/pid=(\d+)/)![1], '1');
+    assert.equal(out.match(/net=(.*)$/)![1], initNet);
+    // A signal that kills the exec'd process is reported by name.
+    const q = await c.run({ init: false, args: ['sh', '-c', 'kill -9 $$'], stdio: 'ignore' });
+    assert.deepEqual(await q.wait(), { exitCode: null, signal: 'SIGKILL' });
+    await c.destroy();
+    assert.equal(init.exitStatus?.signal, 'SIGKILL');
+  });
+
+  test('stdin pipe reaches the container', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-stdin', makeConfig({ process: { args: ['sh', '-c', 'read line; echo got:$line'] } }), { root: stateRoot });
+    const p = await c.run();
+    const out = collect(p.stdout!);
+    p.stdin!.end('hello\n');
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+    assert.equal((await out).trim(), 'got:hello');
+    await c.destroy();
+  });
+
+  test('status from facts: an init killed behind our back is stopped', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-facts', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    const p = await c.run({ stdio: 'ignore' });
+    p.signal('SIGKILL');
+    await p.wait();
+    assert.equal(await c.status(), 'stopped');
+    // A state file whose recorded start time does not match the live pid is stopped too.
+    const c2 = await createContainer('life-reused', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    const p2 = await c2.run({ stdio: 'ignore' });
+    const file = path.join(stateRoot, 'life-reused', 'state.json');
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    saved.initStartTime = '1';
+    fs.writeFileSync(file, JSON.stringify(saved));
+    const loaded = await loadContainer('life-reused', { root: stateRoot });
+    assert.equal(await loaded.status(), 'stopped');
+    assert.equal(await c2.status(), 'running'); // its own view still has the true start time
+    await c2.destroy();
+    await p2.wait();
+    await c.destroy();
+  });
+
+  test('the sealed init helper cannot be overwritten from inside', async () => {
+    const stateRoot = root();
+    // The container's init is exec'd from the sealed memfd; writing through /proc/PID/exe of a
+    // process still running it (the created init, before exec) must fail.
+    const c = await createContainer('life-seal', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });
+    const p = await c.start({ stdio: 'ignore' });
+    const exe = fs.readlinkSync(`/proc/${p.pid}/exe`);
+    assert.match(exe, /memfd:/);
+    assert.throws(() => fs.writeFileSync(`/proc/${p.pid}/exe`, 'x'), /EPERM|ETXTBSY|EACCES/);
+    await c.destroy();
+  });
+
+  test('rootfs is a busybox tree', () => {
+    assert.ok(fs.existsSync(path.join(testRootfs(), 'bin', 'busybox')));
+  });
+});

@@ -1,0 +1,414 @@
+// Integration tests of the real addon (addon/*.cc): spawning through clone+execveat, exit
+// watching, fd placement, channels with fd passing, pidfds and limits. Root only.
+import { after, before, describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { loadBinding } from '../../lib/native/binding';
+import type { ExitStatus, NativeBinding, SpawnOptions, SpawnResult } from '../../lib/native/types';
+
+const BUSYBOX = '/bin/busybox';
+const isRoot = process.getuid?.() === 0;
+const skip = !isRoot
+  ? 'needs root (new namespaces, prlimit on children)'
+  : !fs.existsSync(BUSYBOX)
+    ? `needs a static busybox at ${BUSYBOX}`
+    : false;
+
+const SIGKILL = os.constants.signals.SIGKILL;
+const SIGTERM = os.constants.signals.SIGTERM;
+
+/** The inode-bearing target of one of our fds, e.g. `pipe:[1234]`. */
+function fdTarget(fd: number): string {
+  return fs.readlinkSync(`/proc/self/fd/${fd}`);
+}
+
+function openFds(): string[] {
+  return fs.readdirSync('/proc/self/fd').sort((a, b) => Number(a) - Number(b));
+}
+
+/** Our direct children, from every thread's children list (the zombies we forgot to reap show here too). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    const text = fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+    if (text) pids.push(...text.split(/\s+/).map(Number));
+  }
+  return pids;
+}
+
+describe('native addon', { skip }, () => {
+  let b: NativeBinding;
+  let exe: number;
+  let fdsBefore: string[];
+
+  before(() => {
+    b = loadBinding();
+    exe = b.sealExecutable(BUSYBOX);
+    fdsBefore = openFds();
+  });
+
+  after(() => {
+    // Nothing the tests made may outlive them: no fds, no zombies.
+    assert.deepEqual(openFds(), fdsBefore);
+    assert.deepEqual(childPids(), []);
+    b.close(exe);
+  });
+
+  function waitExit(pidfd: number, reap = true): Promise<ExitStatus> {
+    return new Promise((resolve) => b.watchExit(pidfd, reap, resolve));
+  }
+
+  /** Spawns busybox with stdout/stderr on a pipe and extra fds from slot 3; resolves with status and output. */
+  async function run(
+    argv: string[],
+    options: Partial<SpawnOptions> & { extraFds?: number[]; onSpawn?: (child: SpawnResult) => void | Promise<void> } = {},
+  ): Promise<{ status: ExitStatus; output: string; pid: number }> {
+    const [r, w] = b.pipe();
+    let child: SpawnResult;
+    try {
+      child = b.spawn({
+        execFd: exe,
+        argv,
+        env: ['PATH=/bin'],
+        cloneFlags: 0,
+        fds: options.fds ?? [-1, w, w, ...(options.extraFds ?? [])],
+        ...(options.cgroupFd !== undefined ? { cgroupFd: options.cgroupFd } : {}),
+        ...(options.cpuAffinity !== undefined ? { cpuAffinity: options.cpuAffinity } : {}),
+        ...(options.cloneFlags !== undefined ? { cloneFlags: options.cloneFlags } : {}),
+      });
+    } catch (error) {
+      b.close(r);
+      b.close(w);
+      throw error;
+    }
+    b.close(w);
+    try {
+      const exited = waitExit(child.pidfd);
+      await options.onSpawn?.(child);
+      const status = await exited;
+      // The child and everything it started are gone, so the read ends at EOF.
+      const output = fs.readFileSync(r, 'utf8');
+      return { status, output, pid: child.pid };
+    } finally {
+      b.close(r);
+      b.close(child.pidfd);
+    }
+  }
+
+  test('sealExecutable returns a read-only fd whose contents cannot change', () => {
+    const fd = b.sealExecutable(BUSYBOX);
+    try {
+      assert.equal(fs.fstatSync(fd).size, fs.statSync(BUSYBOX).size);
+      assert.match(fdTarget(fd), /^\/memfd:/);
+      // Even a writable re-open cannot write: F_SEAL_WRITE.
+      const writable = fs.openSync(`/proc/self/fd/${fd}`, 'r+');
+      try {
+        assert.throws(() => fs.writeSync(writable, Buffer.from('x'), 0, 1, 0), { code: 'EPERM' });
+      } finally {
+        fs.closeSync(writable);
+      }
+      assert.throws(() => fs.ftruncateSync(fd, 0));
+    } finally {
+      b.close(fd);
+    }
+  });
+
+  test('sealExecutable of a missing file throws ENOENT with the path', () => {
+    assert.throws(() => b.sealExecutable('/nonexistent/nlc-test'), {
+      code: 'ENOENT',
+      syscall: 'open',
+      path: '/nonexistent/nlc-test',
+    });
+  });
+
+  test('exit statuses: success, exit code, killed by a signal', async () => {
+    assert.deepEqual((await run(['true'])).status, { exitCode: 0, signal: null });
+    assert.deepEqual((await run(['sh', '-c', 'exit 3'])).status, { exitCode: 3, signal: null });
+    assert.deepEqual((await run(['sh', '-c', 'kill -KILL $$'])).status, { exitCode: null, signal: SIGKILL });
+  });
+
+  test('argv and env reach the program', async () => {
+    const { output } = await run(['sh', '-c', 'echo "$0|$1|$FOO"', 'zero', 'one']);
+    assert.equal(output, 'zero|one|\n');
+    const [r, w] = b.pipe();
+    const child = b.spawn({ execFd: exe, argv: ['sh', '-c', 'echo "$FOO"'], env: ['FOO=bar baz'], cloneFlags: 0, fds: [-1, w] });
+    b.close(w);
+    await waitExit(child.pidfd);
+    assert.equal(fs.readFileSync(r, 'utf8'), 'bar baz\n');
+    b.close(r);
+    b.close(child.pidfd);
+  });
+
+  test('new pid, uts and mount namespaces: the shell is pid 1', async () => {
+    const { constants: c } = b;
+    const { status, output } = await run(['sh', '-c', 'echo $$; hostname nlc-test && hostname'], {
+      cloneFlags: c.CLONE_NEWPID! | c.CLONE_NEWUTS! | c.CLONE_NEWNS!,
+    });
+    assert.deepEqual(status, { exitCode: 0, signal: null });
+    assert.equal(output, '1\nnlc-test\n');
+    assert.notEqual(os.hostname(), 'nlc-test');
+  });
+
+  test('the child gets exactly the fds passed, in their slots, and a clean signal state', async () => {
+    const extra = b.pipe();
+    try {
+      // No pipeline: the shell would hold pipe fds of its own while ls runs.
+      const { output } = await run(
+        ['sh', '-c', 'ls /proc/$$/fd; echo --; readlink /proc/$$/fd/3; exec grep -E "^Sig(Blk|Ign)" /proc/self/status'],
+        { extraFds: [extra[0]] },
+      );
+      const [listing, rest] = output.split('--\n');
+      const fdList = listing!.trim().split(/\s+/).map(Number).sort((m, n) => m - n);
+      const [fd3, sigBlk, sigIgn] = rest!.split('\n');
+      assert.deepEqual(fdList, [0, 1, 2, 3]);
+      assert.equal(fd3, fdTarget(extra[0]));
+      // Node ignores SIGPIPE and blocked everything around the clone: the program must start from
+      // the defaults (checked after exec, since the shell ignores SIGQUIT while it runs).
+      assert.match(sigBlk!, /^SigBlk:\s+0+$/);
+      assert.match(sigIgn!, /^SigIgn:\s+0+$/);
+    } finally {
+      b.close(extra[0]);
+      b.close(extra[1]);
+    }
+  });
+
+  test('fd placement survives sources that are also targets (a swap)', async () => {
+    const p = b.pipe();
+    const q = b.pipe();
+    try {
+      // Slot p[0] gets q[0] and slot q[0] gets p[0]: a naive dup2 loop would clobber one.
+      const [r, w] = b.pipe();
+      const slots: number[] = new Array<number>(Math.max(p[0], q[0]) + 1).fill(-1);
+      slots[1] = w;
+      slots[p[0]] = q[0];
+      slots[q[0]] = p[0];
+      const child = b.spawn({
+        execFd: exe,
+        argv: ['sh', '-c', `readlink /proc/$$/fd/${p[0]}; readlink /proc/$$/fd/${q[0]}; readlink /proc/$$/fd/0`],
+        env: [],
+        cloneFlags: 0,
+        fds: slots,
+      });
+      b.close(w);
+      await waitExit(child.pidfd);
+      b.close(child.pidfd);
+      const lines = fs.readFileSync(r, 'utf8').split('\n');
+      b.close(r);
+      assert.equal(lines[0], fdTarget(q[0]));
+      assert.equal(lines[1], fdTarget(p[0]));
+      assert.equal(lines[2], '/dev/null');
+    } finally {
+      for (const fd of [...p, ...q]) b.close(fd);
+    }
+  });
+
+  test('exec failures throw with errno and leave no child behind', () => {
+    const dir = b.open('/tmp', b.constants.O_RDONLY!);
+    try {
+      assert.throws(() => b.spawn({ execFd: dir, argv: ['x'], env: [], cloneFlags: 0, fds: [] }), {
+        code: 'EACCES',
+        errno: os.constants.errno.EACCES,
+        syscall: 'execveat',
+        message: /^spawn: execveat: EACCES/,
+      });
+    } finally {
+      b.close(dir);
+    }
+    const closed = b.open('/dev/null', b.constants.O_RDONLY!);
+    b.close(closed);
+    assert.throws(() => b.spawn({ execFd: closed, argv: ['x'], env: [], cloneFlags: 0, fds: [] }), {
+      code: 'EBADF',
+      syscall: 'execveat',
+    });
+    assert.deepEqual(childPids(), []);
+  });
+
+  test('bad arguments are rejected before any syscall', () => {
+    assert.throws(() => b.spawn({ execFd: exe, argv: [], env: [], cloneFlags: 0, fds: [] }), TypeError);
+    assert.throws(() => b.spawn({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0x100 /* CLONE_VM */, fds: [] }), RangeError);
+    assert.throws(() => b.spawn({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0, fds: [-2] }), RangeError);
+  });
+
+  test('cpuAffinity pins the child before exec; setAffinity changes a running one', async () => {
+    // The last CPU we may run on (so pinning is visible unless we have only one).
+    const allowed = /^Cpus_allowed_list:\s*(\S+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!;
+    const cpu = Number(allowed.split(',').pop()!.split('-').pop());
+    const pinned = await run(['sh', '-c', 'grep Cpus_allowed_list /proc/self/status'], { cpuAffinity: [cpu] });
+    assert.equal(pinned.output, `Cpus_allowed_list:\t${cpu}\n`);
+
+    await run(['sleep', '30'], {
+      onSpawn: (child) => {
+        b.setAffinity(child.pid, [cpu]);
+        assert.match(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'), new RegExp(`^Cpus_allowed_list:\\s+${cpu}$`, 'm'));
+        b.pidfdSendSignal(child.pidfd, SIGKILL);
+      },
+    });
+  });
+
+  test('CLONE_INTO_CGROUP (clone3) places the child in the given cgroup', async (t) => {
+    const v2 = fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' '))
+      .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2');
+    const own = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    if (!v2 || !own) return t.skip('no cgroup v2 hierarchy mounted');
+    // Our own cgroup: the tests may not create cgroups, and this still goes through clone3.
+    const relative = own.slice(3);
+    const dir = path.join(v2[4]!, relative);
+    const cg = b.open(dir, b.constants.O_RDONLY! | b.constants.O_DIRECTORY!);
+    try {
+      const { status, output } = await run(['sh', '-c', 'grep ^0:: /proc/self/cgroup'], { cgroupFd: cg });
+      assert.deepEqual(status, { exitCode: 0, signal: null });
+      assert.equal(output.trim(), own);
+      // A cgroup fd that is not a directory is refused by clone3 itself.
+      assert.throws(() => b.spawn({ execFd: exe, argv: ['true'], env: [], cloneFlags: 0, fds: [], cgroupFd: exe }), {
+        syscall: 'clone3',
+      });
+    } finally {
+      b.close(cg);
+    }
+  });
+
+  test('pidfdSendSignal kills; ESRCH once the process is reaped', async () => {
+    let pidfd = -1;
+    const { status } = await run(['sleep', '30'], {
+      onSpawn: (child) => {
+        pidfd = b.pidfdOpen(child.pid);
+        b.pidfdSendSignal(child.pidfd, SIGTERM);
+      },
+    });
+    assert.deepEqual(status, { exitCode: null, signal: SIGTERM });
+    assert.throws(() => b.pidfdSendSignal(pidfd, SIGTERM), { code: 'ESRCH', syscall: 'pidfd_send_signal' });
+    b.close(pidfd);
+  });
+
+  test('prlimit sets a running child\'s limits; pidfdGetfd takes its fds', async () => {
+    await run(['sleep', '30'], {
+      onSpawn: (child) => {
+        b.prlimit(child.pid, b.constants.RLIMIT_NOFILE!, 123n, 456n);
+        b.prlimit(child.pid, b.constants.RLIMIT_CORE!, 0n, 2n ** 64n - 1n);
+        const limits = fs.readFileSync(`/proc/${child.pid}/limits`, 'utf8');
+        assert.match(limits, /^Max open files\s+123\s+456\s/m);
+        assert.match(limits, /^Max core file size\s+0\s+unlimited\s/m);
+        const stolen = b.pidfdGetfd(child.pidfd, 1);
+        assert.equal(fdTarget(stolen), fs.readlinkSync(`/proc/${child.pid}/fd/1`));
+        b.close(stolen);
+        b.pidfdSendSignal(child.pidfd, SIGKILL);
+      },
+    });
+    assert.throws(() => b.prlimit(process.pid, b.constants.RLIMIT_NOFILE!, 2n ** 64n, 0n), RangeError);
+  });
+
+  test('tryReap: null while running, the status after exit; watchExit without reap', async () => {
+    const child = b.spawn({ execFd: exe, argv: ['sleep', '30'], env: [], cloneFlags: 0, fds: [-1, -1, -1] });
+    try {
+      assert.equal(b.tryReap(child.pidfd), null);
+      const exited = waitExit(child.pidfd, false);
+      b.pidfdSendSignal(child.pidfd, SIGKILL);
+      assert.deepEqual(await exited, { exitCode: null, signal: null });
+      assert.deepEqual(b.tryReap(child.pidfd), { exitCode: null, signal: SIGKILL });
+      assert.throws(() => b.tryReap(child.pidfd), { code: 'ECHILD' });
+    } finally {
+      b.close(child.pidfd);
+    }
+  });
+
+  test('watchExit cancel: no callback', async () => {
+    const child = b.spawn({ execFd: exe, argv: ['sleep', '30'], env: [], cloneFlags: 0, fds: [-1, -1, -1] });
+    let called = false;
+    const handle = b.watchExit(child.pidfd, true, () => {
+      called = true;
+    });
+    handle.cancel();
+    handle.cancel();
+    const exited = waitExit(child.pidfd);
+    b.pidfdSendSignal(child.pidfd, SIGKILL);
+    assert.deepEqual(await exited, { exitCode: null, signal: SIGKILL });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(called, false);
+    b.close(child.pidfd);
+  });
+
+  test('channel: datagrams with fds both ways, large messages, EOF once', async () => {
+    const [x, y] = b.socketpair();
+    const received: Array<{ data: string | null; fds: number[] }> = [];
+    let eof!: () => void;
+    const ended = new Promise<void>((resolve) => (eof = resolve));
+    let gotAll!: () => void;
+    const all = new Promise<void>((resolve) => (gotAll = resolve));
+    const big = Buffer.alloc(80 * 1024, 0x61);
+    const a = b.openChannel(x, (data, fds) => {
+      received.push({ data: data === null ? null : data.length > 64 ? `len:${data.length}` : data.toString(), fds });
+      if (data === null) eof();
+      else if (received.length === 3) gotAll();
+    });
+    const replies: string[] = [];
+    const other = b.openChannel(y, (data, fds) => {
+      if (data) replies.push(data.toString());
+      for (const fd of fds) b.close(fd);
+    });
+    const p = b.pipe();
+    try {
+      other.send(Buffer.from('{"type":"procReady"}'), [p[1]]);
+      other.send(Buffer.alloc(0));
+      other.send(big);
+      await all;
+      assert.deepEqual(received[0]!.data, '{"type":"procReady"}');
+      assert.equal(received[0]!.fds.length, 1);
+      const passed = received[0]!.fds[0]!;
+      assert.equal(fdTarget(passed), fdTarget(p[1]));
+      assert.deepEqual(received[1], { data: '', fds: [] });
+      assert.deepEqual(received[2], { data: `len:${big.length}`, fds: [] });
+
+      a.send(Buffer.from('procRun'), [passed]);
+      b.close(passed);
+      while (replies.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(replies, ['procRun']);
+
+      other.close();
+      other.close();
+      await ended;
+      assert.deepEqual(received[3], { data: null, fds: [] });
+      assert.equal(received.length, 4);
+      assert.throws(() => a.send(Buffer.from('late')), { code: 'EBADF' });
+      a.close();
+    } finally {
+      b.close(p[0]);
+      b.close(p[1]);
+    }
+  });
+
+  test('open, mkfifo and errors carrying the path', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
+    try {
+      const fifo = path.join(dir, 'exec.fifo');
+      b.mkfifo(fifo, 0o600);
+      assert.ok(fs.statSync(fifo).isFIFO());
+      assert.throws(() => b.mkfifo(fifo, 0o600), { code: 'EEXIST', path: fifo });
+      // O_RDWR on a fifo does not block on Linux.
+      const fd = b.open(fifo, b.constants.O_RDWR!);
+      b.close(fd);
+      assert.throws(() => b.open(path.join(dir, 'missing'), b.constants.O_RDONLY!), {
+        code: 'ENOENT',
+        syscall: 'open',
+        message: /^open .*missing: ENOENT \(No such file or directory\)$/,
+      });
+      assert.throws(() => b.close(fd), { code: 'EBADF' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('constants', () => {
+    const c = b.constants;
+    assert.equal(c.CLONE_NEWPID, 0x20000000);
+    assert.equal(c.CLONE_NEWUSER, 0x10000000);
+    assert.equal(c.CLONE_NEWTIME, 0x80);
+    assert.equal(c.O_CLOEXEC, 0o2000000);
+    assert.equal(c.RLIMIT_NOFILE, 7);
+  });
+});
