@@ -255,7 +255,12 @@ export class Container {
       await new Promise<void>((resolve, reject) => {
         sock.once('data', () => resolve());
         sock.once('error', reject);
-        exited.promise.then(() => reject(new ContainerStateError(`container ${this.id} init exited before exec`)));
+        exited.promise.then(() => {
+          // The program may have started and exited already (runc's exec handles the same
+          // race): its "0" is then still in the fifo, unread.
+          if (fifoHasData(fd)) resolve();
+          else reject(new ContainerStateError(`container ${this.id} init exited before exec`));
+        });
       });
     } finally {
       exited.cancel();
@@ -366,6 +371,15 @@ export class Container {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
+  }
+}
+
+/** A non-blocking read of the fifo: true when the init's "0" is there. */
+function fifoHasData(fd: number): boolean {
+  try {
+    return fs.readSync(fd, Buffer.alloc(16)) > 0;
+  } catch {
+    return false;
   }
 }
 

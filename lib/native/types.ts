@@ -83,6 +83,39 @@ export interface NativeBinding {
   pidfdGetfd(pidfd: number, targetFd: number): number;
   /** sched_setaffinity(pid, cpus). */
   setAffinity(pid: number, cpus: number[]): void;
+  /** sched_getaffinity(pid): the CPUs the process may run on. */
+  getAffinity(pid: number): number[];
+  // --- cgroups (issue #3) ---
+  /**
+   * Load a BPF_PROG_TYPE_CGROUP_DEVICE program. `insns` holds struct bpf_insn records
+   * (8 bytes each, little endian); license "Apache". Returns the program fd. On a verifier
+   * error the Error's message carries the verifier log.
+   */
+  bpfLoadDeviceProgram(insns: Buffer): number;
+  /**
+   * Attach a device program to a cgroup v2 directory fd (BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI).
+   * With replaceProgFd: BPF_F_ALLOW_MULTI|BPF_F_REPLACE, atomically replacing that program.
+   */
+  bpfAttachDeviceProgram(cgroupFd: number, progFd: number, replaceProgFd?: number): void;
+  bpfDetachDeviceProgram(cgroupFd: number, progFd: number): void;
+  /** Ids of the device programs attached directly to the cgroup (BPF_PROG_QUERY). */
+  bpfQueryDevicePrograms(cgroupFd: number): number[];
+  /** BPF_PROG_GET_FD_BY_ID. */
+  bpfProgramFdById(id: number): number;
+  /** eventfd(0, EFD_CLOEXEC|EFD_NONBLOCK). */
+  eventfd(): number;
+  /** inotify_init1(IN_CLOEXEC|IN_NONBLOCK). */
+  inotifyInit(): number;
+  /** inotify_add_watch; returns the watch descriptor. */
+  inotifyAddWatch(fd: number, path: string, mask: number): number;
+  /**
+   * Call cb each time fd becomes readable (uv_poll on the loop; the callback must drain the
+   * fd, e.g. fs.readSync, or it is called again). Does not own the fd.
+   */
+  watchReadable(fd: number, cb: () => void): WatchHandle;
+  /** Open a directory O_PATH|O_DIRECTORY|O_CLOEXEC (or O_RDONLY|O_DIRECTORY when readable) for CLONE_INTO_CGROUP / BPF. */
+  openDirectory(path: string): number;
+
   /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
   constants: Record<string, number>;
 }

@@ -100,6 +100,16 @@ describe('container lifecycle', { skip }, () => {
     assert.equal(init.exitStatus?.signal, 'SIGKILL');
   });
 
+  test('a program that exits at once never races exec (20 runs, read-only root)', async () => {
+    const stateRoot = root();
+    for (let i = 0; i < 20; i++) {
+      const c = await createContainer(`life-fast-${i}`, makeConfig({ root: { path: testRootfs(), readonly: true }, process: { args: ['/bin/true'] } }), { root: stateRoot });
+      const p = await c.run({ stdio: 'ignore' });
+      assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+      await c.destroy();
+    }
+  });
+
   test('stdin pipe reaches the container', async () => {
     const stateRoot = root();
     const c = await createContainer('life-stdin', makeConfig({ process: { args: ['sh', '-c', 'read line; echo got:$line'] } }), { root: stateRoot });
