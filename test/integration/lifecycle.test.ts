@@ -110,6 +110,20 @@ describe('container lifecycle', { skip }, () => {
     }
   });
 
+  test('init log lines are forwarded to debug (node-libcontainer:init)', async () => {
+    const stateRoot = root();
+    const lib = path.resolve(__dirname, '..', '..', 'lib', 'index.js');
+    const script = `const { createContainer } = require(${JSON.stringify(lib)});
+(async () => {
+  const c = await createContainer('life-debug', ${JSON.stringify(makeConfig({ process: { args: ['true'] } }))}, { root: ${JSON.stringify(stateRoot)} });
+  try { await (await c.run({ stdio: 'ignore' })).wait(); } finally { await c.destroy(); }
+})().catch((e) => { console.error(e); process.exit(1); });`;
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, DEBUG: 'node-libcontainer:init', DEBUG_COLORS: '0' } });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.match(r.stderr.toString(), /node-libcontainer:init \w+ /);
+  });
+
   test('stdin pipe reaches the container', async () => {
     const stateRoot = root();
     const c = await createContainer('life-stdin', makeConfig({ process: { args: ['sh', '-c', 'read line; echo got:$line'] } }), { root: stateRoot });
