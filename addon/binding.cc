@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 
@@ -77,6 +78,18 @@ Napi::Object MakeConstants(Napi::Env env) {
   NLC_CONST(MS_RELATIME);
   NLC_CONST(MS_STRICTATIME);
   NLC_CONST(MS_LAZYTIME);
+
+  NLC_CONST(IN_ACCESS);
+  NLC_CONST(IN_MODIFY);
+  NLC_CONST(IN_ATTRIB);
+  NLC_CONST(IN_CLOSE_WRITE);
+  NLC_CONST(IN_OPEN);
+  NLC_CONST(IN_CREATE);
+  NLC_CONST(IN_DELETE);
+  NLC_CONST(IN_DELETE_SELF);
+  NLC_CONST(IN_MOVE_SELF);
+  NLC_CONST(IN_IGNORED);
+  NLC_CONST(IN_Q_OVERFLOW);
 #undef NLC_CONST
   c.Freeze();
   return c;
@@ -89,6 +102,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitPidfd(env, exports, data);
   InitChannel(env, exports, data);
   InitSys(env, exports);
+  InitBpf(env, exports);
+  InitNotify(env, exports, data);
   exports.Set("constants", MakeConstants(env));
   return exports;
 }

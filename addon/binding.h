@@ -5,11 +5,12 @@
 
 namespace nlc {
 
-// Constructors of the classes JS never constructs itself (they are made by watchExit and
-// openChannel), kept per env so worker threads each get their own.
+// Constructors of the classes JS never constructs itself (they are made by watchExit,
+// openChannel and watchReadable), kept per env so worker threads each get their own.
 struct AddonData {
   Napi::FunctionReference exitWatcher;
   Napi::FunctionReference channel;
+  Napi::FunctionReference readableWatcher;
 };
 
 inline AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
@@ -18,6 +19,8 @@ void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitPidfd(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitChannel(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitSys(Napi::Env env, Napi::Object exports);
+void InitBpf(Napi::Env env, Napi::Object exports);
+void InitNotify(Napi::Env env, Napi::Object exports, AddonData* data);
 Napi::Object MakeConstants(Napi::Env env);
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports);
 

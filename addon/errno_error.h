@@ -15,14 +15,16 @@ inline std::string ErrnoName(int err) {
   return name ? name : "errno " + std::to_string(err);
 }
 
+// `detail` (e.g. a BPF verifier log) goes on lines of its own after the errno.
 inline Napi::Error MakeErrnoError(Napi::Env env, int err, const char* operation, const char* syscall,
-                                  const char* path = nullptr) {
+                                  const char* path = nullptr, const std::string& detail = {}) {
   const char* desc = strerrordesc_np(err);
   std::string message = operation;
   if (syscall && std::strcmp(syscall, operation) != 0) message += std::string(": ") + syscall;
   if (path) message += std::string(" ") + path;
   message += ": " + ErrnoName(err);
   if (desc) message += std::string(" (") + desc + ")";
+  if (!detail.empty()) message += "\n" + detail;
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, ErrnoName(err)));
   error.Set("errno", Napi::Number::New(env, err));

@@ -131,6 +131,39 @@ Napi::Value SetAffinity(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// The set is sized from the kernel's answer rather than CPU_SETSIZE: machines with more
+// than 1024 CPUs make a fixed cpu_set_t fail with EINVAL.
+Napi::Value GetAffinity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto pid = ToInt(info[0], "pid", 0);
+  if (!pid) return env.Undefined();
+  for (int count = 1024;; count *= 2) {
+    cpu_set_t* set = CPU_ALLOC(count);
+    if (!set) return ThrowErrno(env, ENOMEM, "getAffinity", "malloc");
+    size_t size = CPU_ALLOC_SIZE(count);
+    CPU_ZERO_S(size, set);
+    int r = sched_getaffinity(*pid, size, set);
+    int err = errno;
+    std::vector<int> cpus;
+    if (r == 0)
+      for (int cpu = 0; cpu < count; cpu++)
+        if (CPU_ISSET_S(cpu, size, set)) cpus.push_back(cpu);
+    CPU_FREE(set);
+    if (r == 0) return ToJsArray(env, cpus);
+    if (err != EINVAL || count >= (1 << 22)) return ThrowErrno(env, err, "getAffinity", "sched_getaffinity");
+  }
+}
+
+// Readable, not O_PATH: clone3's CLONE_INTO_CGROUP and bpf's target_fd both refuse O_PATH fds.
+Napi::Value OpenDirectory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto path = ToString(info[0], "path");
+  if (!path) return env.Undefined();
+  int fd = open(path->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ThrowErrno(env, errno, "openDirectory", "open", path->c_str());
+  return Napi::Number::New(env, fd);
+}
+
 }  // namespace
 
 void InitSys(Napi::Env env, Napi::Object exports) {
@@ -141,6 +174,8 @@ void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo, "mkfifo"));
   exports.Set("prlimit", Napi::Function::New(env, Prlimit, "prlimit"));
   exports.Set("setAffinity", Napi::Function::New(env, SetAffinity, "setAffinity"));
+  exports.Set("getAffinity", Napi::Function::New(env, GetAffinity, "getAffinity"));
+  exports.Set("openDirectory", Napi::Function::New(env, OpenDirectory, "openDirectory"));
 }
 
 }  // namespace nlc

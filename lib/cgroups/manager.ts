@@ -1,0 +1,63 @@
+/**
+ * createManager: detect the host's cgroup layout, place the container, and return the v1
+ * (also hybrid) or v2 manager (port of runc's manager.New for the fs/fs2 drivers).
+ */
+import * as path from 'node:path';
+import type { LinuxResources } from '../../types/oci';
+import type { NativeBinding } from '../native/types';
+import { CGROUP_ROOT, detectMode, hierarchyMounts, ownCgroups } from './detect';
+import { DEFAULT_PARENT, cgroupPlacement, resolvePaths } from './paths';
+import type { RemoveOps } from './remove';
+import type { CgroupManager, CgroupMode } from './types';
+import { V1Manager } from './v1/manager';
+import { V2Manager } from './v2/manager';
+
+export interface CreateManagerOptions {
+  /** Container id (the default path is `node-libcontainer/<id>`). */
+  id: string;
+  /** linux.cgroupsPath: absolute = from each hierarchy's root; relative = under our own cgroup. */
+  cgroupsPath?: string;
+  /** Default: detected from mountinfo. */
+  mode?: CgroupMode;
+  /** Where the hierarchies are mounted: /sys/fs/cgroup, or a temp dir in tests. */
+  root?: string;
+  /** For the v2 eBPF device program. */
+  binding?: NativeBinding;
+  /** Text of /proc/self/cgroup (tests). */
+  procSelfCgroup?: string;
+  /** Text of /proc/self/mountinfo (tests). */
+  mountinfo?: string;
+  /** The container's resources at creation: cpuset cpus/mems for new v1 dirs, RT settings before apply(pid). */
+  resources?: LinuxResources;
+  /** Leave device access alone (runc's SkipDevices): for cgroups whose devices someone else manages. */
+  skipDevices?: boolean;
+  /** Paths saved in the container's state (controller -> dir, '' = v2): reuse them instead of placing again. */
+  paths?: Record<string, string>;
+  /** rmdir/readdir/sleep for destroy() (tests). */
+  removeOps?: RemoveOps;
+}
+
+export function createManager(opts: CreateManagerOptions): CgroupManager {
+  const common = { resources: opts.resources, skipDevices: opts.skipDevices, removeOps: opts.removeOps };
+  if (opts.paths && Object.keys(opts.paths).length > 0) {
+    const paths = { ...opts.paths };
+    const keys = Object.keys(paths);
+    const mode: CgroupMode = opts.mode ?? (keys.length === 1 && keys[0] === '' ? 'v2' : '' in paths ? 'hybrid' : 'v1');
+    const bases: Record<string, string> = {};
+    for (const [k, dir] of Object.entries(paths)) bases[k] = path.dirname(path.dirname(dir));
+    const isDefault = Object.values(paths).every((dir) => path.basename(path.dirname(dir)) === DEFAULT_PARENT);
+    const layout = { paths, bases, mountpoints: {}, placement: { inner: '', absolute: false, isDefault }, ...common };
+    return mode === 'v2' ? new V2Manager(layout, opts.binding) : new V1Manager(layout, mode === 'hybrid');
+  }
+  const mode = opts.mode ?? detectMode(opts.mountinfo);
+  const placement = cgroupPlacement(opts.id, opts.cgroupsPath);
+  const resolved = resolvePaths({
+    mode,
+    placement,
+    mounts: hierarchyMounts(opts.mountinfo),
+    own: ownCgroups(opts.procSelfCgroup),
+    root: opts.root ?? CGROUP_ROOT,
+  });
+  const layout = { ...resolved, placement, ...common };
+  return mode === 'v2' ? new V2Manager(layout, opts.binding) : new V1Manager(layout, mode === 'hybrid');
+}

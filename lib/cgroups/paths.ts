@@ -1,0 +1,109 @@
+/**
+ * Where the container's cgroups go (port of runc's path.Inner, fs.subsysPath and fs2's
+ * defaultDirPath). An absolute linux.cgroupsPath is under each hierarchy's root; a relative
+ * one, or the default `node-libcontainer/<id>`, is under the calling process's own cgroup in
+ * that hierarchy, so we never create cgroups beside the ones we were given.
+ */
+import * as path from 'node:path';
+import { ConfigError } from '../errors';
+import { CgroupError } from './errors';
+import { CGROUP_ROOT, type CgroupMount } from './detect';
+import type { CgroupMode } from './types';
+
+export const DEFAULT_PARENT = 'node-libcontainer';
+
+export interface Placement {
+  /** Normalized path: absolute, or relative to our own cgroup. */
+  inner: string;
+  absolute: boolean;
+  /** cgroupsPath was not given (the default parent may be removed with the last container). */
+  isDefault: boolean;
+}
+
+export function cgroupPlacement(id: string, cgroupsPath?: string): Placement {
+  if (cgroupsPath === undefined || cgroupsPath === '') {
+    return { inner: `${DEFAULT_PARENT}/${id}`, absolute: false, isDefault: true };
+  }
+  if (!cgroupsPath.startsWith('/') && cgroupsPath.split(':').length === 3) {
+    throw new ConfigError(
+      'linux.cgroupsPath',
+      `${JSON.stringify(cgroupsPath)} is the systemd "slice:prefix:name" form, which is not supported (no systemd cgroup driver); give a path instead`,
+    );
+  }
+  const parts = cgroupsPath.split('/');
+  if (parts.includes('..')) {
+    throw new ConfigError('linux.cgroupsPath', `${JSON.stringify(cgroupsPath)} must not contain ".." components`);
+  }
+  if (cgroupsPath.includes('\0')) throw new ConfigError('linux.cgroupsPath', 'must not contain NUL');
+  const absolute = cgroupsPath.startsWith('/');
+  const inner = parts.filter((p) => p !== '' && p !== '.').join('/');
+  if (inner === '') throw new ConfigError('linux.cgroupsPath', `${JSON.stringify(cgroupsPath)} names a hierarchy root`);
+  return { inner: absolute ? `/${inner}` : inner, absolute, isDefault: false };
+}
+
+/** Where a hierarchy's mountpoint is on this machine, or under `root` in tests. */
+export function hostMountpoint(mountpoint: string, root: string): string {
+  if (root === CGROUP_ROOT) return mountpoint;
+  const rel = path.posix.relative(CGROUP_ROOT, mountpoint);
+  return rel.startsWith('..') ? path.join(root, mountpoint) : path.join(root, rel);
+}
+
+export interface ResolvedPaths {
+  /** Controller ('' = v2) -> the container's cgroup directory. */
+  paths: Record<string, string>;
+  /** Controller -> the directory the container's path starts from (our own cgroup, or the hierarchy root). */
+  bases: Record<string, string>;
+  /** Controller -> the hierarchy's mountpoint (on this machine or under the test root). */
+  mountpoints: Record<string, string>;
+}
+
+export function resolvePaths(opts: {
+  mode: CgroupMode;
+  placement: Placement;
+  mounts: Map<string, CgroupMount>;
+  own: Record<string, string>;
+  root: string;
+}): ResolvedPaths {
+  const { mode, placement, mounts, own, root } = opts;
+  const keys = [...mounts.keys()].filter((k) => (k === '' ? mode !== 'v1' : mode !== 'v2'));
+  const out: ResolvedPaths = { paths: {}, bases: {}, mountpoints: {} };
+  for (const key of keys) {
+    const mount = mounts.get(key)!;
+    const mnt = hostMountpoint(mount.mountpoint, root);
+    let base: string;
+    if (placement.absolute) {
+      base = mnt;
+    } else {
+      const mine = own[key];
+      if (mine === undefined) {
+        if (key === '') throw new CgroupError(mnt, 'no cgroup v2 entry (0::) in /proc/self/cgroup');
+        continue; // a hierarchy we are not in (e.g. mounted but not listed): not ours to use
+      }
+      const rel = path.posix.relative(mount.root, mine);
+      if (rel.startsWith('..')) {
+        throw new CgroupError(mnt, `our own cgroup ${mine} (${key || 'unified'}) is not visible under ${mount.mountpoint} (mount root ${mount.root})`);
+      }
+      base = path.join(mnt, rel);
+    }
+    out.paths[key] = path.join(base, placement.inner);
+    out.bases[key] = base;
+    out.mountpoints[key] = mnt;
+  }
+  if (Object.keys(out.paths).length === 0) {
+    throw new CgroupError(root, `no cgroup hierarchy found for mode ${mode}`);
+  }
+  return out;
+}
+
+/** The directories from `from` (exclusive) down to `to` (inclusive); `to` must be inside `from`. */
+export function dirsBetween(from: string, to: string): string[] {
+  const rel = path.relative(from, to);
+  if (rel === '' || rel.startsWith('..')) return [];
+  const out: string[] = [];
+  let cur = from;
+  for (const part of rel.split(path.sep)) {
+    cur = path.join(cur, part);
+    out.push(cur);
+  }
+  return out;
+}

@@ -1,0 +1,126 @@
+/** The cgroup v2 manager (port of runc's fs2.Manager): one directory for everything. */
+import * as fs from 'node:fs';
+import createDebug from 'debug';
+import type { LinuxResources } from '../../../types/oci';
+import { emptyStats, destroyDirs, mkdirRetrying, readPids, setError, subCgroup, writeCgroupProc } from '../common';
+import { fileExists, readFileIfExists, writeFile } from '../file';
+import type { CgroupManager, CgroupMode, CgroupStats, FreezerState } from '../types';
+import type { ManagerLayout } from '../v1/manager';
+import { CgroupWriter } from '../writer';
+import { createPath, type EnableResult } from './controllers';
+import * as cpu from './cpu';
+import * as cpuset from './cpuset';
+import * as devices from './devices';
+import type { DeviceBinding } from './devices';
+import * as freezer from './freezer';
+import * as hugetlb from './hugetlb';
+import * as io from './io';
+import * as memory from './memory';
+import * as pids from './pids';
+import * as unified from './unified';
+
+const debug = createDebug('node-libcontainer:cgroups');
+
+export class V2Manager implements CgroupManager {
+  readonly mode: CgroupMode = 'v2';
+  readonly paths: Readonly<Record<string, string>>;
+  private readonly dir: string;
+  /** Controllers an ancestor refused to enable at create() (e.g. EBUSY: it has processes of its own). */
+  refusedControllers: EnableResult['refused'] = [];
+
+  constructor(
+    private readonly layout: ManagerLayout,
+    private readonly binding?: DeviceBinding,
+  ) {
+    this.dir = layout.paths[''];
+    this.paths = Object.freeze({ '': this.dir });
+  }
+
+  create(): void {
+    const base = this.layout.bases[''];
+    mkdirRetrying(this.dir, () => {
+      const { result } = createPath(base, this.dir);
+      this.refusedControllers = result.refused;
+      if (result.refused.length > 0) {
+        debug('controllers not enabled for %s: %o', this.dir, result.refused);
+      }
+    });
+  }
+
+  apply(pid: number): void {
+    this.create();
+    writeCgroupProc(this.dir, pid);
+  }
+
+  unifiedPath(): string | null {
+    return this.dir;
+  }
+
+  private controllers(): Set<string> {
+    return new Set((readFileIfExists(this.dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter((c) => c !== ''));
+  }
+
+  set(resources: LinuxResources): void {
+    // Bad unified keys are config errors: report them before anything changes.
+    unified.validate(this.dir, resources.unified, this.controllers());
+    const w = new CgroupWriter();
+    try {
+      pids.set(this.dir, resources, w);
+      memory.set(this.dir, resources, w);
+      io.set(this.dir, resources, w);
+      cpu.set(this.dir, resources, w);
+      cpuset.set(this.dir, resources, w);
+      hugetlb.set(this.dir, resources, w);
+      unified.set(this.dir, resources.unified, w);
+      // Last, unlike runc: the program swap has no undo, so nothing may fail after it.
+      if (!this.layout.skipDevices) devices.set(this.dir, resources, this.binding);
+    } catch (err) {
+      w.rollback();
+      throw setError(err);
+    }
+  }
+
+  getPids(recursive = false): number[] {
+    return readPids(this.dir, recursive);
+  }
+
+  freeze(state: 'frozen' | 'thawed'): void {
+    freezer.freeze(this.dir, state);
+  }
+
+  freezerState(): FreezerState {
+    return freezer.state(this.dir);
+  }
+
+  stats(): CgroupStats {
+    const s = emptyStats();
+    s.pids = pids.stats(this.dir);
+    if (fileExists(this.dir, 'memory.current')) s.memory = memory.stats(this.dir);
+    if (fileExists(this.dir, 'cpu.stat')) s.cpu = cpu.stats(this.dir);
+    s.io = io.stats(this.dir);
+    s.hugetlb = hugetlb.stats(this.dir);
+    return s;
+  }
+
+  oomKillCount(): number {
+    return memory.oomKillCount(this.dir);
+  }
+
+  kill(): boolean {
+    if (!fileExists(this.dir, 'cgroup.kill')) return false;
+    writeFile(this.dir, 'cgroup.kill', '1');
+    return true;
+  }
+
+  async destroy(): Promise<void> {
+    await destroyDirs([this.dir], Object.values(this.layout.bases), this.layout.placement, this.layout.removeOps);
+  }
+
+  exists(): boolean {
+    return fs.existsSync(this.dir);
+  }
+
+  pathsForExec(subCgroupPath?: string): Record<string, string> {
+    return { '': subCgroup(this.dir, subCgroupPath) };
+  }
+}

@@ -1,0 +1,345 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError } from '../../../lib/errors';
+import { createManager } from '../../../lib/cgroups/manager';
+import { CgroupError } from '../../../lib/cgroups/errors';
+import { removeCgroup, type RemoveOps } from '../../../lib/cgroups/remove';
+import type { DeviceBinding } from '../../../lib/cgroups/v2/devices';
+import type { NativeBinding } from '../../../lib/native/types';
+import { addFiles, breakFile, read, tree } from './fixture';
+import { HYBRID_CGROUP, HYBRID_MOUNTINFO, V2_CGROUP, V2_MOUNTINFO } from './samples';
+
+const UNLIMITED = '9223372036854771712\n';
+
+/** This machine's layout under a temp root, with the container's dirs already populated as the kernel would. */
+function hybridRoot(id: string): string {
+  const leaf = `node-libcontainer/${id}`;
+  const procs = (dir: string) => ({ [`${dir}/cgroup.procs`]: '' });
+  return tree({
+    ...procs(`cpu/${leaf}`),
+    [`cpu/${leaf}/cpu.shares`]: '1024\n',
+    [`cpu/${leaf}/cpu.cfs_quota_us`]: '-1\n',
+    [`cpu/${leaf}/cpu.cfs_period_us`]: '100000\n',
+    [`cpu/${leaf}/cpu.stat`]: 'nr_periods 4\nnr_throttled 1\nthrottled_time 5000\n',
+    ...procs(`cpuacct/${leaf}`),
+    [`cpuacct/${leaf}/cpuacct.usage`]: '1000\n',
+    [`cpuacct/${leaf}/cpuacct.usage_percpu`]: '600 400\n',
+    [`cpuacct/${leaf}/cpuacct.stat`]: 'user 1\nsystem 2\n',
+    'cpuset/cpuset.cpus': '0-3\n',
+    'cpuset/cpuset.mems': '0\n',
+    'cpuset/node-libcontainer/cpuset.cpus': '\n',
+    'cpuset/node-libcontainer/cpuset.mems': '\n',
+    ...procs(`cpuset/${leaf}`),
+    [`cpuset/${leaf}/cpuset.cpus`]: '\n',
+    [`cpuset/${leaf}/cpuset.mems`]: '\n',
+    ...procs(`memory/process_api/f8e2/${leaf}`),
+    [`memory/process_api/f8e2/${leaf}/memory.limit_in_bytes`]: UNLIMITED,
+    [`memory/process_api/f8e2/${leaf}/memory.memsw.limit_in_bytes`]: UNLIMITED,
+    [`memory/process_api/f8e2/${leaf}/memory.usage_in_bytes`]: '4096\n',
+    [`memory/process_api/f8e2/${leaf}/memory.max_usage_in_bytes`]: '8192\n',
+    [`memory/process_api/f8e2/${leaf}/memory.failcnt`]: '0\n',
+    [`memory/process_api/f8e2/${leaf}/memory.stat`]: 'cache 0\nrss 4096\n',
+    [`memory/process_api/f8e2/${leaf}/memory.oom_control`]: 'oom_kill_disable 0\nunder_oom 0\noom_kill 3\n',
+    ...procs(`devices/${leaf}`),
+    [`devices/${leaf}/devices.list`]: 'a *:* rwm\n',
+    [`devices/${leaf}/devices.allow`]: '',
+    [`devices/${leaf}/devices.deny`]: '',
+    ...procs(`freezer/${leaf}`),
+    [`freezer/${leaf}/freezer.state`]: 'THAWED\n',
+    ...procs(`blkio/${leaf}`),
+    [`blkio/${leaf}/blkio.weight`]: '500\n',
+    [`blkio/${leaf}/blkio.throttle.read_bps_device`]: '',
+    ...procs(`pids/${leaf}`),
+    [`pids/${leaf}/pids.max`]: 'max\n',
+    [`pids/${leaf}/pids.current`]: '1\n',
+    ...procs(`systemd/${leaf}`),
+    ...procs(`unified/${leaf}`),
+    [`unified/${leaf}/cgroup.kill`]: '',
+  });
+}
+
+function hybrid(id = 'c1', extra: Partial<Parameters<typeof createManager>[0]> = {}) {
+  const root = hybridRoot(id);
+  const m = createManager({ id, root, mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP, skipDevices: true, ...extra });
+  return { root, m };
+}
+
+describe('V1Manager on a hybrid host', () => {
+  test('paths and the unified path for CLONE_INTO_CGROUP', () => {
+    const { root, m } = hybrid();
+    assert.equal(m.mode, 'hybrid');
+    assert.equal(m.paths.memory, `${root}/memory/process_api/f8e2/node-libcontainer/c1`);
+    assert.equal(m.paths['name=systemd'], `${root}/systemd/node-libcontainer/c1`);
+    assert.equal(m.unifiedPath(), `${root}/unified/node-libcontainer/c1`);
+  });
+  test('apply: cpuset copied down from the parent, pid written into every hierarchy', () => {
+    const { root, m } = hybrid();
+    m.apply(4242);
+    for (const dir of new Set(Object.values(m.paths))) assert.equal(read(dir, 'cgroup.procs'), '4242', dir);
+    assert.equal(read(`${root}/cpuset/node-libcontainer`, 'cpuset.cpus'), '0-3');
+    assert.equal(read(m.paths.cpuset, 'cpuset.mems'), '0');
+  });
+  test('apply uses the creation resources for a new cpuset', () => {
+    const { m } = hybrid('c1', { resources: { cpu: { cpus: '1' } } });
+    m.create();
+    assert.equal(read(m.paths.cpuset, 'cpuset.cpus'), '1');
+  });
+  test('set writes each controller', () => {
+    const { m } = hybrid();
+    m.set({ memory: { limit: 1 << 26 }, pids: { limit: 32 }, cpu: { shares: 512, quota: 20000, cpus: '2' } });
+    assert.equal(read(m.paths.memory, 'memory.limit_in_bytes'), String(1 << 26));
+    assert.equal(read(m.paths.pids, 'pids.max'), '32');
+    assert.equal(read(m.paths.cpu, 'cpu.shares'), '512');
+    assert.equal(read(m.paths.cpu, 'cpu.cfs_quota_us'), '20000');
+    assert.equal(read(m.paths.cpuset, 'cpuset.cpus'), '2');
+  });
+  test('set restores the previous values when a later write fails', () => {
+    const { m } = hybrid();
+    m.set({ memory: { limit: 1 << 26 }, pids: { limit: 32 } });
+    breakFile(m.paths.blkio, 'blkio.throttle.read_bps_device');
+    assert.throws(
+      () =>
+        m.set({
+          memory: { limit: 1 << 27, swap: 1 << 28 },
+          pids: { limit: 64 },
+          cpu: { shares: 256 },
+          blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1 }] },
+        }),
+      (e: unknown) => e instanceof CgroupError && e.code === 'ERR_CGROUP' && e.path === `${m.paths.blkio}/blkio.throttle.read_bps_device`,
+    );
+    assert.equal(read(m.paths.memory, 'memory.limit_in_bytes'), String(1 << 26));
+    assert.equal(read(m.paths.memory, 'memory.memsw.limit_in_bytes'), UNLIMITED.trim());
+    assert.equal(read(m.paths.pids, 'pids.max'), '32');
+    assert.equal(read(m.paths.cpu, 'cpu.shares'), '1024');
+  });
+  test('device rules: verification failure rolls back and devices.list is restored by rule writes', () => {
+    const { m } = hybrid('c1', { skipDevices: false });
+    m.apply(1); // cpuset gets its parent's cpus
+    assert.throws(() => m.set({ pids: { limit: 5 }, cpu: { cpus: '3' } }), /devices cgroup/);
+    assert.equal(read(m.paths.cpuset, 'cpuset.cpus'), '0-3', 'cpuset (written before devices) restored');
+    assert.equal(read(m.paths.pids, 'pids.max'), 'max\n', 'pids (after devices) never written');
+    // The undo re-allowed everything: the last write to devices.allow is "a *:* rwm".
+    assert.equal(read(m.paths.devices, 'devices.allow'), 'a *:* rwm');
+  });
+  test('unified is refused on v1 hierarchies', () => {
+    const { m } = hybrid();
+    assert.throws(() => m.set({ unified: { 'memory.high': '1' } }), (e: unknown) => e instanceof ConfigError && e.field === 'linux.resources.unified');
+  });
+  test('a limit for an unmounted controller is an error, not silently dropped', () => {
+    const { m } = hybrid();
+    assert.throws(() => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), /hugetlb controller is not mounted/);
+  });
+  test('stats, oomKillCount, getPids, freezer, kill', () => {
+    const { m } = hybrid();
+    fs.writeFileSync(`${m.paths.devices}/cgroup.procs`, '10\n11\n');
+    fs.mkdirSync(`${m.paths.devices}/sub`);
+    fs.writeFileSync(`${m.paths.devices}/sub/cgroup.procs`, '12\n');
+    assert.deepEqual(m.getPids(), [10, 11]);
+    assert.deepEqual(m.getPids(true), [10, 11, 12]);
+    const s = m.stats();
+    assert.equal(s.memory.usage, 4096);
+    assert.equal(s.memory.oomKills, 3);
+    assert.equal(s.cpu.usageTotal, 1000);
+    assert.deepEqual(s.cpu.perCpu, [600, 400]);
+    assert.equal(s.cpu.usageKernel, 20_000_000);
+    assert.equal(s.cpu.throttledPeriods, 1);
+    assert.deepEqual(s.pids, { current: 1, limit: null });
+    assert.equal(m.oomKillCount(), 3);
+    m.freeze('frozen');
+    assert.equal(m.freezerState(), 'frozen');
+    m.freeze('thawed');
+    assert.equal(m.freezerState(), 'thawed');
+    assert.equal(m.kill(), true);
+    assert.equal(read(m.unifiedPath()!, 'cgroup.kill'), '1');
+  });
+  test('pathsForExec joins the sub cgroup and refuses escapes', () => {
+    const { m } = hybrid();
+    assert.equal(m.pathsForExec('sub').memory, `${m.paths.memory}/sub`);
+    assert.equal(m.pathsForExec()[''], m.unifiedPath());
+    assert.throws(() => m.pathsForExec('../../x'), ConfigError);
+  });
+  test('destroy removes every directory and the empty default parent', async () => {
+    const { root, m } = hybrid();
+    // Plain files stand in for the kernel's, which rmdir ignores; remove them so rmdir works on tmpfs.
+    for (const dir of new Set(Object.values(m.paths))) {
+      for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true });
+    }
+    for (const f of fs.readdirSync(`${root}/cpuset/node-libcontainer`)) if (f !== 'c1') fs.rmSync(`${root}/cpuset/node-libcontainer/${f}`);
+    assert.equal(m.exists(), true);
+    await m.destroy();
+    assert.equal(m.exists(), false);
+    for (const dir of Object.values(m.paths)) {
+      assert.equal(fs.existsSync(dir), false, dir);
+      assert.equal(fs.existsSync(path.dirname(dir)), false, path.dirname(dir));
+    }
+    await m.destroy(); // again: ENOENT is fine
+  });
+  test('saved paths are reused as they are', () => {
+    const { m } = hybrid();
+    const again = createManager({ id: 'c1', paths: { ...m.paths } });
+    assert.equal(again.mode, 'hybrid');
+    assert.deepEqual(again.paths, m.paths);
+    assert.equal(createManager({ id: 'c1', paths: { '': '/x/y' } }).mode, 'v2');
+  });
+});
+
+function v2Root(id: string): string {
+  const own = 'user.slice/user-1000.slice/session-3.scope';
+  const leaf = `${own}/node-libcontainer/${id}`;
+  return tree({
+    [`${own}/cgroup.controllers`]: 'cpu io memory pids\n',
+    [`${own}/cgroup.subtree_control`]: '',
+    [`${own}/node-libcontainer/cgroup.controllers`]: 'cpu io memory pids\n',
+    [`${own}/node-libcontainer/cgroup.subtree_control`]: '',
+    [`${leaf}/cgroup.controllers`]: 'cpu io memory pids\n',
+    [`${leaf}/cgroup.procs`]: '',
+    [`${leaf}/cgroup.freeze`]: '0\n',
+    [`${leaf}/cgroup.events`]: 'populated 1\nfrozen 1\n',
+    [`${leaf}/cgroup.kill`]: '',
+    [`${leaf}/memory.max`]: 'max\n',
+    [`${leaf}/memory.high`]: 'max\n',
+    [`${leaf}/memory.swap.max`]: 'max\n',
+    [`${leaf}/memory.current`]: '8192\n',
+    [`${leaf}/memory.stat`]: 'anon 4096\nfile 4096\n',
+    [`${leaf}/memory.events`]: 'max 0\noom 0\noom_kill 2\n',
+    [`${leaf}/pids.max`]: 'max\n',
+    [`${leaf}/pids.current`]: '2\n',
+    [`${leaf}/cpu.weight`]: '100\n',
+    [`${leaf}/cpu.max`]: 'max 100000\n',
+    [`${leaf}/cpu.stat`]: 'usage_usec 10\nuser_usec 6\nsystem_usec 4\n',
+    [`${leaf}/io.stat`]: '',
+  });
+}
+
+function fakeDeviceBinding(calls: string[]): NativeBinding {
+  const b: DeviceBinding = {
+    bpfLoadDeviceProgram: () => {
+      calls.push('load');
+      return 90;
+    },
+    bpfQueryDevicePrograms: () => [],
+    bpfProgramFdById: () => 91,
+    bpfAttachDeviceProgram: () => {
+      calls.push('attach');
+    },
+    bpfDetachDeviceProgram: () => {},
+    close: () => {},
+  };
+  return b as unknown as NativeBinding;
+}
+
+describe('V2Manager', () => {
+  test('create enables controllers from our own cgroup down to the parent', () => {
+    const root = v2Root('c1');
+    const m = createManager({ id: 'c1', root, mountinfo: V2_MOUNTINFO, procSelfCgroup: V2_CGROUP });
+    assert.equal(m.mode, 'v2');
+    m.apply(77);
+    const own = `${root}/user.slice/user-1000.slice/session-3.scope`;
+    assert.equal(read(own, 'cgroup.subtree_control'), '+cpu +io +memory +pids');
+    assert.equal(read(`${own}/node-libcontainer`, 'cgroup.subtree_control'), '+cpu +io +memory +pids');
+    assert.equal(read(m.unifiedPath()!, 'cgroup.procs'), '77');
+    assert.deepEqual(m.paths, { '': `${own}/node-libcontainer/c1` });
+  });
+  test('set: files, unified overrides, then the device program', () => {
+    const calls: string[] = [];
+    const m = createManager({ id: 'c1', root: v2Root('c1'), mountinfo: V2_MOUNTINFO, procSelfCgroup: V2_CGROUP, binding: fakeDeviceBinding(calls) });
+    m.set({ memory: { limit: 1 << 20, swap: 1 << 21 }, pids: { limit: 8 }, cpu: { shares: 2048, quota: 1000 }, unified: { 'memory.high': '524288' } });
+    const dir = m.unifiedPath()!;
+    assert.equal(read(dir, 'memory.max'), String(1 << 20));
+    assert.equal(read(dir, 'memory.swap.max'), String(1 << 20));
+    assert.equal(read(dir, 'memory.high'), '524288');
+    assert.equal(read(dir, 'pids.max'), '8');
+    assert.equal(read(dir, 'cpu.max'), '1000 100000');
+    assert.deepEqual(calls, ['load', 'attach']);
+  });
+  test('a bad unified key fails before anything is written', () => {
+    const calls: string[] = [];
+    const m = createManager({ id: 'c1', root: v2Root('c1'), mountinfo: V2_MOUNTINFO, procSelfCgroup: V2_CGROUP, binding: fakeDeviceBinding(calls) });
+    assert.throws(
+      () => m.set({ pids: { limit: 8 }, unified: { 'hugetlb.2MB.max': '1' } }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'linux.resources.unified.hugetlb.2MB.max' && /hugetlb controller is not enabled/.test(e.message),
+    );
+    assert.equal(read(m.unifiedPath()!, 'pids.max'), 'max\n');
+    assert.deepEqual(calls, []);
+  });
+  test('a failing device program load rolls the files back', () => {
+    const m = createManager({ id: 'c1', root: v2Root('c1'), mountinfo: V2_MOUNTINFO, procSelfCgroup: V2_CGROUP });
+    assert.throws(() => m.set({ pids: { limit: 8 }, memory: { limit: 4096 } }), (e: unknown) => e instanceof CgroupError && /native binding/.test(e.message));
+    assert.equal(read(m.unifiedPath()!, 'pids.max'), 'max');
+    assert.equal(read(m.unifiedPath()!, 'memory.max'), 'max');
+  });
+  test('stats, freeze, kill', () => {
+    const m = createManager({ id: 'c1', root: v2Root('c1'), mountinfo: V2_MOUNTINFO, procSelfCgroup: V2_CGROUP });
+    const s = m.stats();
+    assert.equal(s.memory.usage, 8192);
+    assert.equal(s.memory.oomKills, 2);
+    assert.equal(s.cpu.usageTotal, 10_000);
+    assert.deepEqual(s.pids, { current: 2, limit: null });
+    assert.equal(m.oomKillCount(), 2);
+    m.freeze('frozen');
+    assert.equal(m.freezerState(), 'frozen');
+    assert.equal(m.kill(), true);
+  });
+});
+
+describe('removeCgroup', () => {
+  function fakeOps(tree: Record<string, string[]>, busy: Record<string, number>): { ops: RemoveOps; log: string[] } {
+    const log: string[] = [];
+    const ops: RemoveOps = {
+      rmdir: (dir) => {
+        if (!(dir in tree)) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+        if (tree[dir].length > 0 || (busy[dir] ?? 0) > 0) {
+          if (tree[dir].length === 0) busy[dir]--;
+          log.push(`rmdir ${dir}: EBUSY`);
+          throw Object.assign(new Error('EBUSY'), { code: 'EBUSY' });
+        }
+        log.push(`rmdir ${dir}`);
+        delete tree[dir];
+        const parent = path.dirname(dir);
+        if (tree[parent]) tree[parent] = tree[parent].filter((c) => c !== path.basename(dir));
+      },
+      subdirs: (dir) => {
+        if (!(dir in tree)) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+        return [...tree[dir]];
+      },
+      sleep: async (ms) => {
+        log.push(`sleep ${ms}`);
+      },
+    };
+    return { ops, log };
+  }
+  test('sub-cgroups first, then EBUSY retried with a doubling delay', async () => {
+    const { ops, log } = fakeOps({ '/c': ['a'], '/c/a': [] }, { '/c': 2 });
+    await removeCgroup('/c', ops);
+    assert.deepEqual(log, ['rmdir /c: EBUSY', 'rmdir /c/a', 'rmdir /c: EBUSY', 'sleep 1', 'rmdir /c: EBUSY', 'sleep 2', 'rmdir /c']);
+  });
+  test('gives up after about 5 s of EBUSY', async () => {
+    const { ops, log } = fakeOps({ '/c': [] }, { '/c': 1000 });
+    await assert.rejects(removeCgroup('/c', ops), (e: unknown) => e instanceof CgroupError && e.path === '/c');
+    const slept = log.filter((l) => l.startsWith('sleep')).reduce((a, l) => a + Number(l.split(' ')[1]), 0);
+    assert.ok(slept >= 4000 && slept <= 6000, `slept ${slept} ms`);
+  });
+  test('already gone is fine', async () => {
+    const { ops } = fakeOps({}, {});
+    await removeCgroup('/nope', ops);
+  });
+  test('manager destroy removes each distinct dir once, then the default parent where empty', async () => {
+    const opts = { id: 'c9', root: '/r', mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP };
+    const paths = createManager(opts).paths;
+    const fake: Record<string, string[]> = {};
+    for (const p of Object.values(paths)) {
+      fake[p] = [];
+      fake[path.dirname(p)] = ['c9'];
+    }
+    fake[path.dirname(paths.memory)].push('other-container');
+    fake[`${path.dirname(paths.memory)}/other-container`] = [];
+    const { ops, log } = fakeOps(fake, { [paths.pids]: 2 });
+    await createManager({ ...opts, removeOps: ops }).destroy();
+    for (const p of Object.values(paths)) assert.equal(p in fake, false, p);
+    assert.equal(fake[path.dirname(paths.pids)], undefined, 'empty default parent removed');
+    assert.deepEqual(fake[path.dirname(paths.memory)], ['other-container'], 'a parent still in use stays');
+    assert.ok(log.includes('sleep 1'), 'EBUSY retried');
+  });
+});
