@@ -19,6 +19,10 @@ import { Process } from './process/process';
 import { parseSignal } from './process/signals';
 import type { ProcessOptions, StdioStream } from './process/options';
 import { containerProcesses } from './process/scan';
+import { ALL_CPUS, hostIsolatedCpus, planAffinity, type AffinityPlan } from './process/affinity';
+import { createManager, mountpoints, ownCgroups, type CgroupManager, type CgroupStats } from './cgroups';
+import type { LinuxResources } from '../types/oci';
+import { notifyOOM } from './cgroups/oom';
 
 const debug = createDebug('node-libcontainer:container');
 
@@ -69,17 +73,19 @@ export class Container {
   #dir: StateDir;
   #saved: SavedState;
   #binding: NativeBinding;
+  #cgroups: CgroupManager;
   /** The init, when this Node process started it (then it is our child to reap). */
   #init: Process | null = null;
   #destroyed = false;
 
   /** @internal use createContainer / loadContainer */
-  constructor(dir: StateDir, saved: SavedState, binding: NativeBinding) {
+  constructor(dir: StateDir, saved: SavedState, binding: NativeBinding, cgroups: CgroupManager) {
     this.id = saved.id;
     this.config = saved.config as Spec;
     this.#dir = dir;
     this.#saved = saved;
     this.#binding = binding;
+    this.#cgroups = cgroups;
   }
 
   get #fifoPath(): string {
@@ -89,11 +95,20 @@ export class Container {
   /** Port of refreshState: the status from facts (pid, its start time, zombie, the exec fifo). */
   async status(): Promise<Status> {
     if (this.#destroyed) return 'stopped';
+    const alive = this.#saved.initPid > 0 ? processStatus(this.#saved.initPid, this.#saved.initStartTime) : 'gone';
     return deriveStatus({
-      alive: this.#saved.initPid > 0 ? processStatus(this.#saved.initPid, this.#saved.initStartTime) : 'gone',
+      alive,
       fifoExists: fs.existsSync(this.#fifoPath),
-      paused: false,
+      paused: alive === 'alive' && this.#isFrozen(),
     });
+  }
+
+  #isFrozen(): boolean {
+    try {
+      return this.#cgroups.exists() && this.#cgroups.freezerState() !== 'thawed';
+    } catch {
+      return false;
+    }
   }
 
   async state(): Promise<ContainerState> {
@@ -146,7 +161,7 @@ export class Container {
     return proc;
   }
 
-  // port of (*Container).start for process.Init
+  // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
   async #startInit(options: ProcessOptions): Promise<Process> {
     if (this.#saved.initPid !== 0) throw new ContainerStateError(`container ${this.id} already has an init process`);
     const plan = buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, this.#fifoPath);
@@ -154,7 +169,13 @@ export class Container {
     // mkfifo honours the umask; a non-root container user must be able to open it for writing.
     fs.chmodSync(this.#fifoPath, 0o622);
     const hooks = this.config.hooks;
+    let cgroupFd: number | undefined;
     try {
+      // The init lands in its cgroup before it can fork: CLONE_INTO_CGROUP where there is a
+      // v2 tree, and Apply(pid) for v1 hierarchies before the helper is told anything.
+      this.#cgroups.create();
+      const unified = this.#cgroups.unifiedPath();
+      if (unified) cgroupFd = this.#binding.openDirectory(unified);
       const proc = await startProcess({
         binding: this.#binding,
         mode: 'init',
@@ -163,7 +184,15 @@ export class Container {
         stdio: stdioList(options.stdio),
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
+        ...(cgroupFd !== undefined ? { cgroupFd } : {}),
+        onSpawned: (pid) => {
+          this.#cgroups.apply(pid);
+          // Match the cpuset rather than whatever affinity Node runs with (tryResetCPUAffinity).
+          this.#resetAffinity(pid);
+        },
         onHooks: async (pid) => {
+          // Resources before prestart, so a hook may rely on them (runc's procHooks).
+          this.#cgroups.set(this.config.linux?.resources ?? {});
           const creating = this.#oci('creating', pid);
           await runHooks('prestart', hooks?.prestart, creating);
           await runHooks('createRuntime', hooks?.createRuntime, creating);
@@ -180,18 +209,41 @@ export class Container {
       debug('container %s created, init pid %d', this.id, proc.pid);
       return proc;
     } catch (err) {
+      const oom = this.#oomKills();
       // runc's create destroys what it made on failure: nothing is left behind.
       await this.#removeEverything();
+      if (oom > 0) throw new ContainerError('ERR_OOM', 'container init was OOM-killed (memory limit too low?)', { cause: err });
       throw err;
+    } finally {
+      if (cgroupFd !== undefined) this.#binding.close(cgroupFd);
     }
   }
 
-  // port of (*Container).start for a non-init process (setnsProcess)
+  #oomKills(): number {
+    try {
+      return this.#cgroups.oomKillCount();
+    } catch {
+      return 0;
+    }
+  }
+
+  #resetAffinity(pid: number): void {
+    try {
+      this.#binding.setAffinity(pid, ALL_CPUS as number[]);
+    } catch (err) {
+      debug('resetting the CPU affinity of %d failed: %s', pid, (err as Error).message);
+    }
+  }
+
+  // port of (*Container).start for a non-init process: (*setnsProcess).start
   async #startExec(options: ProcessOptions): Promise<Process> {
     const status = await this.status();
     if (status === 'stopped') throw new ContainerStateError(`cannot exec in a stopped container ${this.id}`);
     if (status === 'paused') throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
     const plan = buildExecPlan(this.config, options);
+    const cgroupPaths = this.#cgroups.pathsForExec(options.subCgroupPath);
+    const affinity = this.#execAffinity(options);
+    const oomBefore = this.#oomKills();
     const pidfd = this.#openInitPidfd();
     try {
       return await startProcess({
@@ -203,9 +255,42 @@ export class Container {
         extraFiles: options.extraFiles ?? [],
         joinPidfd: pidfd,
         rlimits: plan.rlimits,
+        ...(affinity.initial ? { cpuAffinity: affinity.initial } : {}),
+        onSpawned: (pid) => {
+          this.#joinCgroups(pid, cgroupPaths);
+          // The final affinity right after the process joined the container's cgroup.
+          if (affinity.final === 'reset') this.#resetAffinity(pid);
+          else if (affinity.final) this.#binding.setAffinity(pid, affinity.final);
+        },
       });
+    } catch (err) {
+      if (this.#oomKills() !== oomBefore && err instanceof Error) err.message += ' (possibly OOM-killed)';
+      throw err;
     } finally {
       this.#binding.close(pidfd);
+    }
+  }
+
+  #execAffinity(options: ProcessOptions): AffinityPlan {
+    const field = options.execCPUAffinity ? 'execCPUAffinity' : 'process.execCPUAffinity';
+    const configured = options.execCPUAffinity ?? (this.config.process as { execCPUAffinity?: { initial?: string; final?: string } } | undefined)?.execCPUAffinity;
+    const cpus = this.config.linux?.resources?.cpu?.cpus;
+    const transition = cpus ? { cpusetCpus: cpus, annotations: this.#saved.annotations ?? {}, isolated: hostIsolatedCpus() } : undefined;
+    return planAffinity(configured, field, transition);
+  }
+
+  /** Write pid into each hierarchy; on v2 EBUSY, join the init's own cgroup instead (runc's fallback). */
+  #joinCgroups(pid: number, paths: Record<string, string>): void {
+    for (const [controller, dir] of Object.entries(paths)) {
+      try {
+        fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || controller !== '') throw err;
+        const initCgroup = ownCgroups(fs.readFileSync(`/proc/${this.#saved.initPid}/cgroup`, 'utf8'))[''];
+        const mount = mountpoints()[''];
+        if (initCgroup === undefined || !mount) throw err;
+        fs.writeFileSync(path.join(mount, initCgroup, 'cgroup.procs'), String(pid));
+      }
     }
   }
 
@@ -302,22 +387,34 @@ export class Container {
     const num = parseSignal(sig);
     const status = await this.status();
     if (status === 'stopped') throw new ContainerStateError(`container ${this.id} is not running`);
-    const privatePidNs = hasPrivateNamespace(this.config, 'pid');
-    if (options.all || (num === 9 && !privatePidNs)) {
-      this.#signalAll(num, privatePidNs);
-      return;
+    // Without a private pid namespace, killing the init does not kill the rest: reach them all.
+    if (options.all || (num === SIGKILL && !hasPrivateNamespace(this.config, 'pid'))) {
+      this.#signalAll(num);
+    } else {
+      const pidfd = this.#openInitPidfd();
+      try {
+        this.#binding.pidfdSendSignal(pidfd, num);
+      } finally {
+        this.#binding.close(pidfd);
+      }
     }
-    const pidfd = this.#openInitPidfd();
-    try {
-      this.#binding.pidfdSendSignal(pidfd, num);
-    } finally {
-      this.#binding.close(pidfd);
-    }
+    // A frozen process only dies once thawed (runc resumes a paused container after SIGKILL).
+    if (num === SIGKILL && status === 'paused') this.#cgroups.freeze('thawed');
   }
 
-  /** Every process of the container, found by its pid namespace (or mount namespace without one). */
-  #signalAll(num: number, privatePidNs: boolean): void {
-    const pids = containerProcesses(this.#saved.initPid, this.#saved.initStartTime, privatePidNs ? 'pid' : 'mnt');
+  /**
+   * Every process of the container: through its cgroup (cgroup.kill for SIGKILL where the
+   * kernel has it), else found by the init's pid namespace (or mount namespace).
+   */
+  #signalAll(num: number): void {
+    let pids: number[];
+    if (this.#cgroups.exists()) {
+      if (num === SIGKILL && this.#cgroups.kill()) return;
+      pids = this.#cgroups.getPids(true);
+    } else {
+      const privatePidNs = hasPrivateNamespace(this.config, 'pid');
+      pids = containerProcesses(this.#saved.initPid, this.#saved.initStartTime, privatePidNs ? 'pid' : 'mnt');
+    }
     for (const pid of pids) {
       let pidfd: number;
       try {
@@ -336,13 +433,69 @@ export class Container {
   }
 
   async #killAll(): Promise<void> {
-    if (!this.#saved.initPid || processStatus(this.#saved.initPid, this.#saved.initStartTime) === 'gone') return;
+    if (!this.#saved.initPid || processStatus(this.#saved.initPid, this.#saved.initStartTime) === 'gone') {
+      // The init is gone; with no pid namespace its children may not be.
+      if (this.#cgroups.exists()) this.#signalAll(SIGKILL);
+      return;
+    }
     const exited = this.#initExited();
-    this.#signalAll(9, hasPrivateNamespace(this.config, 'pid'));
+    this.#signalAll(SIGKILL);
+    if (this.#isFrozen()) this.#cgroups.freeze('thawed');
     await exited.promise;
   }
 
-  /** Port of (*Container).Destroy: kill what is left, run poststop hooks, remove the state. Idempotent. */
+  /** Freeze every process of the container (port of (*Container).Pause). */
+  async pause(): Promise<void> {
+    this.#checkUsable();
+    const status = await this.status();
+    if (status !== 'running' && status !== 'created') throw new ContainerStateError(`cannot pause container ${this.id} in status ${status}`);
+    this.#cgroups.freeze('frozen');
+  }
+
+  /** Thaw a paused container (port of (*Container).Resume). */
+  async resume(): Promise<void> {
+    this.#checkUsable();
+    const status = await this.status();
+    if (status !== 'paused') throw new ContainerStateError(`cannot resume container ${this.id}: it is ${status}, not paused`);
+    this.#cgroups.freeze('thawed');
+  }
+
+  /** Host pids of every process in the container's cgroup. */
+  async processes(): Promise<number[]> {
+    this.#checkUsable();
+    return this.#cgroups.exists() ? this.#cgroups.getPids(true) : [];
+  }
+
+  /** Resource usage from the container's cgroup. */
+  async stats(): Promise<CgroupStats> {
+    this.#checkUsable();
+    if (!this.#cgroups.exists()) throw new ContainerStateError(`container ${this.id} has no cgroup (not started)`);
+    return this.#cgroups.stats();
+  }
+
+  /**
+   * Update resources of a live container (runc update): merged over the current ones; on
+   * failure the manager restores the old values and nothing is saved.
+   */
+  async set(resources: LinuxResources): Promise<void> {
+    this.#checkUsable();
+    const status = await this.status();
+    if (status === 'stopped') throw new ContainerStateError(`cannot update stopped container ${this.id}`);
+    const merged = mergeResources(this.config.linux?.resources ?? {}, resources);
+    const config = validateConfig({ ...this.config, linux: { ...this.config.linux, resources: merged } });
+    this.#cgroups.set(merged);
+    (this as { config: Spec }).config = config;
+    this.#saved = { ...this.#saved, config };
+    this.#dir.write(this.#saved);
+  }
+
+  /** OOM events of the container's cgroup: one value (the OOM-kill count) per event. */
+  notifyOOM(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<number> {
+    this.#checkUsable();
+    return notifyOOM(this.#cgroups, this.#binding, options.signal);
+  }
+
+  /** Port of (*Container).Destroy: kill what is left, run poststop hooks, remove state and cgroups. Idempotent. */
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     if (!this.#dir.exists()) {
@@ -366,12 +519,35 @@ export class Container {
 
   async #removeEverything(): Promise<void> {
     this.#destroyed = true;
-    this.#dir.remove();
+    try {
+      if (this.#cgroups.exists()) {
+        // Anything still in the cgroup (an exec'd process of a dead init) goes first.
+        this.#signalAll(SIGKILL);
+        if (this.#isFrozen()) this.#cgroups.freeze('thawed');
+      }
+      await this.#cgroups.destroy();
+    } finally {
+      this.#dir.remove();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
   }
+}
+
+const SIGKILL = 9;
+
+/** `update` semantics: each resource group given replaces that group's fields, the rest stay. */
+function mergeResources(current: LinuxResources, update: LinuxResources): LinuxResources {
+  const out: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(update)) {
+    const prev = (current as Record<string, unknown>)[key];
+    out[key] = value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      ? { ...(prev as object), ...(value as object) }
+      : value;
+  }
+  return out as LinuxResources;
 }
 
 /** A non-blocking read of the fifo: true when the init's "0" is there. */
@@ -410,6 +586,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
   // Plan once now so every config error surfaces before anything is created.
   buildInitPlan(spec, rootfs, bundle, {}, null);
   const binding = options.binding ?? loadBinding();
+  const cgroups = createManager({ id: cid, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, binding });
   const dir = StateDir.create(options.root ?? defaultRoot(), cid);
   const saved: SavedState = {
     id: cid,
@@ -422,7 +599,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
     config: spec,
     namespacePaths: {},
     annotations: spec.annotations ?? {},
-    cgroupPaths: {},
+    cgroupPaths: { ...cgroups.paths },
   };
   try {
     dir.write(saved);
@@ -430,7 +607,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
     dir.remove();
     throw err;
   }
-  return new Container(dir, saved, binding);
+  return new Container(dir, saved, binding, cgroups);
 }
 
 /** A container from its state directory, to manage it from any process. */
@@ -438,7 +615,10 @@ export async function loadContainer(id: string, options: Pick<ContainerOptions, 
   const cid = validateId(id);
   const dir = StateDir.open(options.root ?? defaultRoot(), cid);
   const saved = dir.read();
-  return new Container(dir, saved, options.binding ?? loadBinding());
+  const binding = options.binding ?? loadBinding();
+  const config = saved.config as Spec;
+  const cgroups = createManager({ id: cid, paths: saved.cgroupPaths, resources: config.linux?.resources, binding });
+  return new Container(dir, saved, binding, cgroups);
 }
 
 /** The state of every container under the root. */

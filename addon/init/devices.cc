@@ -38,13 +38,6 @@ class UmaskGuard {
   mode_t old_;
 };
 
-std::pair<std::string, std::string> splitParent(const std::string& path) {
-  std::string clean = cleanPath(path);
-  size_t slash = clean.rfind('/');
-  std::string parent = slash == 0 ? "/" : clean.substr(0, slash);
-  return {parent, clean.substr(slash + 1)};
-}
-
 mode_t typeBits(const DevicePlan& dev) {
   switch (dev.type) {
     case 'c':

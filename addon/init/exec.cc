@@ -101,21 +101,25 @@ std::string lookPath(const std::string& file, const std::vector<std::string>& en
   throw InitError{"exec", "", ENOENT, file, "exec: " + quote(file) + ": executable file not found in $PATH"};
 }
 
-void execProcess(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env,
-                 int umaskValue, int firstPrivateFd) {
-  std::vector<std::string> argStore = args, envStore = env;
-  std::vector<char*> argv, envp;
-  for (auto& a : argStore) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : envStore) envp.push_back(e.data());
-  envp.push_back(nullptr);
+CStrings::CStrings(std::vector<std::string> strings) : strings_(std::move(strings)) {
+  for (auto& s : strings_) pointers_.push_back(s.data());
+  pointers_.push_back(nullptr);
+}
 
-  if (umaskValue >= 0) ::umask(static_cast<mode_t>(umaskValue));
-  // CVE-2024-21626: nothing of ours (sync socket, log pipe, pidfds, fifo) may reach the
-  // container; only stdio and the extra files stay open.
-  if (::syscall(SYS_close_range, static_cast<unsigned>(firstPrivateFd), ~0u, CLOSE_RANGE_CLOEXEC) < 0)
-    fail("exec", "close_range", "", "marking the helper's descriptors close-on-exec");
-  // The helper ignores SIGPIPE for its own writes; an ignored disposition would survive exec.
+bool markPrivateFdsCloexec(int first) {
+  return ::syscall(SYS_close_range, static_cast<unsigned>(first), ~0u, CLOSE_RANGE_CLOEXEC) == 0;
+}
+
+void execProcess(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env,
+                 int firstPrivateFd) {
+  CStrings argv(args), envp(env);
+  if (!markPrivateFdsCloexec(firstPrivateFd)) fail("exec", "close_range", "", "marking the helper's descriptors close-on-exec");
+  // The helper ignores SIGPIPE for its own writes, and an ignored disposition survives
+  // execve; the addon cleared the mask before exec'ing us, and it is cleared again here so
+  // that nothing the helper might block reaches the program.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_DFL);
   ::execve(path.c_str(), argv.data(), envp.data());
   int err = errno;

@@ -40,4 +40,19 @@ bool writeFile(const char* path, const std::string& text) {
   return true;
 }
 
+bool writeAll(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 }  // namespace nlc

@@ -9,7 +9,9 @@
 namespace nlc {
 
 // Run each hook in order with the OCI state JSON on its stdin. A non-zero exit, a signal or
-// a timeout throws InitError (stage "hooks") naming the hook and carrying its output.
-void runHooks(const std::string& kind, const std::vector<HookPlan>& hooks, const std::string& stateJson);
+// a timeout throws InitError (stage "hooks") naming the hook and carrying its output; so does
+// the parent hanging up parentFd (the sync socket, -1 once closed) while a hook runs. A hook
+// that fails takes its process group with it; whatever a hook leaves behind is reaped.
+void runHooks(const std::string& kind, const std::vector<HookPlan>& hooks, const std::string& stateJson, int parentFd);
 
 }  // namespace nlc

@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -72,13 +73,26 @@ void chownStdio(unsigned uid, unsigned gid) {
 
 }  // namespace
 
-void addHomeToEnv(std::vector<std::string>& env, unsigned uid) {
-  for (const auto& e : env)
-    if (e.rfind("HOME=", 0) == 0 && e.size() > 5) return;
-  std::string passwd, home;
-  if (readFile("/etc/passwd", passwd)) home = homeFromPasswd(passwd, uid);
-  if (home.empty()) home = "/";
-  env.push_back("HOME=" + home);
+void prepareEnv(std::vector<std::string>& env, unsigned uid) {
+  // runc puts the env in place with os.Setenv: one entry per name, at the position of its
+  // first occurrence, holding the value of its last.
+  std::vector<std::string> unique;
+  for (const auto& e : env) {
+    const std::string_view name(e.data(), std::min(e.find('='), e.size()));
+    auto same = [&](const std::string& u) { return u.size() > name.size() && u.compare(0, name.size(), name) == 0 && u[name.size()] == '='; };
+    auto it = std::find_if(unique.begin(), unique.end(), same);
+    if (it == unique.end()) unique.push_back(e);
+    else *it = e;
+  }
+  env = std::move(unique);
+  // HOME from the container's /etc/passwd when unset or empty, else "/", as runc does.
+  auto home = std::find_if(env.begin(), env.end(), [](const std::string& e) { return e.rfind("HOME=", 0) == 0; });
+  if (home != env.end() && home->size() > 5) return;
+  std::string passwd, dir;
+  if (readFile("/etc/passwd", passwd)) dir = homeFromPasswd(passwd, uid);
+  if (dir.empty()) dir = "/";
+  if (home != env.end()) *home = "HOME=" + dir;
+  else env.push_back("HOME=" + dir);
 }
 
 void setupUser(const ProcessPlan& process) {

@@ -1,4 +1,4 @@
-// The process's user and capabilities (the identity half of runc's finalizeNamespace).
+// The process's user and capabilities: the identity half of finalizeNamespace in init.cc.
 #pragma once
 #include <string>
 #include <vector>
@@ -7,9 +7,10 @@
 
 namespace nlc {
 
-// Set HOME from the container's /etc/passwd entry for uid when the env has none (runc's
-// setupUser: "/" when there is no entry). Reads the file, so call it before dropping root.
-void addHomeToEnv(std::vector<std::string>& env, unsigned uid);
+// The env as runc's init leaves it: one entry per name (the last value wins), and HOME from
+// the container's /etc/passwd entry for uid when unset or empty ("/" without an entry).
+// Reads the file, so call it before dropping root.
+void prepareEnv(std::vector<std::string>& env, unsigned uid);
 // setgroups, setresgid, setresuid (port of runc's setupUser), after handing stdio to the user.
 void setupUser(const ProcessPlan& process);
 

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -42,6 +44,21 @@ void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
   }
 }
 
+// Until set-up is done the helper is of use only while its parent lives: SIGKILL when the
+// parent (the Node thread that spawned it) exits, even if we are busy elsewhere than on the
+// sync socket (a slow mount, a pivot). runc offers this as ParentDeathSignal; here it is always
+// on during set-up and off for the exec fifo wait, since a created container outlives the
+// process that created it. A change of credentials clears it, so it is set again after one.
+void setParentDeathSignal(bool on) {
+  if (::prctl(PR_SET_PDEATHSIG, on ? SIGKILL : 0, 0, 0, 0) < 0) fail(currentStage, "prctl", "", "setting PR_SET_PDEATHSIG");
+}
+
+// Closing the sync socket is the "set-up succeeded" signal to the parent.
+void releaseParent(SyncSocket& sync) {
+  setParentDeathSignal(false);
+  sync.close();
+}
+
 // procReady / procRun: the parent sets rlimits and saves the state in between.
 void readyAndWait(SyncSocket& sync) {
   sync.send(currentStage, json::Value::object({{"type", "procReady"}}));
@@ -61,7 +78,7 @@ void finalizeProcess(ProcessPlan& process) {
   bool inCwd = changeDirectory(process.cwd, false);
 
   currentStage = "identity";
-  addHomeToEnv(process.env, process.uid);
+  prepareEnv(process.env, process.uid);
   if (process.capabilities) {
     currentStage = "capabilities";
     applyBoundingSet(*process.capabilities);
@@ -69,6 +86,7 @@ void finalizeProcess(ProcessPlan& process) {
   }
   currentStage = "identity";
   setupUser(process);
+  setParentDeathSignal(true);
 
   currentStage = "cwd";
   if (!inCwd) changeDirectory(process.cwd, true);
@@ -139,11 +157,20 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   SyncMessage done = sync.expect("hooks", "procHooksDone");
   bool haveHooks = !plan.createContainerHooks.empty() || !plan.startContainerHooks.empty();
   std::string state = stateFromHooksDone(done, haveHooks);
-  runHooks("createContainer", plan.createContainerHooks, state);
+  // runHooks watches the sync socket itself: a parent that dies then still leaves us alive
+  // long enough to kill the hook's whole process group, which SIGKILL would not.
+  setParentDeathSignal(false);
+  runHooks("createContainer", plan.createContainerHooks, state, sync.fd());
+  setParentDeathSignal(true);
 
   currentStage = "pivot_root";
   pivotAndFinalizeRootfs(plan.rootfs);
+  // Where runc sets it, at the end of the rootfs finalization: startContainer hooks already
+  // run with the process's umask.
+  ::umask(static_cast<mode_t>(plan.process.umask.value_or(022)));
   setNames(plan);
+  currentStage = "sysctl";
+  restrictKernelViews(plan.rootfs);
 
   readyAndWait(sync);
   finalizeProcess(plan.process);
@@ -151,16 +178,14 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
   log::debug("init: closing the sync socket to signal that set-up succeeded");
-  sync.close();
+  releaseParent(sync);
 
   if (fifo.valid()) waitOnExecFifo(fifo);
   currentStage = "hooks";
-  runHooks("startContainer", plan.startContainerHooks, state);
+  runHooks("startContainer", plan.startContainerHooks, state, -1);
 
   currentStage = "exec";
-  // runc's finalizeRootfs defaults the init's umask to 0022.
-  execProcess(path, plan.process.args, plan.process.env, plan.process.umask ? static_cast<int>(*plan.process.umask) : 022,
-              3 + plan.extraFiles);
+  execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
 }
 
 void runExec(Bootstrap& plan, SyncSocket& sync) {
@@ -170,9 +195,18 @@ void runExec(Bootstrap& plan, SyncSocket& sync) {
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
-  sync.close();
-  execProcess(path, plan.process.args, plan.process.env, plan.process.umask ? static_cast<int>(*plan.process.umask) : -1,
-              3 + plan.extraFiles);
+  releaseParent(sync);
+  if (plan.process.umask) ::umask(static_cast<mode_t>(*plan.process.umask));
+  execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
+}
+
+void hardenHelper() {
+  // A process already in the container (a joined namespace, a concurrent exec) must not
+  // ptrace us nor open our fds (sync socket, log pipe, the host's exec fifo) through
+  // /proc/<pid>/fd while we work for the host: port of nsexec's PR_SET_DUMPABLE 0. The
+  // execve of the user's program makes it dumpable again.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("bootstrap", "prctl", "", "setting the helper non-dumpable");
+  setParentDeathSignal(true);
 }
 
 }  // namespace nlc

@@ -10,6 +10,9 @@ namespace nlc {
 // The stage a non-InitError exception (bad_alloc, ...) is reported under.
 extern const char* currentStage;
 
+// First thing in main: non-dumpable, and killed with its parent until set-up is done.
+void hardenHelper();
+
 [[noreturn]] void runInit(Bootstrap& plan, SyncSocket& sync);
 [[noreturn]] void runExec(Bootstrap& plan, SyncSocket& sync);
 

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "fileio.h"
 #include "json.h"
 
 namespace nlc::log {
@@ -17,15 +18,9 @@ void write(const char* level, const std::string& msg) {
   int saved = errno;
   std::string line = json::serialize(json::Value::object({{"level", level}, {"msg", msg}}));
   line += '\n';
-  // One write per line: pipe writes up to PIPE_BUF are atomic, longer ones are still whole
-  // lines as this process is the only writer while it runs.
-  size_t off = 0;
-  while (off < line.size()) {
-    ssize_t n = ::write(logFd, line.data() + off, line.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // the parent stopped reading: drop the line
-    off += static_cast<size_t>(n);
-  }
+  // Pipe writes up to PIPE_BUF are atomic, longer ones are still whole lines as this process
+  // is the only writer while it runs. A parent that stopped reading loses the line (EPIPE).
+  (void)writeAll(logFd, line);
   errno = saved;
 }
 

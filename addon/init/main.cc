@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   nlc::SyncSocket sync(syncFd);
 
   try {
+    nlc::hardenHelper();
     nlc::SyncMessage message = sync.expect("bootstrap", "bootstrap");
     nlc::Bootstrap plan = nlc::parseBootstrap(message.body);
     setCloexec(plan.logFd);

@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -107,6 +108,8 @@ void forkFinalProcess(SyncSocket& sync) {
     while (n < 0 && errno == EINTR);
     // EOF without the byte: the intermediate failed and reported it; leave quietly.
     if (n != 1) ::_exit(1);
+    // A clone does not inherit the parent death signal; ours is the Node process now.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     return;
   }
 

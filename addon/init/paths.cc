@@ -61,6 +61,25 @@ unsigned long flagsFromStatvfs(const struct statvfs& st, bool withAtime) {
   return flags;
 }
 
+// The target of the symlink behind an O_PATH|O_NOFOLLOW fd.
+std::string readSymlink(int linkFd, const char* stage, const std::string& path) {
+  char target[PATH_MAX];
+  ssize_t n = readlinkat(linkFd, "", target, sizeof target - 1);
+  if (n < 0) fail(stage, "readlinkat", path, "read a symlink inside the rootfs");
+  return std::string(target, static_cast<size_t>(n));
+}
+
+// Create name in dirFd (an empty 0644 file or a 0755 directory); losing a race for the name
+// is fine, the caller looks it up again either way.
+void createEntry(int dirFd, const std::string& name, bool file, const char* stage, const std::string& path) {
+  if (file) {
+    UniqueFd created(openat(dirFd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!created.valid() && errno != EEXIST) fail(stage, "openat", path, "create the mount target file");
+  } else if (mkdirat(dirFd, name.c_str(), 0755) < 0 && errno != EEXIST) {
+    fail(stage, "mkdirat", path, "create a directory inside the rootfs");
+  }
+}
+
 }  // namespace
 
 UniqueFd openInRoot(int rootFd, const std::string& path, int flags, unsigned long long extraResolve) {
@@ -107,10 +126,7 @@ UniqueFd openOrCreateInRoot(int rootFd, const std::string& path, TargetKind kind
       if (fstat(next.get(), &st) < 0) fail(stage, "fstat", path, "inspect a path component");
       if (S_ISLNK(st.st_mode)) {
         if (++symlinks > kMaxSymlinks) failWith(ELOOP, stage, "readlinkat", path, "too many symlinks");
-        char target[PATH_MAX];
-        ssize_t n = readlinkat(next.get(), "", target, sizeof target - 1);
-        if (n < 0) fail(stage, "readlinkat", path, "read a symlink inside the rootfs");
-        std::string link(target, static_cast<size_t>(n));
+        std::string link = readSymlink(next.get(), stage, path);
         // An absolute target restarts at the rootfs, never at the host's "/".
         if (!link.empty() && link[0] == '/') dirs.clear();
         auto linkParts = splitComponents(link);
@@ -123,12 +139,7 @@ UniqueFd openOrCreateInRoot(int rootFd, const std::string& path, TargetKind kind
     }
     if (errno != ENOENT) fail(stage, "openat", path, "resolve a path component inside the rootfs");
 
-    if (last && kind == TargetKind::File) {
-      UniqueFd created(openat(current(), name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
-      if (!created.valid() && errno != EEXIST) fail(stage, "openat", path, "create the mount target file");
-    } else if (mkdirat(current(), name.c_str(), 0755) < 0 && errno != EEXIST) {
-      fail(stage, "mkdirat", path, "create a directory inside the rootfs");
-    }
+    createEntry(current(), name, last && kind == TargetKind::File, stage, path);
     // Look the new entry up again: if something else won a race for the name, it is
     // judged like any existing entry.
     todo.push_front(std::move(name));
@@ -139,6 +150,13 @@ UniqueFd openOrCreateInRoot(int rootFd, const std::string& path, TargetKind kind
     return root;
   }
   return std::move(dirs.back());
+}
+
+bool bindMountFd(int sourceFd, int targetFd, bool recursive) {
+  const unsigned treeFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+  UniqueFd tree(open_tree(sourceFd, "", treeFlags));
+  if (!tree.valid()) return false;
+  return move_mount(tree.get(), "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0;
 }
 
 std::string procFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
@@ -175,6 +193,12 @@ std::string cleanPath(const std::string& path) {
   std::string result;
   for (const auto& part : out) result += "/" + part;
   return result.empty() ? "/" : result;
+}
+
+std::pair<std::string, std::string> splitParent(const std::string& path) {
+  std::string clean = cleanPath(path);
+  size_t slash = clean.rfind('/');
+  return {slash == 0 ? "/" : clean.substr(0, slash), clean.substr(slash + 1)};
 }
 
 }  // namespace nlc

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 
 #include "fd.h"
 
@@ -25,6 +26,12 @@ enum class TargetKind { Directory, File };
 // Throws InitError with `stage` on failure.
 UniqueFd openOrCreateInRoot(int rootFd, const std::string& path, TargetKind kind, const char* stage);
 
+// Bind-mount the object behind sourceFd onto the object behind targetFd (open_tree with
+// OPEN_TREE_CLONE, then move_mount; AT_RECURSIVE when recursive). Neither side is looked up
+// by name again, so neither can be swapped for a symlink in between, and no /proc is needed.
+// false with errno set on failure.
+bool bindMountFd(int sourceFd, int targetFd, bool recursive);
+
 // "/proc/self/fd/N": a name for the exact object behind fd, usable as a mount target or source.
 std::string procFdPath(int fd);
 
@@ -39,5 +46,7 @@ unsigned long existingMountFlags(int fd, bool withAtime);
 
 // Lexically clean an absolute container path ("/a//b/../c/" -> "/a/c"); ".." stops at "/".
 std::string cleanPath(const std::string& path);
+// The cleaned path's parent and last component: ("/a/b", "c"); ("/", "") for "/".
+std::pair<std::string, std::string> splitParent(const std::string& path);
 
 }  // namespace nlc

@@ -1,5 +1,5 @@
-// Port of runc's prepareRootfs / mountToRootfs / pivotRoot / finalizeRootfs and of the
-// maskPath, readonlyPath and writeSystemProperty steps of its standard init.
+// Phase 1 of the rootfs, before pivot_root: port of runc's prepareRootfs and mountToRootfs.
+// Phase 2 (after pivot_root) is in finalize.cc.
 #include "rootfs.h"
 
 #include <fcntl.h>
@@ -7,8 +7,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,8 +27,6 @@ namespace nlc {
 namespace {
 
 constexpr const char* kMounts = "mounts";
-
-unsigned long locked(unsigned long flags) { return flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC); }
 
 bool hasAtimeFlag(unsigned long flags) { return (flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) != 0; }
 
@@ -251,10 +247,7 @@ class MountRunner {
   // runc refuses to mount proc or sysfs through a symlink or onto a non-directory: those
   // have been the way into host-side writes before (CVE-2019-19921 and friends).
   void refuseSymlinkOrFile(const MountPlan& m) {
-    std::string clean = cleanPath(m.destination);
-    size_t slash = clean.rfind('/');
-    std::string parent = slash == 0 ? "/" : clean.substr(0, slash);
-    std::string name = clean.substr(slash + 1);
+    auto [parent, name] = splitParent(m.destination);
     if (name.empty()) failPlain(kMounts, m.destination, "cannot mount " + m.type + " on the rootfs itself");
     UniqueFd parentFd = openInRoot(rootFd_, parent, O_PATH);
     if (!parentFd.valid()) {
@@ -310,38 +303,7 @@ class MountRunner {
     root.flags = base;
     root.propagation.clear();
     run(root);
-    for (const auto& h : hostCgroupHierarchies()) {
-      MountPlan sub;
-      sub.destination = cleanPath(m.destination + "/" + h.dir);
-      const std::string own = ownCgroupPath(h);
-      if (own.empty()) failPlain(kMounts, sub.destination, "cannot find our cgroup in the host's " + h.dir + " hierarchy");
-      std::string below;  // our cgroup, relative to the root of the host's mount of h
-      if (h.mountRoot == "/") {
-        below = own;
-      } else if (own == h.mountRoot || own.compare(0, h.mountRoot.size() + 1, h.mountRoot + "/") == 0) {
-        below = own.size() == h.mountRoot.size() ? "/" : own.substr(h.mountRoot.size());
-      }
-      if (!below.empty()) {
-        // Without a cgroup namespace of our own a fresh mount would show the host's whole
-        // tree: bind just our cgroup from the host's mount.
-        sub.type = "bind";
-        sub.isBind = true;
-        sub.source = cleanPath("/sys/fs/cgroup/" + h.dir + "/" + below);
-        sub.flags = MS_BIND | MS_REC | base | (m.flags & MS_RDONLY);
-        sub.remountFlags = base | (m.flags & MS_RDONLY);
-        run(sub);
-      } else {
-        // The host's mount starts above our cgroup namespace's root ("/../.."): we are in
-        // a namespace of our own, and a fresh mount shows exactly its root (runc mounts
-        // fresh when the container has a cgroup namespace).
-        sub.type = h.v2 ? "cgroup2" : "cgroup";
-        sub.source = sub.type;
-        sub.flags = base | (m.flags & MS_RDONLY);
-        sub.data = h.v2 ? "" : h.options;
-        UniqueFd target = openOrCreateInRoot(rootFd_, sub.destination, TargetKind::Directory, kMounts);
-        mountOn(sub, target.get(), sub.source.c_str(), sub.type.c_str(), sub.flags, sub.data.c_str(), "mount");
-      }
-    }
+    for (const auto& h : hostCgroupHierarchies()) mountCgroupV1Hierarchy(m, h, base | (m.flags & MS_RDONLY));
     if (m.flags & MS_RDONLY) {
       MountPlan ro = root;
       ro.isBind = true;
@@ -352,136 +314,43 @@ class MountRunner {
     applyPropagation(m);
   }
 
+  // One directory of runc's mountCgroupV1 tmpfs: hierarchy h showing only our own cgroup.
+  void mountCgroupV1Hierarchy(const MountPlan& m, const CgroupHierarchy& h, unsigned long flags) {
+    MountPlan sub;
+    sub.destination = cleanPath(m.destination + "/" + h.dir);
+    const std::string own = ownCgroupPath(h);
+    if (own.empty()) failPlain(kMounts, sub.destination, "cannot find our cgroup in the host's " + h.dir + " hierarchy");
+    std::string below;  // our cgroup, relative to the root of the host's mount of h
+    if (h.mountRoot == "/") {
+      below = own;
+    } else if (own == h.mountRoot || own.compare(0, h.mountRoot.size() + 1, h.mountRoot + "/") == 0) {
+      below = own.size() == h.mountRoot.size() ? "/" : own.substr(h.mountRoot.size());
+    }
+    if (!below.empty()) {
+      // Without a cgroup namespace of our own a fresh mount would show the host's whole
+      // tree: bind just our cgroup from the host's mount.
+      sub.type = "bind";
+      sub.isBind = true;
+      sub.source = cleanPath("/sys/fs/cgroup/" + h.dir + "/" + below);
+      sub.flags = MS_BIND | MS_REC | flags;
+      sub.remountFlags = flags;
+      run(sub);
+      return;
+    }
+    // The host's mount starts above our cgroup namespace's root ("/../.."): we are in a
+    // namespace of our own, and a fresh mount shows exactly its root (runc mounts fresh when
+    // the container has a cgroup namespace).
+    sub.type = h.v2 ? "cgroup2" : "cgroup";
+    sub.source = sub.type;
+    sub.flags = flags;
+    sub.data = h.v2 ? "" : h.options;
+    UniqueFd target = openOrCreateInRoot(rootFd_, sub.destination, TargetKind::Directory, kMounts);
+    mountOn(sub, target.get(), sub.source.c_str(), sub.type.c_str(), sub.flags, sub.data.c_str(), "mount");
+  }
+
   int rootFd_;
   std::string realRootfs_;
 };
-
-// runc's remountReadonly: tmpfs mounts and /dev were mounted writable (delayReadonly); a
-// busy filesystem is retried a few times as runc does.
-void remountDelayedReadonly(const MountPlan& m) {
-  const std::string dest = cleanPath(m.destination);
-  unsigned long flags = (m.flags & ~MS_REC) | MS_REMOUNT | MS_RDONLY;
-  for (int attempt = 0;; ++attempt) {
-    if (mount(nullptr, dest.c_str(), nullptr, flags, nullptr) == 0) return;
-    if (errno != EBUSY || attempt >= 4) break;
-    usleep(100 * 1000);
-  }
-  fail(kMounts, "mount", dest, "remount read-only after setting it up");
-}
-
-// Port of runc's writeSystemProperty, refusing anything but a plain dotted key.
-void writeSysctl(const std::string& key, const std::string& value) {
-  if (key.empty() || key.find("..") != std::string::npos || key.find('/') != std::string::npos || key.front() == '.' ||
-      key.back() == '.') {
-    failPlain("sysctl", key, "invalid sysctl key");
-  }
-  std::string rel = key;
-  for (char& c : rel) {
-    if (c == '.') c = '/';
-  }
-  const std::string path = "/proc/sys/" + rel;
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) fail("sysctl", "open", path, "open the sysctl file");
-  // The write must reach the kernel, not a file an image or a bind mount put on /proc.
-  struct statfs st;
-  if (fstatfs(fd.get(), &st) < 0) fail("sysctl", "fstatfs", path, "inspect the sysctl file");
-  if (st.f_type != PROC_SUPER_MAGIC) failPlain("sysctl", path, "not on a proc filesystem");
-  if (write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size())) {
-    fail("sysctl", "write", path, "write the sysctl value");
-  }
-}
-
-// Port of runc's readonlyPath.
-void readonlyPath(const std::string& path) {
-  if (mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-    if (errno == ENOENT) return;
-    fail("readonly_paths", "mount", path, "bind the path onto itself");
-  }
-  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | locked(existingMountFlags(path, false));
-  if (mount(nullptr, path.c_str(), nullptr, flags, nullptr) < 0) {
-    fail("readonly_paths", "mount", path, "remount read-only");
-  }
-}
-
-// Whether the container's /proc can name fds (it may have no /proc at all).
-bool haveProcSelfFd() { return access("/proc/self/fd", F_OK) == 0; }
-
-// Port of runc's maskPath, with the later hardening: the /dev/null bound over a file must be
-// the real null device (CVE-2025-31133), and the target is opened once and mounted by fd.
-void maskPath(const std::string& path, int devNull, bool byFd) {
-  UniqueFd rootFd(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!rootFd.valid()) fail("masked_paths", "open", "/", "open the root");
-  UniqueFd target = openInRoot(rootFd.get(), path, O_PATH);
-  if (!target.valid()) {
-    if (errno == ENOENT) return;
-    fail("masked_paths", "openat2", path, "resolve the masked path");
-  }
-  struct stat st;
-  if (fstat(target.get(), &st) < 0) fail("masked_paths", "fstat", path, "inspect the masked path");
-  const std::string where = byFd ? procFdPath(target.get()) : path;
-  if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", where.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) {
-      fail("masked_paths", "mount", path, "mount a read-only tmpfs over the directory");
-    }
-    return;
-  }
-  const std::string source = byFd ? procFdPath(devNull) : "/dev/null";
-  if (mount(source.c_str(), where.c_str(), nullptr, MS_BIND, nullptr) < 0) {
-    fail("masked_paths", "mount", path, "bind /dev/null over the file");
-  }
-}
-
-UniqueFd openVerifiedDevNull() {
-  UniqueFd fd(open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd.valid()) fail("masked_paths", "open", "/dev/null", "open /dev/null to mask paths");
-  struct stat st;
-  if (fstat(fd.get(), &st) < 0) fail("masked_paths", "fstat", "/dev/null", "inspect /dev/null");
-  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3) {
-    failPlain("masked_paths", "/dev/null", "/dev/null is not the null device");
-  }
-  return fd;
-}
-
-// Port of runc's reOpenDevNull: stdio left on the host's /dev/null is moved to the
-// container's, so nothing keeps a file of the old root open.
-void reopenDevNull() {
-  UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!null.valid()) return;  // no /dev/null in this rootfs: nothing to move to
-  struct stat nullSt;
-  if (fstat(null.get(), &nullSt) < 0) fail("pivot_root", "fstat", "/dev/null", "inspect /dev/null");
-  for (int fd = 0; fd < 3; ++fd) {
-    struct stat st;
-    if (fstat(fd, &st) < 0) continue;
-    if (S_ISCHR(st.st_mode) && st.st_rdev == nullSt.st_rdev && dup3(null.get(), fd, 0) < 0) {
-      fail("pivot_root", "dup3", "/dev/null", "reopen stdio on the container's /dev/null");
-    }
-  }
-}
-
-// Port of runc's pivotRoot: pivot_root(".", ".") stacks the old root on top of the new one,
-// so no directory has to be made in the image for it; it is then detached.
-void pivotRoot(const std::string& rootfs) {
-  UniqueFd oldRoot(open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-  if (!oldRoot.valid()) fail("pivot_root", "open", "/", "open the old root");
-  UniqueFd newRoot(open(rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
-  if (!newRoot.valid()) fail("pivot_root", "open", rootfs, "open the rootfs");
-  if (fchdir(newRoot.get()) < 0) fail("pivot_root", "fchdir", rootfs, "enter the rootfs");
-  if (syscall(SYS_pivot_root, ".", ".") < 0) fail("pivot_root", "pivot_root", rootfs, "pivot_root into the rootfs");
-  if (fchdir(oldRoot.get()) < 0) fail("pivot_root", "fchdir", "/", "enter the old root");
-  // Slave first, so the detach below cannot propagate to the host.
-  if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail("pivot_root", "mount", "/", "make the old root rslave");
-  if (umount2(".", MNT_DETACH) < 0) fail("pivot_root", "umount2", "/", "detach the old root");
-  if (chdir("/") < 0) fail("pivot_root", "chdir", "/", "enter the new root");
-}
-
-// runc's setReadonly.
-void makeRootReadonly() {
-  const unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
-  if (mount(nullptr, "/", nullptr, flags, nullptr) == 0) return;
-  if (mount(nullptr, "/", nullptr, flags | existingMountFlags("/", true), nullptr) < 0) {
-    fail("readonly_paths", "mount", "/", "remount the root read-only");
-  }
-}
 
 }  // namespace
 
@@ -499,25 +368,6 @@ void mountRootfs(const RootfsPlan& plan) {
   for (const auto& m : plan.mounts) runner.run(m);
   createDevices(rootFd.get(), plan);
   if (plan.defaultDevices) setupDevSymlinks(rootFd.get());
-}
-
-void pivotAndFinalizeRootfs(const RootfsPlan& plan) {
-  pivotRoot(plan.rootfs);
-  reopenDevNull();
-  for (const auto& [key, value] : plan.sysctl) writeSysctl(key, value);
-  for (const auto& path : plan.readonlyPaths) readonlyPath(path);
-  if (!plan.maskedPaths.empty()) {
-    const bool byFd = haveProcSelfFd();
-    UniqueFd devNull = openVerifiedDevNull();
-    for (const auto& path : plan.maskedPaths) maskPath(path, devNull.get(), byFd);
-  }
-  // runc's finalizeRootfs.
-  for (const auto& m : plan.mounts) {
-    if (!m.isBind && (m.flags & MS_RDONLY) && (m.type == "tmpfs" || cleanPath(m.destination) == "/dev")) {
-      remountDelayedReadonly(m);
-    }
-  }
-  if (plan.readonlyRoot) makeRootReadonly();
 }
 
 }  // namespace nlc

@@ -44,8 +44,13 @@ struct RootfsPlan {
 // create devices and /dev symlinks. Throws InitError.
 void mountRootfs(const RootfsPlan& plan);
 
-// Phase 2 (after procHooksDone and createContainer hooks): pivot_root into the rootfs and
-// detach the old root, then sysctl, readonly and masked paths, read-only root. Throws InitError.
+// Phase 2 (after procHooksDone and createContainer hooks, finalize.cc): pivot_root into the
+// rootfs and detach the old root, move stdio to the container's /dev/null, remount the
+// delayed read-only mounts and the root. Throws InitError.
 void pivotAndFinalizeRootfs(const RootfsPlan& plan);
+
+// After the hostname, as in runc's standard init: sysctl, then read-only and masked paths,
+// each resolved inside the new root. Throws InitError.
+void restrictKernelViews(const RootfsPlan& plan);
 
 }  // namespace nlc

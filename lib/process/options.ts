@@ -41,6 +41,10 @@ export interface ProcessOptions {
   rlimits?: ProcessRlimit[];
   noNewPrivileges?: boolean;
   oomScoreAdj?: number;
+  /** A cgroup inside the container's cgroup for this process (exec'd processes only). */
+  subCgroupPath?: string;
+  /** CPU affinity for an exec'd process: `initial` for the clone, `final` once it joined the cgroup ("0-3,7"). */
+  execCPUAffinity?: { initial?: string; final?: string };
   /**
    * true: the container's init (create the container); false: a process run inside the
    * running container (runc exec). Default: true until the container has an init.

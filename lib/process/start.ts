@@ -38,6 +38,12 @@ export interface StartRequest {
   onHooks?: (pid: number) => Promise<object>;
   /** At procReady, after rlimits: save state. */
   onReady?: (pid: number) => Promise<void>;
+  /** cgroup v2 directory fd: the clone lands in it (CLONE_INTO_CGROUP), before it can fork. */
+  cgroupFd?: number;
+  /** CPUs for the clone itself (execCPUAffinity.initial): the helper and its program inherit them. */
+  cpuAffinity?: number[];
+  /** Right after the clone, before the helper is told anything: join cgroups (runc's manager.Apply), set affinity. */
+  onSpawned?: (pid: number) => void;
 }
 
 interface StdioPlan {
@@ -157,6 +163,8 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       env: [],
       cloneFlags: req.cloneFlags,
       fds,
+      ...(req.cgroupFd !== undefined ? { cgroupFd: req.cgroupFd } : {}),
+      ...(req.cpuAffinity ? { cpuAffinity: req.cpuAffinity } : {}),
     });
   } finally {
     closeAll(binding, [...stdio.closeAfterSpawn, syncChild, logWrite]);
@@ -167,6 +175,15 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   // The first child is the final process unless the helper forks (pid namespace joined later).
   const first = new Process(binding, spawned.pid, spawned.pidfd);
   let final: Process | null = bootstrapForks(req.bootstrap) ? null : first;
+  if (req.onSpawned) {
+    try {
+      req.onSpawned(spawned.pid);
+    } catch (err) {
+      closeAll(binding, [syncParent, ...stdio.parentEnds]);
+      await first.kill();
+      throw err;
+    }
+  }
 
   return new Promise<Process>((resolve, reject) => {
     let state = hs.initialState(req.mode);
@@ -198,6 +215,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
 
     const apply = async (step: hs.Step): Promise<void> => {
       state = step.state;
+      debug('pid %d: phase %s, actions %o', spawned.pid, state.phase, step.actions.map((a) => a.kind));
       for (const action of step.actions) {
         switch (action.kind) {
           case 'adoptChild':
@@ -250,6 +268,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
 
     try {
       channel = binding.openChannel(syncParent, (data, msgFds) => {
+        debug('pid %d: message %s fds %o', spawned.pid, data === null ? 'EOF' : data.toString(), msgFds);
         if (data === null) {
           inbox.push({ type: 'eof' });
         } else {

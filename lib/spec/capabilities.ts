@@ -24,10 +24,11 @@ const capabilitySets = ['bounding', 'effective', 'permitted', 'inheritable', 'am
  * Map each set's names ("CAP_NET_ADMIN") to numbers, deduplicated and sorted. Unlike runc,
  * which warns about and drops unknown names, an unknown name is an error: a silently
  * missing capability is hard to debug. `field` is the path of the object
- * (e.g. "process.capabilities"); undefined input gives null (the helper keeps its own).
+ * (e.g. "process.capabilities"). No capabilities object means no capabilities at all, as in
+ * runc (capabilities.New(nil) drops every set): never the full set the helper runs with.
  */
-export function convertCapabilities(caps: OciCapabilities | undefined | null, field: string): CapabilitiesPlan | null {
-  if (caps === undefined || caps === null) return null;
+export function convertCapabilities(caps: OciCapabilities | undefined | null, field: string): CapabilitiesPlan {
+  if (caps === undefined || caps === null) return { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
   if (typeof caps !== 'object' || Array.isArray(caps)) throw new ConfigError(field, 'must be an object');
   const plan: CapabilitiesPlan = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
   for (const set of capabilitySets) {

@@ -274,7 +274,7 @@ describe('convertCapabilities', () => {
     assert.deepEqual(caps, { bounding: [0, 5, 10, 40], effective: [5], permitted: [], inheritable: [], ambient: [] });
   });
   it('returns null when absent', () => {
-    assert.equal(convertCapabilities(undefined, 'process.capabilities'), null);
+    assert.deepEqual(convertCapabilities(undefined, 'process.capabilities'), { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] });
   });
   it('names the unknown entry', () => {
     throwsConfig(() => convertCapabilities({ bounding: ['CAP_CHOWN', 'CAP_KILL', 'CAP_AUDIT_WRITE', 'CAP_FLY'] }, 'process.capabilities'),

@@ -1,0 +1,156 @@
+/**
+ * OOM notification (port of runc's notify_linux.go / notify_v2_linux.go): v1 registers an
+ * eventfd for memory.oom_control through cgroup.event_control; v2 watches memory.events with
+ * inotify. Both are polled on the libuv loop; nothing blocks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { NativeBinding, WatchHandle } from '../native/types';
+import type { CgroupManager } from './types';
+import { CgroupError } from './errors';
+
+const IN_MODIFY = 0x2;
+const IN_DELETE_SELF = 0x400;
+const IN_IGNORED = 0x8000;
+
+interface Source {
+  /** Called when the fd is readable: drain it; return 'event', 'gone' (cgroup removed) or 'none'. */
+  drain(): 'event' | 'gone' | 'none';
+  fd: number;
+  close(): void;
+}
+
+function v1Source(binding: NativeBinding, memoryDir: string): Source {
+  const efd = binding.eventfd();
+  let ocfd = -1;
+  try {
+    ocfd = fs.openSync(path.join(memoryDir, 'memory.oom_control'), 'r');
+    fs.writeFileSync(path.join(memoryDir, 'cgroup.event_control'), `${efd} ${ocfd}`);
+  } catch (err) {
+    binding.close(efd);
+    if (ocfd >= 0) fs.closeSync(ocfd);
+    throw new CgroupError(path.join(memoryDir, 'cgroup.event_control'), `registering for OOM events in ${memoryDir}`, { cause: err });
+  }
+  const buf = Buffer.alloc(8);
+  return {
+    fd: efd,
+    drain() {
+      try {
+        fs.readSync(efd, buf);
+      } catch {
+        return 'none';
+      }
+      // The eventfd also fires when the cgroup is removed (runc checks the same way).
+      return fs.existsSync(path.join(memoryDir, 'cgroup.event_control')) ? 'event' : 'gone';
+    },
+    close() {
+      binding.close(efd);
+      fs.closeSync(ocfd);
+    },
+  };
+}
+
+function v2Source(binding: NativeBinding, dir: string): Source {
+  const ifd = binding.inotifyInit();
+  try {
+    binding.inotifyAddWatch(ifd, path.join(dir, 'memory.events'), IN_MODIFY | IN_DELETE_SELF);
+  } catch (err) {
+    binding.close(ifd);
+    throw new CgroupError(path.join(dir, 'memory.events'), `watching ${dir}/memory.events`, { cause: err });
+  }
+  const buf = Buffer.alloc(4096);
+  return {
+    fd: ifd,
+    drain() {
+      let n: number;
+      try {
+        n = fs.readSync(ifd, buf);
+      } catch {
+        return 'none';
+      }
+      let result: 'event' | 'gone' | 'none' = 'none';
+      for (let off = 0; off + 16 <= n; off += 16 + buf.readUInt32LE(off + 12)) {
+        const mask = buf.readUInt32LE(off + 4);
+        if (mask & (IN_DELETE_SELF | IN_IGNORED)) return 'gone';
+        if (mask & IN_MODIFY) result = 'event';
+      }
+      return result;
+    },
+    close() {
+      binding.close(ifd);
+    },
+  };
+}
+
+/**
+ * Yields the cgroup's OOM-kill count each time it goes up; ends when the cgroup is removed
+ * or the signal aborts.
+ */
+export function notifyOOM(manager: CgroupManager, binding: NativeBinding, signal?: AbortSignal): AsyncIterableIterator<number> {
+  const memoryDir = manager.paths.memory;
+  const unified = manager.paths[''];
+  const source = memoryDir ? v1Source(binding, memoryDir) : unified ? v2Source(binding, unified) : null;
+  if (!source) throw new CgroupError('', 'the container has no memory cgroup to watch');
+  const queue: number[] = [];
+  let waiting: ((r: IteratorResult<number>) => void) | null = null;
+  let done = false;
+  let last = manager.oomKillCount();
+  let watch: WatchHandle | null = null;
+
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    watch?.cancel();
+    source.close();
+    signal?.removeEventListener('abort', finish);
+    if (waiting) {
+      const w = waiting;
+      waiting = null;
+      w({ value: undefined, done: true });
+    }
+  };
+  const push = (value: number): void => {
+    if (waiting) {
+      const w = waiting;
+      waiting = null;
+      w({ value, done: false });
+    } else {
+      queue.push(value);
+    }
+  };
+
+  watch = binding.watchReadable(source.fd, () => {
+    const what = source.drain();
+    if (what === 'gone') return finish();
+    if (what !== 'event') return;
+    let count: number;
+    try {
+      count = manager.oomKillCount();
+    } catch {
+      return finish();
+    }
+    // v2 memory.events changes for other reasons too (high, max): report OOM kills only.
+    if (count > last || (memoryDir && count === last)) push(count);
+    last = Math.max(last, count);
+  });
+  if (signal?.aborted) finish();
+  else signal?.addEventListener('abort', finish);
+
+  const iterator: AsyncIterableIterator<number> = {
+    next() {
+      if (queue.length) return Promise.resolve({ value: queue.shift()!, done: false });
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
+    },
+    return() {
+      finish();
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
