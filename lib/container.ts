@@ -3,7 +3,6 @@
  * check the status, do its one thing, save state.
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import createDebug from 'debug';
 import { loadBinding } from './native/binding';
@@ -334,12 +333,14 @@ export class Container {
    */
   async #openFifo(): Promise<void> {
     const fd = fs.openSync(this.#fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-    const sock = new net.Socket({ fd, readable: true, writable: false });
     const exited = this.#initExited();
+    let watch: { cancel(): void } | null = null;
     try {
       await new Promise<void>((resolve, reject) => {
-        sock.once('data', () => resolve());
-        sock.once('error', reject);
+        // Only we read this fd, so "is the 0 there" has one answer: no stream buffering it.
+        watch = this.#binding.watchReadable(fd, () => {
+          if (fifoHasData(fd)) resolve();
+        });
         exited.promise.then(() => {
           // The program may have started and exited already (runc's exec handles the same
           // race): its "0" is then still in the fifo, unread.
@@ -349,7 +350,8 @@ export class Container {
       });
     } finally {
       exited.cancel();
-      sock.destroy();
+      (watch as { cancel(): void } | null)?.cancel();
+      fs.closeSync(fd);
     }
   }
 
