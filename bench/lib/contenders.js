@@ -1,0 +1,239 @@
+'use strict';
+// The contenders: node-libcontainer in this (warm) Node process, and the peers driven from
+// the same process through their command lines, as a user would (child_process).
+// Every container any of them makes is tracked here so cleanup() can remove it.
+
+const childProcess = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const env = require('./env');
+
+const DIST = path.resolve(__dirname, '..', '..', 'dist', 'lib');
+
+let seq = 0;
+const uniqueId = (prefix) => `${prefix}-${process.pid}-${++seq}`;
+
+/** Run a command with no stdio but a shared stderr log; resolves on exit 0. */
+function spawnCmd(file, argv, errLog) {
+  return new Promise((resolve, reject) => {
+    const child = childProcess.spawn(file, argv, { stdio: ['ignore', 'ignore', errLog.fd] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(file)} ${argv.join(' ')}: ${signal ?? `exit ${code}`}: ${errLog.tail()}`));
+    });
+  });
+}
+
+function execOut(file, argv) {
+  return new Promise((resolve, reject) => {
+    childProcess.execFile(file, argv, { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${argv.join(' ')}: ${err.message} ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** A file every peer's stderr goes to: errors quote its tail. */
+function errorLog() {
+  const file = path.join(env.WORK, 'peer-stderr.log');
+  const fd = fs.openSync(file, 'w');
+  return {
+    fd,
+    file,
+    tail() {
+      try {
+        const text = fs.readFileSync(file, 'utf8').trim().split('\n');
+        return text.slice(-3).join(' | ');
+      } catch {
+        return '';
+      }
+    },
+    close() {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+/** runc or crun: `<bin> --root <own state dir> ...`, crun optionally through the namespace wrapper. */
+class OciCli {
+  constructor(name, bin, errLog, wrapper = null) {
+    this.name = name;
+    this.bin = bin;
+    this.errLog = errLog;
+    this.wrapper = wrapper; // { file, prefix: [holderPid] }
+    this.root = path.join(env.WORK, `${name}-root`);
+    fs.mkdirSync(this.root, { recursive: true });
+    this.live = new Set();
+  }
+
+  #argv(args) {
+    const own = ['--root', this.root, ...args];
+    if (!this.wrapper) return [this.bin, own];
+    return [this.wrapper.file, [...this.wrapper.prefix.map(String), this.bin, ...own]];
+  }
+
+  run(args) {
+    const [file, argv] = this.#argv(args);
+    return spawnCmd(file, argv, this.errLog);
+  }
+
+  output(args) {
+    const [file, argv] = this.#argv(args);
+    return execOut(file, argv);
+  }
+
+  async pidOf(id) {
+    return JSON.parse(await this.output(['state', id])).pid;
+  }
+
+  /** Delete every container left in our state root (force: kills running ones). */
+  async cleanup() {
+    let ids = [...this.live];
+    try {
+      const listed = JSON.parse((await this.output(['list', '--format', 'json'])) || '[]') || [];
+      ids = [...new Set([...ids, ...listed.map((c) => c.id)])];
+    } catch {
+      // list failed: fall back to what we tracked
+    }
+    const problems = [];
+    for (const id of ids) {
+      try {
+        await this.run(['delete', '--force', id]);
+      } catch (err) {
+        if (!/does not exist|not exist|No such file/i.test(err.message)) problems.push(`${this.name} ${id}: ${err.message}`);
+      }
+      this.live.delete(id);
+    }
+    fs.rmSync(this.root, { recursive: true, force: true });
+    return problems;
+  }
+}
+
+/** node-libcontainer, from dist/ (npm run bench builds it first). */
+class Nlc {
+  constructor(binding) {
+    this.lib = require(path.join(DIST, 'index.js'));
+    this.binding = binding;
+    this.root = path.join(env.WORK, 'nlc-root');
+    fs.mkdirSync(this.root, { recursive: true });
+    this.live = new Set();
+  }
+
+  get cgroupsApplied() {
+    return typeof this.lib.Container.prototype.stats === 'function';
+  }
+
+  async create(cfg, binding = this.binding) {
+    const c = await this.lib.createContainer(uniqueId('nlc'), cfg, { root: this.root, bundle: env.BUNDLE, binding });
+    this.live.add(c);
+    return c;
+  }
+
+  async destroy(c) {
+    await c.destroy();
+    this.live.delete(c);
+  }
+
+  async cleanup() {
+    const problems = [];
+    for (const c of this.live) {
+      try {
+        await c.destroy();
+      } catch (err) {
+        problems.push(`nlc ${c.id}: ${err.message}`);
+      }
+    }
+    this.live.clear();
+    try {
+      for (const s of await this.lib.listContainers({ root: this.root })) {
+        try {
+          await (await this.lib.loadContainer(s.id, { root: this.root })).destroy();
+        } catch (err) {
+          problems.push(`nlc ${s.id}: ${err.message}`);
+        }
+      }
+    } catch {
+      // no root
+    }
+    fs.rmSync(this.root, { recursive: true, force: true });
+    return problems;
+  }
+}
+
+/** bwrap with namespaces and a rootfs equivalent to the bundle's. */
+class Bwrap {
+  constructor(bin, errLog) {
+    this.name = 'bwrap';
+    this.bin = bin;
+    this.errLog = errLog;
+    this.live = new Set();
+  }
+
+  argv({ net = true, args = ['/bin/true'], dieWithParent = false } = {}) {
+    return [
+      '--unshare-pid',
+      ...(net ? ['--unshare-net'] : []),
+      '--unshare-ipc',
+      '--unshare-uts',
+      ...(dieWithParent ? ['--die-with-parent'] : []),
+      '--ro-bind',
+      env.ROOTFS,
+      '/',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      ...args,
+    ];
+  }
+
+  run(opts) {
+    return spawnCmd(this.bin, this.argv(opts), this.errLog);
+  }
+
+  /** A long-running bwrap (scenario 6): returns the ChildProcess. */
+  start(opts) {
+    const child = childProcess.spawn(this.bin, this.argv({ ...opts, dieWithParent: true }), { stdio: ['ignore', 'ignore', this.errLog.fd] });
+    this.live.add(child);
+    child.once('exit', () => this.live.delete(child));
+    return child;
+  }
+
+  async cleanup() {
+    const waits = [];
+    for (const child of this.live) {
+      waits.push(new Promise((r) => child.once('exit', r)));
+      child.kill('SIGKILL');
+    }
+    await Promise.all(waits);
+    return [];
+  }
+}
+
+/** The kernel floor (bench/floor.c, compiled into bench/.work). */
+class Floor {
+  constructor(bin) {
+    this.name = 'floor';
+    this.bin = bin;
+  }
+
+  /** `n` iterations after one warm-up in a fresh floor process: the per-iteration times. */
+  async times(n, { net = true } = {}) {
+    const out = await execOut(this.bin, [env.ROOTFS, '-n', String(n), '-w', '1', ...(net ? [] : ['--no-net'])]);
+    return JSON.parse(out).times;
+  }
+}
+
+/** Rejects when `promise` takes longer than `ms` (a hung contender must not hang the run). */
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    }),
+  ]);
+}
+
+module.exports = { OciCli, Nlc, Bwrap, Floor, errorLog, uniqueId, spawnCmd, withTimeout };
