@@ -148,8 +148,10 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
     if (!fifo.valid()) fail("fifo", "open", plan.execFifo, "opening the exec fifo");
   }
 
+  log::debug("stage: namespaces done");
   currentStage = "mounts";
   mountRootfs(plan.rootfs);
+  log::debug("stage: mounts done");
 
   // procHooks: the parent applies cgroup resources and runs prestart + createRuntime.
   currentStage = "hooks";
@@ -163,8 +165,10 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   runHooks("createContainer", plan.createContainerHooks, state, sync.fd());
   setParentDeathSignal(true);
 
+  log::debug("stage: hooks done");
   currentStage = "pivot_root";
   pivotAndFinalizeRootfs(plan.rootfs);
+  log::debug("stage: pivot_root and rootfs finalized");
   // Where runc sets it, at the end of the rootfs finalization: startContainer hooks already
   // run with the process's umask.
   ::umask(static_cast<mode_t>(plan.process.umask.value_or(022)));
@@ -172,8 +176,11 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "sysctl";
   restrictKernelViews(plan.rootfs);
 
+  log::debug("stage: names and sysctl done");
   readyAndWait(sync);
+  log::debug("stage: procRun received");
   finalizeProcess(plan.process);
+  log::debug("stage: identity and capabilities done");
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
@@ -181,6 +188,7 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   releaseParent(sync);
 
   if (fifo.valid()) waitOnExecFifo(fifo);
+  log::debug("stage: exec fifo released");
   currentStage = "hooks";
   runHooks("startContainer", plan.startContainerHooks, state, -1);
 

@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,7 +17,12 @@ void write(const char* level, const std::string& msg) {
   if (logFd < 0) return;
   // errno is saved because callers log between a failed syscall and fail().
   int saved = errno;
-  std::string line = json::serialize(json::Value::object({{"level", level}, {"msg", msg}}));
+  // "t": CLOCK_MONOTONIC in ns, the clock of Node's process.hrtime, so the parent can line
+  // up the helper's stages with its own spans (bench/lib/profile.js).
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long t = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+  std::string line = json::serialize(json::Value::object({{"level", level}, {"t", t}, {"msg", msg}}));
   line += '\n';
   // Pipe writes up to PIPE_BUF are atomic, longer ones are still whole lines as this process
   // is the only writer while it runs. A parent that stopped reading loses the line (EPIPE).
