@@ -12,7 +12,8 @@ import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
 import { runHooks } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
-import { buildExecPlan, buildInitPlan } from './process/bootstrap';
+import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
+import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
 import { Process } from './process/process';
 import { parseSignal } from './process/signals';
@@ -163,7 +164,7 @@ export class Container {
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
   async #startInit(options: ProcessOptions): Promise<Process> {
     if (this.#saved.initPid !== 0) throw new ContainerStateError(`container ${this.id} already has an init process`);
-    const plan = buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, this.#fifoPath);
+    const plan = unshareCgroupNsAfterPlacement(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, this.#fifoPath));
     this.#binding.mkfifo(this.#fifoPath, 0o622);
     // mkfifo honours the umask; a non-root container user must be able to open it for writing.
     fs.chmodSync(this.#fifoPath, 0o622);
@@ -550,6 +551,23 @@ function mergeResources(current: LinuxResources, update: LinuxResources): LinuxR
       : value;
   }
   return out as LinuxResources;
+}
+
+/**
+ * A cgroup namespace is rooted at the cgroups its creator is in. Created by the clone, its
+ * v2 root is right (CLONE_INTO_CGROUP) but its v1 roots are ours, since v1 hierarchies are
+ * joined only after the clone: the container would see our cgroup paths. So the helper
+ * unshares it once the parent has placed it (the bootstrap data is sent after onSpawned),
+ * as runc's nsexec unshares CLONE_NEWCGROUP after the parent's Apply.
+ */
+function unshareCgroupNsAfterPlacement(plan: InitPlan): InitPlan {
+  if ((plan.cloneFlags & CLONE_NEWCGROUP) === 0) return plan;
+  const ns = plan.bootstrap.namespaces as { unshare: number };
+  return {
+    ...plan,
+    cloneFlags: plan.cloneFlags & ~CLONE_NEWCGROUP,
+    bootstrap: { ...plan.bootstrap, namespaces: { ...ns, unshare: ns.unshare | CLONE_NEWCGROUP } },
+  };
 }
 
 /** A non-blocking read of the fifo: true when the init's "0" is there. */

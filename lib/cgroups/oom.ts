@@ -12,6 +12,9 @@ import { CgroupError } from './errors';
 const IN_MODIFY = 0x2;
 const IN_DELETE_SELF = 0x400;
 const IN_IGNORED = 0x8000;
+/** How long a v1 OOM event waits for its kill to be counted: 20 x 10 ms. */
+const V1_SETTLE_TRIES = 20;
+const V1_SETTLE_DELAY_MS = 10;
 
 interface Source {
   /** Called when the fd is readable: drain it; return 'event', 'gone' (cgroup removed) or 'none'. */
@@ -119,18 +122,47 @@ export function notifyOOM(manager: CgroupManager, binding: NativeBinding, signal
     }
   };
 
+  const readCount = (): number | null => {
+    try {
+      return manager.oomKillCount();
+    } catch {
+      finish();
+      return null;
+    }
+  };
+  // v1's eventfd fires when the cgroup runs out of memory, before the OOM killer has chosen
+  // and counted its victim: wait a little for oom_kill to go up. If it does not (the OOM
+  // killer is disabled), the event is still one, reported with the unchanged count.
+  // Events arriving meanwhile are folded into the one being settled.
+  let settling = false;
+  const settleV1 = (attempt: number): void => {
+    if (done) return;
+    const count = readCount();
+    if (count === null) return;
+    if (count === last && attempt < V1_SETTLE_TRIES) {
+      setTimeout(() => settleV1(attempt + 1), V1_SETTLE_DELAY_MS);
+      return;
+    }
+    settling = false;
+    push(count);
+    last = Math.max(last, count);
+  };
+
   watch = binding.watchReadable(source.fd, () => {
     const what = source.drain();
     if (what === 'gone') return finish();
     if (what !== 'event') return;
-    let count: number;
-    try {
-      count = manager.oomKillCount();
-    } catch {
-      return finish();
+    if (memoryDir) {
+      if (!settling) {
+        settling = true;
+        settleV1(0);
+      }
+      return;
     }
+    const count = readCount();
+    if (count === null) return;
     // v2 memory.events changes for other reasons too (high, max): report OOM kills only.
-    if (count > last || (memoryDir && count === last)) push(count);
+    if (count > last) push(count);
     last = Math.max(last, count);
   });
   if (signal?.aborted) finish();

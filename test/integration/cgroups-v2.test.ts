@@ -1,0 +1,200 @@
+/**
+ * Cgroup v2 enforcement on a pure v2 host: a focused subset of cgroups.test.ts for the slow
+ * VM (`scripts/run-v2-tests.sh dist/test/integration/cgroups-v2.test.js`, run by .ci/run),
+ * with few containers: memory.max OOM kills, pids.max, cgroup.freeze, the eBPF device program
+ * (enforced, and replaced on update so exactly one stays attached), cgroup.kill, destroy.
+ * Skips anywhere else (a v1 or hybrid host). In the VM our own cgroup is the root, so
+ * containers go to /sys/fs/cgroup/node-libcontainer/<id>.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createContainer, type Container, type Process, type ProcessOptions } from '../../lib';
+import { loadBinding } from '../../lib/native/binding';
+import { collect, makeConfig, skipUnlessRoot, tempRoot, type ConfigOverrides } from './helpers';
+
+const MiB = 1024 * 1024;
+const CGROUP2 = '/sys/fs/cgroup';
+
+function pureV2(): boolean {
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === CGROUP2 && / - cgroup2 /.test(line));
+}
+
+const skip = skipUnlessRoot() || (pureV2() ? false : 'not a pure cgroup v2 host (CI runs this file in a v2 VM: scripts/run-v2-tests.sh)');
+
+/** The v2 directory of a process (the mount root is / here: no cgroup namespace, no bind mount). */
+function cgroupDirOf(pid: number | 'self'): string {
+  const line = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+  assert.ok(line, `no v2 line in /proc/${pid}/cgroup`);
+  return path.join(CGROUP2, line.slice(3));
+}
+
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+interface Ran {
+  out: string;
+  err: string;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+async function execIn(c: Container, args: string[], opts: ProcessOptions = {}): Promise<Ran> {
+  const p: Process = await c.run({ init: false, args, ...opts });
+  const [out, err] = [collect(p.stdout!), collect(p.stderr!)];
+  const exit = await withTimeout(p.wait(), 120_000, `process ${p.pid}`);
+  return { out: (await out).trim(), err: (await err).trim(), ...exit };
+}
+
+/** Device programs attached to a cgroup directory. */
+function devicePrograms(dir: string): number[] {
+  const binding = loadBinding();
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    return binding.bpfQueryDevicePrograms(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+describe('cgroups (pure v2): enforcement', { skip }, () => {
+  const t = tempRoot();
+  const root = t.root;
+  const tag = `cg2t${process.pid}`;
+  const created: Container[] = [];
+  after(async () => {
+    for (const c of created) await c.destroy().catch(() => {});
+    await t.cleanup();
+  });
+
+  async function make(name: string, resources: Record<string, unknown>, overrides: ConfigOverrides = {}, args = ['sleep', '100000']): Promise<Container> {
+    const base = makeConfig(overrides) as { linux: Record<string, unknown>; process: Record<string, unknown> };
+    const config = { ...base, process: { ...base.process, args }, linux: { ...base.linux, resources } };
+    const c = await createContainer(`${tag}-${name}`, config, { root });
+    created.push(c);
+    return c;
+  }
+
+  async function assertNoCgroupLeft(id: string): Promise<void> {
+    const own = cgroupDirOf('self');
+    assert.ok(!fs.existsSync(path.join(own, 'node-libcontainer', id)), `the cgroup of ${id} is left behind`);
+    const parent = path.join(own, 'node-libcontainer');
+    if (fs.existsSync(parent)) {
+      const left = fs.readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory());
+      assert.ok(left.length > 0, `empty default parent ${parent} left behind`);
+    }
+  }
+
+  test('memory.max OOM-kills, the device program is enforced and replaced, pids.max stops a fork loop, cgroup.kill', async (tc) => {
+    tc.diagnostic(`cgroup v2 host: controllers ${fs.readFileSync(path.join(CGROUP2, 'cgroup.controllers'), 'utf8').trim()}`);
+    const limit = 32 * MiB;
+    const kmsg = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o600, uid: 0, gid: 0 };
+    const c = await make('limits', { memory: { limit, swap: limit }, pids: { limit: 16 } }, { linux: { devices: [kmsg] } });
+    const init = await c.run({ stdio: 'ignore' });
+    const dir = cgroupDirOf(init.pid);
+    assert.equal(dir, path.join(cgroupDirOf('self'), 'node-libcontainer', c.id));
+    assert.equal(fs.readFileSync(path.join(dir, 'memory.max'), 'utf8').trim(), String(limit));
+    assert.equal(fs.readFileSync(path.join(dir, 'pids.max'), 'utf8').trim(), '16');
+    const events = c.notifyOOM();
+    try {
+      // Memory: dd's 100 MiB buffer is anonymous memory; the OOM killer takes dd, not the init.
+      const r = await execIn(c, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1']);
+      assert.equal(r.signal, 'SIGKILL', `dd must be OOM-killed: ${JSON.stringify(r)}`);
+      const ev = await withTimeout(events.next(), 30_000, 'notifyOOM (inotify on memory.events)');
+      assert.ok(!ev.done && ev.value >= 1, `notifyOOM yields the OOM-kill count: ${JSON.stringify(ev)}`);
+      const s = await c.stats();
+      assert.ok(s.memory.oomKills >= 1, `oomKills ${s.memory.oomKills}`);
+      assert.ok(s.memory.usage > 0);
+      assert.equal(await c.status(), 'running');
+      // An exec'd process joins the container's cgroup, the root of the container's cgroup namespace.
+      const view = await execIn(c, ['cat', '/proc/self/cgroup']);
+      assert.equal(view.out, '0::/', view.err);
+
+      // Devices: /dev/kmsg is outside the default allow list; the defaults still work.
+      const probe = ['sh', '-c', 'echo x > /dev/null && echo null-w; head -c 4 /dev/zero | wc -c; : > /dev/kmsg && echo kmsg-w'];
+      let p = await execIn(c, probe);
+      assert.match(p.out, /null-w/);
+      assert.match(p.out, /^4$/m);
+      assert.doesNotMatch(p.out, /kmsg-w/);
+      assert.match(p.err, /kmsg: Operation not permitted/);
+      const programs = devicePrograms(dir);
+      assert.equal(programs.length, 1, `one device program attached: ${programs}`);
+      await c.set({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'w' }] });
+      const replaced = devicePrograms(dir);
+      assert.equal(replaced.length, 1, `still one device program after the update: ${replaced}`);
+      assert.notEqual(replaced[0], programs[0], 'the program was replaced');
+      p = await execIn(c, probe);
+      assert.match(p.out, /kmsg-w/, p.err);
+      await c.set({ devices: [{ allow: false, access: 'rwm' }] });
+      assert.equal(devicePrograms(dir).length, 1);
+      p = await execIn(c, probe);
+      assert.doesNotMatch(p.out, /kmsg-w/);
+      assert.match(p.out, /null-w/);
+
+      // Pids (last: the sleeps keep pids.max full): init + shell + sleeps = 16, then a fork fails.
+      const loop = await execIn(c, ['sh', '-c', 'for i in $(seq 50); do sleep 1000 </dev/null >/dev/null 2>&1 & echo started $i; done; echo finished']);
+      const started = loop.out.split('\n').filter((l) => l.startsWith('started ')).length;
+      assert.match(loop.err, /can't fork/);
+      assert.doesNotMatch(loop.out, /finished/);
+      assert.ok(started >= 10 && started <= 14, `${started} of 50 forks under pids.max 16`);
+      assert.ok((await c.stats()).pids.current <= 16);
+
+      // cgroup.kill: everything in the cgroup (the init and the sleeps) dies at once.
+      assert.ok(fs.existsSync(path.join(dir, 'cgroup.kill')));
+      assert.ok((await c.processes()).length > 5);
+      await c.signal('SIGKILL', { all: true });
+      assert.equal((await withTimeout(init.wait(), 30_000, 'init after cgroup.kill')).signal, 'SIGKILL');
+      for (let i = 0; i < 200 && (await c.processes()).length > 0; i++) await sleep(50);
+      assert.deepEqual(await c.processes(), []);
+    } finally {
+      await events.return!();
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('cgroup.freeze: pause stops progress, resume restarts it, SIGKILL kills a paused container; destroy leaves nothing', async () => {
+    const c = await make('pause', { pids: { limit: 20 } }, {}, ['sh', '-c', 'while :; do :; done']);
+    const init = await c.run({ stdio: 'ignore' });
+    const dir = cgroupDirOf(init.pid);
+    const progress = async () => {
+      const a = cpuTicks(init.pid);
+      await sleep(600);
+      return cpuTicks(init.pid) - a;
+    };
+    try {
+      assert.ok((await progress()) > 5, 'the busy loop runs');
+      await c.pause();
+      assert.equal(await c.status(), 'paused');
+      assert.equal(fs.readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim(), '1');
+      assert.equal(await progress(), 0, 'no CPU time while frozen');
+      await c.resume();
+      assert.equal(await c.status(), 'running');
+      assert.ok((await progress()) > 5, 'the busy loop runs again');
+      await c.pause();
+      await c.signal('SIGKILL');
+      assert.equal((await withTimeout(init.wait(), 30_000, 'paused init to die')).signal, 'SIGKILL');
+      assert.equal(await c.status(), 'stopped');
+    } finally {
+      await c.destroy();
+    }
+    assert.ok(!fs.existsSync(dir), `${dir} removed`);
+    await assertNoCgroupLeft(c.id);
+  });
+});

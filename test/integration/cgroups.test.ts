@@ -1,0 +1,493 @@
+/**
+ * Cgroups of real containers on this host (v1 controllers, or hybrid: v1 plus a controller-less
+ * v2 tree), checked by ENFORCEMENT where the kernel enforces something: a process that
+ * allocates past the memory limit is OOM-killed, a fork loop hits pids.max, a frozen init
+ * stops accumulating CPU time, a device outside the allow list cannot be opened. Placement is
+ * always relative (the default `node-libcontainer/<id>` or a relative cgroupsPath), so every
+ * cgroup lands under the test process's own cgroup. The pure-v2 subset is cgroups-v2.test.ts.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createContainer, type Container, type Process, type ProcessOptions } from '../../lib';
+import { collect, makeConfig, skipUnlessRoot, tempRoot, type ConfigOverrides } from './helpers';
+
+const MiB = 1024 * 1024;
+
+/** Which cgroup layout the host has, from mountinfo alone (independent of lib/cgroups). */
+function hostLayout(): 'v2' | 'v1' | 'none' {
+  const mounts = cgroupMounts();
+  if (mounts.some((m) => m.mountpoint === '/sys/fs/cgroup' && m.fstype === 'cgroup2')) return 'v2';
+  return mounts.some((m) => m.fstype === 'cgroup' && m.controllers.includes('memory')) ? 'v1' : 'none';
+}
+
+const skip = skipUnlessRoot() || (hostLayout() === 'v1' ? false : `not a cgroup v1/hybrid host (${hostLayout()}); cgroups-v2.test.ts covers v2`);
+
+interface Mount {
+  mountpoint: string;
+  root: string;
+  fstype: string;
+  controllers: string[];
+}
+
+function cgroupMounts(): Mount[] {
+  const out: Mount[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const f = line.slice(0, sep).split(' ');
+    const [fstype, , opts = ''] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    out.push({ mountpoint: f[4], root: f[3], fstype, controllers: fstype === 'cgroup2' ? [''] : opts.split(',') });
+  }
+  return out;
+}
+
+/** Host directory of each cgroup a process is in, keyed by the /proc/PID/cgroup controller field ('' = v2). */
+function cgroupDirsOf(pid: number | 'self'): Map<string, string> {
+  const mounts = cgroupMounts();
+  const out = new Map<string, string>();
+  for (const line of fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    const [, key, cg] = m;
+    const first = key === '' ? '' : key.split(',')[0];
+    const mount = mounts.find((mt) => mt.controllers.includes(first));
+    if (!mount) continue;
+    const rel = path.posix.relative(mount.root, cg);
+    if (rel.startsWith('..')) continue;
+    out.set(key, path.join(mount.mountpoint, rel));
+  }
+  return out;
+}
+
+/** utime + stime of a process, in clock ticks. */
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+interface Ran {
+  out: string;
+  err: string;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** Run a process to completion in the container (an exec, unless opts.init). */
+async function execIn(c: Container, args: string[], opts: ProcessOptions = {}): Promise<Ran> {
+  const p = await c.run({ init: false, args, ...opts });
+  return finish(p);
+}
+
+async function finish(p: Process): Promise<Ran> {
+  const [out, err] = [collect(p.stdout!), collect(p.stderr!)];
+  const exit = await withTimeout(p.wait(), 60_000, `process ${p.pid}`);
+  return { out: (await out).trim(), err: (await err).trim(), ...exit };
+}
+
+/**
+ * A fork loop: `n` background sleeps, printing "started I" after each; ash exits at the first
+ * fork that fails. The sleeps let go of the output pipes, so the loop's end is seen at once.
+ */
+const forkLoop = (n: number, secs = 30) => ['sh', '-c', `for i in $(seq ${n}); do sleep ${secs} </dev/null >/dev/null 2>&1 & echo started $i; done; echo finished`];
+const started = (out: string) => out.split('\n').filter((l) => l.startsWith('started ')).length;
+
+describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
+  const t = tempRoot();
+  const root = t.root;
+  const tag = `cgt${process.pid}`;
+  const own = skip ? new Map<string, string>() : cgroupDirsOf('self');
+  const created: Container[] = [];
+  /** The parent of a relative, non-default cgroupsPath: the caller's to remove, not destroy's. */
+  const relParent = `${tag}-rel`;
+  after(async () => {
+    for (const c of created) await c.destroy().catch(() => {});
+    // After a failure half-way the container's cgroups may be there too: rmdir bottom up.
+    for (const dir of new Set(own.values())) {
+      for (const d of ['ctr/sub', 'ctr', ''].map((sub) => path.join(dir, relParent, sub))) {
+        try {
+          fs.rmdirSync(d);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+    }
+    await t.cleanup();
+  });
+
+  async function make(name: string, resources: Record<string, unknown>, overrides: ConfigOverrides = {}, args = ['sleep', '1000']): Promise<Container> {
+    const base = makeConfig(overrides) as { linux: Record<string, unknown>; process: Record<string, unknown> };
+    const config = { ...base, process: { ...base.process, args }, linux: { ...base.linux, resources } };
+    const c = await createContainer(`${tag}-${name}`, config, { root });
+    created.push(c);
+    return c;
+  }
+
+  /** Nothing of the container is left in any hierarchy, nor an empty default parent. */
+  async function assertNoCgroupLeft(id: string, rel = `node-libcontainer/${id}`): Promise<void> {
+    for (const [key, dir] of own) {
+      if (key.startsWith('name=') && key !== 'name=systemd') continue;
+      assert.ok(!fs.existsSync(path.join(dir, rel)), `${path.join(dir, rel)} (${key || 'unified'}) is left behind`);
+      const parent = path.join(dir, 'node-libcontainer');
+      // Other engineers' containers may share the default parent: it may stay only while not empty.
+      for (let i = 0; i < 5 && fs.existsSync(parent); i++) {
+        const subdirs = fs.readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory());
+        if (subdirs.length > 0) break;
+        if (i === 4) assert.fail(`empty default parent ${parent} (${key || 'unified'}) is left behind`);
+        await sleep(100);
+      }
+    }
+  }
+
+  test('memory limit: an exec that allocates past it is OOM-killed; stats, notifyOOM and the init survive', async () => {
+    const limit = 32 * MiB;
+    const c = await make('oom', { memory: { limit, swap: limit } });
+    const init = await c.run({ stdio: 'ignore' });
+    const dirs = cgroupDirsOf(init.pid);
+    assert.equal(Number(fs.readFileSync(path.join(dirs.get('memory')!, 'memory.limit_in_bytes'), 'utf8')), limit);
+    const events = c.notifyOOM();
+    try {
+      assert.equal((await c.stats()).memory.oomKills, 0);
+      // dd's 100 MiB buffer is anonymous memory, faulted in by read(2) from /dev/zero.
+      const r = await execIn(c, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1']);
+      assert.equal(r.signal, 'SIGKILL', `dd must be OOM-killed: ${JSON.stringify(r)}`);
+      const count = await withTimeout(events.next(), 10_000, 'notifyOOM event');
+      assert.equal(count.done, false);
+      assert.ok(count.value >= 1, `notifyOOM yields the OOM-kill count: ${count.value}`);
+      const s = await c.stats();
+      assert.ok(s.memory.oomKills >= 1, `stats().memory.oomKills ${s.memory.oomKills}`);
+      assert.ok(s.memory.maxUsage <= limit && s.memory.maxUsage > limit / 2, `peak ${s.memory.maxUsage} near the limit ${limit}`);
+      assert.equal(await c.status(), 'running', 'only the allocating process was killed');
+      // A smaller allocation still fits.
+      const ok = await execIn(c, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=8M', 'count=1']);
+      assert.equal(ok.exitCode, 0, ok.err);
+    } finally {
+      await events.return!();
+      await c.destroy();
+    }
+    assert.equal((await init.wait()).signal, 'SIGKILL');
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('memory limit: an init that allocates past it is OOM-killed; notifyOOM registered while created', async () => {
+    const c = await make('oominit', { memory: { limit: 16 * MiB, swap: 16 * MiB } }, {}, ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=100M', 'count=1']);
+    const p = await c.start({ stdio: 'ignore' });
+    const oom = c.notifyOOM();
+    try {
+      await c.exec().catch(() => {}); // the program may be dead before the fifo is read
+      const exit = await withTimeout(p.wait(), 30_000, 'init exit');
+      assert.equal(exit.signal, 'SIGKILL');
+      const ev = await withTimeout(oom.next(), 10_000, 'notifyOOM event for the init');
+      assert.ok(!ev.done && ev.value >= 1);
+      assert.ok((await c.stats()).memory.oomKills >= 1);
+      assert.equal(await c.status(), 'stopped');
+    } finally {
+      await oom.return!();
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('memory limit: an OOM kill in the cgroup while the container starts makes start fail with ERR_OOM', async () => {
+    // A createRuntime hook runs after the limit is set: it moves itself into the container's
+    // memory cgroup and allocates past the limit, so the start fails with an OOM kill counted.
+    const memoryMount = cgroupMounts().find((m) => m.controllers.includes('memory'))!;
+    assert.equal(memoryMount.root, '/', 'the hook maps /proc/PID/cgroup paths onto the mount');
+    const script = [
+      'export PATH=/usr/sbin:/usr/bin:/sbin:/bin',
+      'pid=$(sed -n \'s/.*"pid": *\\([0-9]*\\).*/\\1/p\')',
+      'cg=$(grep -E "^[0-9]+:memory:" /proc/$pid/cgroup | cut -d: -f3)',
+      `echo $$ > ${memoryMount.mountpoint}$cg/cgroup.procs || exit 3`,
+      'exec /bin/busybox dd if=/dev/zero of=/dev/null bs=100M count=1',
+    ].join('\n');
+    const c = await make('oomstart', { memory: { limit: 16 * MiB, swap: 16 * MiB } }, {
+      hooks: { createRuntime: [{ path: '/bin/busybox', args: ['sh', '-c', script] }] },
+    }, ['true']);
+    await assert.rejects(c.run({ stdio: 'ignore' }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_OOM', `${err.message} (cause: ${(err.cause as Error | undefined)?.message})`);
+      assert.match(err.message, /OOM-killed/);
+      return true;
+    });
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('pids.max stops a fork loop; stats().pids and processes() match', async () => {
+    const c = await make('pids', { pids: { limit: 10 } });
+    const init = await c.run({ stdio: 'ignore' });
+    try {
+      const r = await execIn(c, forkLoop(50));
+      // init + the exec'd shell + its sleeps = 10; the next fork fails and ash exits (status 2).
+      const n = started(r.out);
+      assert.match(r.err, /can't fork/, r.err);
+      assert.doesNotMatch(r.out, /finished/);
+      assert.equal(r.exitCode, 2);
+      assert.ok(n >= 5 && n <= 8, `${n} sleeps started under pids.max 10 (50 asked, ${50 - n} refused)`);
+      const s = await c.stats();
+      assert.equal(s.pids.limit, 10);
+      const procs = await c.processes();
+      assert.equal(s.pids.current, procs.length, `pids.current ${s.pids.current} vs processes() ${procs}`);
+      assert.equal(procs.length, n + 1, 'the init and the surviving sleeps');
+      assert.ok(procs.includes(init.pid));
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('update: set({pids}) on a live container changes what a fork loop can do; a failed set() keeps the old values', async () => {
+    // An ash init reaps the orphaned sleeps (its wait is waitpid(-1)), so each round starts clean.
+    const c = await make('update', { pids: { limit: 100 } }, {}, ['sh', '-c', 'while :; do sleep 1; done']);
+    await c.run({ stdio: 'ignore' });
+    const pidsMax = path.join(cgroupDirsOf((await c.state()).pid).get('pids')!, 'pids.max');
+    const drained = async () => {
+      for (let i = 0; i < 100 && (await c.stats()).pids.current > 3; i++) await sleep(100);
+    };
+    try {
+      let r = await execIn(c, forkLoop(20, 1));
+      assert.equal(started(r.out), 20, r.err);
+      assert.match(r.out, /finished/);
+      await drained();
+
+      await c.set({ pids: { limit: 5 } });
+      assert.equal(fs.readFileSync(pidsMax, 'utf8').trim(), '5');
+      assert.equal(c.config.linux?.resources?.pids?.limit, 5);
+      r = await execIn(c, forkLoop(20, 1));
+      assert.match(r.err, /can't fork/);
+      assert.ok(started(r.out) <= 3, `${started(r.out)} forks under pids.max 5 (init, its sleep, the shell)`);
+      await drained();
+
+      // A write the kernel refuses (no such block device) after pids.max was written: rolled back.
+      await assert.rejects(
+        c.set({ pids: { limit: 7 }, blockIO: { throttleReadBpsDevice: [{ major: 4095, minor: 4095, rate: 1024 }] } }),
+        (err: Error & { code?: string }) => err.code === 'ERR_CGROUP' && /previous values restored/.test(err.message),
+      );
+      assert.equal(fs.readFileSync(pidsMax, 'utf8').trim(), '5', 'pids.max restored');
+      assert.equal(c.config.linux?.resources?.pids?.limit, 5, 'config unchanged');
+      // Rejected before anything is written.
+      await assert.rejects(c.set({ pids: { limit: 'many' as unknown as number } }), { code: 'ERR_CONFIG' });
+      assert.equal(fs.readFileSync(pidsMax, 'utf8').trim(), '5');
+      r = await execIn(c, forkLoop(20, 1));
+      assert.ok(started(r.out) <= 3, 'the old limit is still enforced');
+      await drained();
+
+      await c.set({ pids: { limit: 40 } });
+      r = await execIn(c, forkLoop(20, 1));
+      assert.equal(started(r.out), 20, r.err);
+      assert.match(r.out, /finished/);
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('cpuset pins the init and exec\'d processes; execCPUAffinity initial/final', async () => {
+    const cpus = os.availableParallelism();
+    const c = await make('cpuset', { cpu: { cpus: '0', mems: '0' } }, {}, ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status; sleep 1000']);
+    const init = await c.run({ stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const first = await new Promise<string>((resolve) => init.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+      assert.match(first, /Cpus_allowed_list:\s+0\n/);
+      const r = await execIn(c, ['grep', 'Cpus_allowed_list', '/proc/self/status']);
+      assert.match(r.out, /Cpus_allowed_list:\s+0$/);
+      // Enforcement: the kernel refuses an affinity outside the cpuset.
+      if (cpus >= 2) {
+        const q = await execIn(c, ['taskset', '-p', '2', '1']);
+        assert.notEqual(q.exitCode, 0, `taskset outside the cpuset must fail: ${JSON.stringify(q)}`);
+      }
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+
+    if (cpus < 2) return;
+    const d = await make('affinity', { cpu: { cpus: '0-1' } });
+    await d.run({ stdio: 'ignore' });
+    try {
+      let r = await execIn(d, ['grep', 'Cpus_allowed_list', '/proc/self/status'], { execCPUAffinity: { initial: '0', final: '1' } });
+      assert.match(r.out, /Cpus_allowed_list:\s+1$/);
+      r = await execIn(d, ['grep', 'Cpus_allowed_list', '/proc/self/status'], { execCPUAffinity: { final: '0' } });
+      assert.match(r.out, /Cpus_allowed_list:\s+0$/);
+      // Neither given: reset to the whole cpuset, whatever our own affinity is.
+      r = await execIn(d, ['grep', 'Cpus_allowed_list', '/proc/self/status']);
+      assert.match(r.out, /Cpus_allowed_list:\s+0-1$/);
+    } finally {
+      await d.destroy();
+    }
+    await assertNoCgroupLeft(d.id);
+  });
+
+  test('pause stops all progress (status paused), resume restarts it, SIGKILL kills a paused container', async () => {
+    const c = await make('pause', {}, {}, ['sh', '-c', 'while :; do :; done']);
+    const init = await c.run({ stdio: 'ignore' });
+    try {
+      const progress = async () => {
+        const a = cpuTicks(init.pid);
+        await sleep(400);
+        return cpuTicks(init.pid) - a;
+      };
+      assert.ok((await progress()) > 5, 'the busy loop runs');
+      await c.pause();
+      assert.equal(await c.status(), 'paused');
+      assert.equal((await c.state()).status, 'paused');
+      assert.equal(await progress(), 0, 'no CPU time while frozen');
+      await assert.rejects(execIn(c, ['true']), { code: 'ERR_CONTAINER_STATE' });
+      await c.resume();
+      assert.equal(await c.status(), 'running');
+      assert.ok((await progress()) > 5, 'the busy loop runs again');
+      await c.pause();
+      await c.signal('SIGKILL');
+      const exit = await withTimeout(init.wait(), 10_000, 'paused init to die of SIGKILL');
+      assert.equal(exit.signal, 'SIGKILL');
+      assert.equal(await c.status(), 'stopped');
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('stats() report real usage: memory, cpu growing with a busy loop, pids', async () => {
+    const c = await make('stats', { pids: { limit: 50 } });
+    const init = await c.run({ stdio: 'ignore' });
+    try {
+      const before = await c.stats();
+      assert.ok(before.memory.usage > 0, `memory usage ${before.memory.usage}`);
+      assert.equal(before.pids.current, 1);
+      const r = await execIn(c, ['sh', '-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo $i']);
+      assert.equal(r.out, '300000');
+      const afterBusy = await c.stats();
+      assert.ok(afterBusy.cpu.usageTotal - before.cpu.usageTotal > 50e6, `cpu usage grew by ${afterBusy.cpu.usageTotal - before.cpu.usageTotal} ns`);
+      assert.ok(afterBusy.cpu.usageUser > 0);
+      const sleeper = await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+      // The exec helper that forked the sleeper (it joined the pid namespace) may not be reaped yet.
+      for (let i = 0; i < 100 && (await c.stats()).pids.current !== 2; i++) await sleep(20);
+      const s = await c.stats();
+      assert.equal(s.pids.current, 2);
+      assert.deepEqual((await c.processes()).sort(), [init.pid, sleeper.pid].sort());
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('signal({all}) reaches every process through the cgroup; SIGKILL via cgroup.kill', async () => {
+    const c = await make('sigall', {});
+    const init = await c.run({ stdio: 'ignore' });
+    try {
+      const a = await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+      const b = await c.start({ init: false, args: ['sh', '-c', 'sleep 1000 & wait'], stdio: 'ignore' });
+      for (let i = 0; i < 100 && (await c.processes()).length < 4; i++) await sleep(20);
+      assert.equal((await c.processes()).length, 4, 'the init, two exec\'d processes and a child of one');
+      await c.signal('SIGTERM', { all: true });
+      // The exec'd processes die; the init (pid 1, no handler) ignores SIGTERM from outside its namespace.
+      assert.equal((await withTimeout(a.wait(), 10_000, 'exec a')).signal, 'SIGTERM');
+      assert.equal((await withTimeout(b.wait(), 10_000, 'exec b')).signal, 'SIGTERM');
+      await sleep(100);
+      assert.equal(await c.status(), 'running');
+      await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+      await c.signal('SIGKILL', { all: true });
+      assert.equal((await withTimeout(init.wait(), 10_000, 'init')).signal, 'SIGKILL');
+      for (let i = 0; i < 50 && (await c.processes()).length > 0; i++) await sleep(20);
+      assert.deepEqual(await c.processes(), []);
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('devices: only allowed devices open; default rules stay; set() replaces the rules', async () => {
+    // /dev/kmsg (c 1:11) is outside runc's default allow list: denied unless a rule allows it.
+    // A user rule denying a default device (/dev/null) is overridden: runc appends the
+    // defaults after the user's rules (specconv.CreateCgroupConfig), and so do we.
+    const kmsg = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o600, uid: 0, gid: 0 };
+    const c = await make('devices', { devices: [{ allow: false, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 3, access: 'w' }] }, { linux: { devices: [kmsg] } });
+    await c.run({ stdio: 'ignore' });
+    const probe = 'echo x > /dev/null && echo null-w; head -c 4 /dev/zero | wc -c; : > /dev/kmsg && echo kmsg-w';
+    try {
+      let r = await execIn(c, ['sh', '-c', probe]);
+      assert.match(r.out, /null-w/);
+      assert.match(r.out, /^4$/m);
+      assert.doesNotMatch(r.out, /kmsg-w/);
+      assert.match(r.err, /kmsg: Operation not permitted/);
+      const devicesDir = cgroupDirsOf((await c.state()).pid).get('devices')!;
+      assert.doesNotMatch(fs.readFileSync(path.join(devicesDir, 'devices.list'), 'utf8'), /^c 1:11 /m);
+
+      await c.set({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'w' }] });
+      r = await execIn(c, ['sh', '-c', probe]);
+      assert.match(r.out, /kmsg-w/, r.err);
+      assert.match(r.out, /null-w/);
+
+      await c.set({ devices: [{ allow: false, access: 'rwm' }] });
+      r = await execIn(c, ['sh', '-c', probe]);
+      assert.doesNotMatch(r.out, /kmsg-w/);
+      assert.match(r.out, /null-w/);
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('exec\'d processes join the container\'s cgroup, or a subCgroupPath inside it; destroy removes it all', async () => {
+    const rel = `${relParent}/ctr`;
+    const c = await make('join', {}, { linux: { cgroupsPath: rel } });
+    const init = await c.run({ stdio: 'ignore' });
+    try {
+      const dirs = cgroupDirsOf(init.pid);
+      for (const [key, dir] of own) {
+        if (dirs.has(key)) assert.equal(dirs.get(key), path.join(dir, rel), `${key || 'unified'}: under our own cgroup`);
+      }
+      assert.ok(dirs.get('memory')?.endsWith(`/${rel}`) && dirs.get('pids')?.endsWith(`/${rel}`));
+      const r = await execIn(c, ['sh', '-c', 'cat /proc/self/cgroup; echo host-pid-follows; sleep 0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Inside its cgroup namespace the container's cgroup is the root.
+      for (const line of r.out.split('\n').filter((l) => /^\d+:/.test(l) && !l.includes('name='))) assert.match(line, /:\/$/, line);
+
+      const sleeper = await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+      assert.deepEqual(cgroupDirsOf(sleeper.pid), dirs);
+      await sleeper.kill();
+
+      // runc exec --cgroup: the sub-cgroup must exist already.
+      for (const dir of new Set(dirs.values())) {
+        fs.mkdirSync(path.join(dir, 'sub'));
+        if (fs.existsSync(path.join(dir, 'cpuset.cpus'))) {
+          for (const f of ['cpuset.cpus', 'cpuset.mems']) fs.writeFileSync(path.join(dir, 'sub', f), fs.readFileSync(path.join(dir, f), 'utf8').trim());
+        }
+      }
+      const sub = await c.start({ init: false, args: ['sh', '-c', 'cat /proc/self/cgroup; sleep 1000'], stdio: ['ignore', 'pipe', 'pipe'], subCgroupPath: 'sub' });
+      const inside = await new Promise<string>((resolve) => sub.stdout!.once('data', (d: Buffer) => resolve(d.toString())));
+      for (const [key, dir] of cgroupDirsOf(sub.pid)) {
+        if (dirs.has(key)) assert.equal(dir, path.join(dirs.get(key)!, 'sub'), `${key || 'unified'} of the subCgroupPath process`);
+      }
+      assert.match(inside, /:memory:\/sub$/m);
+      assert.ok((await c.processes()).includes(sub.pid), 'processes() includes sub-cgroups');
+      await assert.rejects(c.start({ init: false, args: ['true'], subCgroupPath: '../escape' }), { code: 'ERR_CONFIG' });
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id, rel);
+  });
+
+  test('destroy leaves no cgroup in any hierarchy, nor an empty default parent', async () => {
+    const c = await make('destroy', { memory: { limit: 64 * MiB }, pids: { limit: 20 }, cpu: { shares: 512 } });
+    const init = await c.run({ stdio: 'ignore' });
+    const dirs = cgroupDirsOf(init.pid);
+    await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+    for (const [key, dir] of own) {
+      if (!key.startsWith('name=') || key === 'name=systemd') assert.equal(dirs.get(key), path.join(dir, 'node-libcontainer', c.id), `${key || 'unified'} placement`);
+    }
+    await c.destroy();
+    for (const dir of dirs.values()) assert.ok(!fs.existsSync(dir), `${dir} removed`);
+    await assertNoCgroupLeft(c.id);
+  });
+});
