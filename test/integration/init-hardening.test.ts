@@ -284,6 +284,8 @@ describe('init helper: hooks leave nothing behind', { skip }, () => {
       await waitFor('the helper to exit', () => !fs.existsSync(`/proc/${helpers[0]}`) || /\) [ZX] /.test(fs.readFileSync(`/proc/${helpers[0]}/stat`, 'utf8')), 5000);
     } finally {
       creator.kill('SIGKILL');
+      // The creator died mid-create: what it made (state, cgroups) is ours to remove.
+      await loadContainer('harden-orphan', { root }).then((c) => c.destroy(), () => undefined);
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
