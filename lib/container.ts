@@ -336,6 +336,10 @@ export class Container {
     const fd = fs.openSync(this.#fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
     const exited = this.#initExited();
     let watch: { cancel(): void } | null = null;
+    // fd is ours only until the finally below closes it. The init's exit can be reported
+    // after that (exited.cancel() cannot unsubscribe from our own child's wait()), and by then
+    // the number may name another container's sync socket: a read would steal its message.
+    let open = true;
     try {
       await new Promise<void>((resolve, reject) => {
         // Only we read this fd, so "is the 0 there" has one answer: no stream buffering it.
@@ -343,6 +347,7 @@ export class Container {
           if (fifoHasData(fd)) resolve();
         });
         exited.promise.then(() => {
+          if (!open) return;
           // The program may have started and exited already (runc's exec handles the same
           // race): its "0" is then still in the fifo, unread.
           if (fifoHasData(fd)) resolve();
@@ -350,6 +355,7 @@ export class Container {
         });
       });
     } finally {
+      open = false;
       exited.cancel();
       (watch as { cancel(): void } | null)?.cancel();
       fs.closeSync(fd);

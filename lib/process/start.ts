@@ -113,8 +113,9 @@ function forwardLogs(fd: number): void {
       pending = pending.slice(nl + 1);
       if (!line) continue;
       try {
-        const entry = JSON.parse(line) as { level?: string; msg?: string };
-        initLog('%s %s', entry.level ?? 'info', entry.msg ?? line);
+        const entry = JSON.parse(line) as { level?: string; t?: number; msg?: string };
+        // t: the helper's CLOCK_MONOTONIC in ns, comparable with process.hrtime.bigint().
+        initLog('%s %s%s', entry.level ?? 'info', entry.msg ?? line, entry.t ? ` (t=${entry.t})` : '');
       } catch {
         initLog('%s', line);
       }
@@ -166,6 +167,9 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       ...(req.cgroupFd !== undefined ? { cgroupFd: req.cgroupFd } : {}),
       ...(req.cpuAffinity ? { cpuAffinity: req.cpuAffinity } : {}),
     });
+  } catch (err) {
+    closeAll(binding, [syncParent, logRead, ...stdio.parentEnds]);
+    throw err;
   } finally {
     closeAll(binding, [...stdio.closeAfterSpawn, syncChild, logWrite]);
   }

@@ -1,0 +1,124 @@
+/**
+ * Many containers started, run and destroyed concurrently from one Node process: every start
+ * must finish, and nothing (state, cgroups, mounts, processes, fds) may be left behind.
+ *
+ * Under concurrency fd numbers are recycled within microseconds: the number a container just
+ * closed (its exec fifo, its helper's ends of the sync socket and log pipe) is handed to the
+ * next container's socketpair. Any code that touches an fd number after closing it then
+ * steals a message from another container's handshake, and that container waits forever.
+ * A hang must fail this test, not hang the suite: a watchdog kills our stuck helpers.
+ */
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createContainer, listContainers } from '../../lib';
+import { skipUnlessRoot, makeConfig, tempRoot, type TempRoot } from './helpers';
+
+const skip = skipUnlessRoot();
+
+const CONTAINERS = 200;
+const PARALLEL = 8;
+// 200 containers take a few seconds here; a start that lost its message never finishes.
+const DEADLINE_MS = 90_000;
+
+/** Pids of this process's live children: unreaped children of ours, so their pids cannot be reused. */
+function ownChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let status: string;
+    try {
+      status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (Number(/^PPid:\s+(\d+)$/m.exec(status)?.[1]) === process.pid) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+function openFds(): string[] {
+  const out: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      out.push(`${fd} -> ${fs.readlinkSync(`/proc/self/fd/${fd}`)}`);
+    } catch {
+      // the fd readdir itself used
+    }
+  }
+  return out;
+}
+
+function cgroupDirs(root: string, id: string): string[] {
+  const saved = JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as { cgroupPaths?: Record<string, string> };
+  return Object.values(saved.cgroupPaths ?? {});
+}
+
+describe('concurrency', { skip }, () => {
+  const roots: TempRoot[] = [];
+  after(async () => {
+    for (const r of roots) await r.cleanup();
+  });
+
+  test(`${CONTAINERS} containers, ${PARALLEL} at a time: every one finishes, nothing is left behind`, { timeout: DEADLINE_MS + 30_000 }, async () => {
+    const temp = tempRoot();
+    roots.push(temp);
+    const config = makeConfig({ process: { args: ['/bin/true'] } });
+
+    // One container first: the addon, the sealed helper and the cgroup parents exist from then on.
+    const warm = await createContainer('warm', config, { root: temp.root });
+    assert.deepEqual(await (await warm.run({ stdio: 'ignore' })).wait(), { exitCode: 0, signal: null });
+    await warm.destroy();
+    const fdsBefore = openFds();
+
+    let next = 0;
+    const pending = new Set<string>();
+    const failures: string[] = [];
+    const cgroups: string[] = [];
+    const worker = async (): Promise<void> => {
+      while (next < CONTAINERS) {
+        const id = `conc-${next++}`;
+        pending.add(id);
+        try {
+          const c = await createContainer(id, config, { root: temp.root });
+          cgroups.push(...cgroupDirs(temp.root, id));
+          try {
+            const exit = await (await c.run({ stdio: 'ignore' })).wait();
+            if (exit.exitCode !== 0) failures.push(`${id}: ${JSON.stringify(exit)}`);
+          } finally {
+            await c.destroy();
+          }
+        } catch (err) {
+          failures.push(`${id}: ${(err as Error).message}`);
+        }
+        pending.delete(id);
+      }
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    let stuck: string[] = [];
+    const watchdog = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        stuck = [...pending];
+        // Their starts wait forever on a lost message: kill the helpers so they end with an error.
+        for (const pid of ownChildren()) process.kill(pid, 'SIGKILL');
+        resolve();
+      }, DEADLINE_MS);
+    });
+    const workers = Promise.all(Array.from({ length: PARALLEL }, worker));
+    await Promise.race([workers, watchdog]);
+    clearTimeout(timer);
+    // The killed helpers let the stuck starts reject and their containers be destroyed.
+    if (stuck.length) await Promise.race([workers, new Promise((resolve) => setTimeout(resolve, 20_000).unref())]);
+
+    assert.deepEqual(stuck, [], `starts that never finished within ${DEADLINE_MS} ms`);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(await listContainers({ root: temp.root }), []);
+    assert.deepEqual(ownChildren(), [], 'children left running or unreaped');
+    assert.deepEqual(cgroups.filter((dir) => fs.existsSync(dir)), [], 'cgroups left behind');
+    // A few fds may come and go with Node's own work; one per container would be hundreds.
+    const fdsAfter = openFds();
+    assert.ok(fdsAfter.length <= fdsBefore.length + 4, `fds leaked:\n${fdsAfter.filter((f) => !fdsBefore.includes(f)).join('\n')}`);
+  });
+});
