@@ -180,16 +180,13 @@ export class Container {
         binding: this.#binding,
         mode: 'init',
         cloneFlags: plan.cloneFlags,
-        bootstrap: plan.bootstrap,
+        // The helper joins the v1 hierarchies itself, first thing (see joinCgroups in init.cc).
+        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths) },
         stdio: stdioList(options.stdio),
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
-        onSpawned: (pid) => {
-          this.#cgroups.apply(pid);
-          // Match the cpuset rather than whatever affinity Node runs with (tryResetCPUAffinity).
-          this.#resetAffinity(pid);
-        },
+
         onHooks: async (pid) => {
           // Resources before prestart, so a hook may rely on them (runc's procHooks).
           this.#cgroups.set(this.config.linux?.resources ?? {});
@@ -199,6 +196,9 @@ export class Container {
           return creating;
         },
         onReady: async (pid) => {
+          // The helper has joined its cpuset by now (a v1 join resets the affinity): match the
+          // cpuset rather than whatever affinity Node runs with (tryResetCPUAffinity).
+          this.#resetAffinity(pid);
           const stat = readProcStat(pid);
           if (!stat) throw new ContainerError('ERR_INIT', `container init ${pid} exited before it was ready`);
           this.#saved = { ...this.#saved, initPid: pid, initStartTime: stat.startTime, created: new Date().toISOString() };
@@ -250,15 +250,18 @@ export class Container {
         binding: this.#binding,
         mode: 'exec',
         cloneFlags: 0,
-        bootstrap: plan.bootstrap,
+        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths) },
         stdio: stdioList(options.stdio),
         extraFiles: options.extraFiles ?? [],
         joinPidfd: pidfd,
         rlimits: plan.rlimits,
         ...(affinity.initial ? { cpuAffinity: affinity.initial } : {}),
         onSpawned: (pid) => {
-          this.#joinCgroups(pid, cgroupPaths);
-          // The final affinity right after the process joined the container's cgroup.
+          if (cgroupPaths[''] !== undefined) this.#joinCgroups(pid, { '': cgroupPaths[''] });
+        },
+        onReady: async (pid) => {
+          // The final affinity once the process is in the container's cgroups (the helper joins
+          // the v1 ones itself before procReady; a cpuset join resets the affinity).
           if (affinity.final === 'reset') this.#resetAffinity(pid);
           else if (affinity.final) this.#binding.setAffinity(pid, affinity.final);
         },
@@ -546,6 +549,11 @@ export class Container {
 }
 
 const SIGKILL = 9;
+
+/** The v1 hierarchy directories of a path map ('' is the v2 tree), each once. */
+function v1Dirs(paths: Readonly<Record<string, string>>): string[] {
+  return [...new Set(Object.entries(paths).filter(([k]) => k !== '').map(([, dir]) => dir))];
+}
 
 /** `update` semantics: each resource group given replaces that group's fields, the rest stay. */
 function mergeResources(current: LinuxResources, update: LinuxResources): LinuxResources {

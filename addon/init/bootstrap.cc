@@ -194,6 +194,7 @@ Bootstrap parseBootstrap(const json::Value& message) {
 
   if (root["oomScoreAdj"].present()) b.oomScoreAdj = static_cast<int>(root["oomScoreAdj"].integer(-1000, 1000));
   b.loopback = root["loopback"].boolean(false);
+  for (const Field& c : root["cgroupJoin"].items()) b.cgroupJoin.push_back(absolutePath(c));
 
   RootfsPlan& r = b.rootfs;
   if (b.mode == Mode::Init) r.rootfs = absolutePath(root["rootfs"]);

@@ -51,6 +51,9 @@ struct Bootstrap {
   bool forkChild = false;
   std::optional<int> oomScoreAdj;
   bool loopback = false;
+  // cgroup v1 directories to join by writing "0" to their tasks file (the parent placed us
+  // in the v2 tree with CLONE_INTO_CGROUP already).
+  std::vector<std::string> cgroupJoin;
   RootfsPlan rootfs;
   std::optional<std::string> hostname, domainname;
   std::string execFifo;  // empty: do not wait on a fifo

@@ -22,8 +22,25 @@ const char* currentStage = "bootstrap";
 
 namespace {
 
-// nsexec's part, shared by both modes: oom_score_adj, namespaces, the final process.
+// Join the container's v1 cgroups before doing anything else (before any fork), as runc's
+// manager.Apply does from the parent. Written here, by the process itself: moving `current`
+// through the v1 `tasks` file skips the global threadgroup rwsem (and the RCU grace period
+// its write lock costs), which a parent writing our pid into cgroup.procs would pay per
+// hierarchy. The helper is single-threaded, so its one task is the whole process.
+void joinCgroups(const std::vector<std::string>& dirs) {
+  currentStage = "cgroups";
+  for (const std::string& dir : dirs) {
+    std::string file = dir + "/tasks";
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) fail("cgroups", "open", file, "joining the container's cgroup");
+    if (::write(fd.get(), "0", 1) != 1) fail("cgroups", "write", file, "joining the container's cgroup");
+  }
+}
+
+// nsexec's part, shared by both modes: cgroups, oom_score_adj, namespaces, the final process.
 void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
+  joinCgroups(plan.cgroupJoin);
+
   // First, as nsexec does: lowering the score needs CAP_SYS_RESOURCE in the host's user
   // namespace, which a joined or new user namespace would take away. Children inherit it.
   std::optional<int> oom = plan.oomScoreAdj ? plan.oomScoreAdj : plan.process.oomScoreAdj;
