@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import createDebug from 'debug';
 import { loadBinding } from './native/binding';
 import type { NativeBinding } from './native/types';
-import { ConfigError, ContainerError, ContainerStateError, HookError } from './errors';
+import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError } from './errors';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
 import { runHooks } from './hooks';
@@ -93,7 +93,23 @@ export class Container {
   }
 
   /** Port of refreshState: the status from facts (pid, its start time, zombie, the exec fifo). */
+  /**
+   * Re-read the saved state, as every runc command does: another handle or process may
+   * have started, updated or destroyed the container since this object last looked.
+   */
+  #refresh(): void {
+    if (this.#destroyed || this.#destroying) return;
+    try {
+      this.#saved = this.#dir.read();
+      (this as { config: Spec }).config = this.#saved.config as Spec;
+    } catch (err) {
+      if (!(err instanceof ContainerNotFoundError)) throw err;
+      this.#destroyed = true;
+    }
+  }
+
   async status(): Promise<Status> {
+    this.#refresh();
     if (this.#destroyed) return 'stopped';
     const alive = this.#saved.initPid > 0 ? processStatus(this.#saved.initPid, this.#saved.initStartTime) : 'gone';
     return deriveStatus({
@@ -157,15 +173,33 @@ export class Container {
     this.#checkUsable();
     const init = options.init ?? this.#saved.initPid === 0;
     const proc = await this.start({ ...options, init });
-    if (init) await this.exec();
+    if (init) {
+      try {
+        await this.exec();
+      } catch (err) {
+        await this.destroy().catch((e: unknown) => debug('destroy after a failed run: %s', (e as Error).message));
+        throw err;
+      }
+    }
     return proc;
   }
 
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
   async #startInit(options: ProcessOptions): Promise<Process> {
+    // Another handle or process may have started it since we loaded it (runc re-reads state).
+    this.#saved = this.#dir.read();
     if (this.#saved.initPid !== 0) throw new ContainerStateError(`container ${this.id} already has an init process`);
+    // runc's Create refuses a cgroup that already holds processes: it is someone else's.
+    if (this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0) {
+      throw new ConfigError('linux.cgroupsPath', `cgroup ${Object.values(this.#cgroups.paths)[0]} is not empty: another container uses it`);
+    }
     const plan = unshareCgroupNsAfterPlacement(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, this.#fifoPath));
-    this.#binding.mkfifo(this.#fifoPath, 0o622);
+    try {
+      this.#binding.mkfifo(this.#fifoPath, 0o622);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerStateError(`container ${this.id} is already being started`);
+      throw err;
+    }
     // mkfifo honours the umask; a non-root container user must be able to open it for writing.
     fs.chmodSync(this.#fifoPath, 0o622);
     const hooks = this.config.hooks;
@@ -189,7 +223,7 @@ export class Container {
 
         onHooks: async (pid) => {
           // Resources before prestart, so a hook may rely on them (runc's procHooks).
-          this.#cgroups.set(this.config.linux?.resources ?? {});
+          this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
           const creating = this.#oci('creating', pid);
           await runHooks('prestart', hooks?.prestart, creating);
           await runHooks('createRuntime', hooks?.createRuntime, creating);
@@ -336,7 +370,9 @@ export class Container {
    * racing the init's death so a dead init does not leave us waiting forever.
    */
   async #openFifo(): Promise<void> {
-    const fd = fs.openSync(this.#fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    // Read-only, as runc: poll reports a FIFO readable only once a writer has come, so the
+    // watch waits for the init; a second exec() racing us then reads EOF, not nothing forever.
+    const fd = fs.openSync(this.#fifoPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     const exited = this.#initExited();
     let watch: { cancel(): void } | null = null;
     // fd is ours only until the finally below closes it. The init's exit can be reported
@@ -348,6 +384,7 @@ export class Container {
         // Only we read this fd, so "is the 0 there" has one answer: no stream buffering it.
         watch = this.#binding.watchReadable(fd, () => {
           if (fifoHasData(fd)) resolve();
+          else reject(new ContainerStateError(`cannot start an already running container ${this.id}`));
         });
         exited.promise.then(() => {
           if (!open) return;
@@ -374,6 +411,11 @@ export class Container {
     } catch {
       return { promise: Promise.resolve(), cancel() {} };
     }
+    // Opened first, checked second: the pidfd then surely names our init, not a reused pid.
+    if (processStatus(this.#saved.initPid, this.#saved.initStartTime) !== 'alive') {
+      this.#binding.close(pidfd);
+      return { promise: Promise.resolve(), cancel() {} };
+    }
     let watch: { cancel(): void } | null = null;
     const promise = new Promise<void>((resolve) => {
       watch = this.#binding.watchExit(pidfd, false, () => {
@@ -398,9 +440,13 @@ export class Container {
     this.#checkUsable();
     const num = parseSignal(sig);
     const status = await this.status();
-    if (status === 'stopped') throw new ContainerStateError(`container ${this.id} is not running`);
+    const all = options.all || (num === SIGKILL && !hasPrivateNamespace(this.config, 'pid'));
+    // A dead init may leave processes in the cgroup (no pid namespace): runc still kills them.
+    if (status === 'stopped' && !(all && this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0)) {
+      throw new ContainerStateError(`container ${this.id} is not running`);
+    }
     // Without a private pid namespace, killing the init does not kill the rest: reach them all.
-    if (options.all || (num === SIGKILL && !hasPrivateNamespace(this.config, 'pid'))) {
+    if (all) {
       this.#signalAll(num);
     } else {
       const pidfd = this.#openInitPidfd();
@@ -508,7 +554,15 @@ export class Container {
   }
 
   /** Port of (*Container).Destroy: kill what is left, run poststop hooks, remove state and cgroups. Idempotent. */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    // Overlapping calls (await using + an explicit destroy) share one destruction.
+    this.#destroying ??= this.#destroy();
+    return this.#destroying;
+  }
+
+  #destroying: Promise<void> | undefined;
+
+  async #destroy(): Promise<void> {
     if (this.#destroyed) return;
     if (!this.#dir.exists()) {
       this.#destroyed = true;

@@ -39,6 +39,15 @@ export function fileExists(dir: string, file: string): boolean {
  * cgroupfs (old runc wrote with it too) and makes a plain test file show the last value.
  */
 export function writeFile(dir: string, file: string, data: string): void {
+  writeFileValues(dir, file, [data]);
+}
+
+/**
+ * Several values to one file over one open: still one write(2) per value, so the kernel
+ * parses each on its own (the v1 device rules, a dozen writes to devices.allow per start).
+ */
+export function writeFileValues(dir: string, file: string, values: readonly string[]): void {
+  if (values.length === 0) return;
   const p = path.join(dir, file);
   let fd: number;
   try {
@@ -47,14 +56,16 @@ export function writeFile(dir: string, file: string, data: string): void {
     throw new CgroupError(p, `cannot open ${p}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    const buf = Buffer.from(data);
-    for (;;) {
-      try {
-        fs.writeSync(fd, buf, 0, buf.length, null);
-        return;
-      } catch (err) {
-        if (errnoCode(err) === 'EINTR') continue;
-        throw new CgroupError(p, `cannot write ${JSON.stringify(data)} to ${p}: ${(err as Error).message}`, { cause: err });
+    for (const data of values) {
+      const buf = Buffer.from(data);
+      for (;;) {
+        try {
+          fs.writeSync(fd, buf, 0, buf.length, null);
+          break;
+        } catch (err) {
+          if (errnoCode(err) === 'EINTR') continue;
+          throw new CgroupError(p, `cannot write ${JSON.stringify(data)} to ${p}: ${(err as Error).message}`, { cause: err });
+        }
       }
     }
   } finally {

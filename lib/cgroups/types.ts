@@ -62,6 +62,10 @@ export interface CgroupStats {
   hugetlb: HugetlbStats;
 }
 
+export interface SetOptions {
+  fresh?: boolean;
+}
+
 export interface CgroupManager {
   readonly mode: CgroupMode;
   /** Controller name -> absolute cgroup directory ('' = the unified v2 directory). */
@@ -75,8 +79,12 @@ export interface CgroupManager {
    * apply(pid) must be called before the child is let go.
    */
   unifiedPath(): string | null;
-  /** Write resources; on failure restore what was there before and rethrow (runc's Set). */
-  set(resources: LinuxResources): void;
+  /**
+   * Write resources; on failure restore what was there before and rethrow (runc's Set).
+   * `fresh`: the first set of a cgroup this container just made, which its caller destroys
+   * on failure, so the previous values are not read for a restore nobody needs.
+   */
+  set(resources: LinuxResources, opts?: SetOptions): void;
   /** Pids in the container's cgroup (cgroup.procs), or in it and all sub-cgroups. */
   getPids(recursive?: boolean): number[];
   freeze(state: 'frozen' | 'thawed'): void;

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import createDebug from 'debug';
-import { readFile, writeFile, writeFileByLine } from './file';
+import { readFile, writeFile, writeFileByLine, writeFileValues } from './file';
 
 const debug = createDebug('node-libcontainer:cgroups');
 
@@ -37,6 +37,12 @@ export class CgroupWriter {
   write(dir: string, file: string, value: string): void {
     if (this.track) this.save(dir, file, value);
     writeFile(dir, file, value);
+  }
+
+  /** Several values, one write(2) each over one open (device rules). */
+  writeValues(dir: string, file: string, values: readonly string[]): void {
+    if (this.track) for (const v of values) this.save(dir, file, v);
+    writeFileValues(dir, file, values);
   }
 
   /** A multi-line value, one write per line (unified keys). */

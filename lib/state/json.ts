@@ -13,6 +13,13 @@ function isSafe(value: bigint): boolean {
  * marked string that is then unquoted.
  */
 export function stringifyJson(value: unknown, space?: number): string {
+  // Most states hold no bigint: the plain stringify (no replacer call per key) throws on one.
+  try {
+    const plain = JSON.stringify(value, null, space) as string | undefined;
+    if (plain !== undefined) return plain;
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+  }
   const marker = `__nlc_bigint_${randomBytes(8).toString('hex')}__`;
   let marked = false;
   const text = JSON.stringify(

@@ -124,6 +124,25 @@ describe('container lifecycle', { skip }, () => {
     assert.match(r.stderr.toString(), /node-libcontainer:init \w+ /);
   });
 
+  test('two exec() at once: one releases the init, the other fails instead of hanging; overlapping destroys', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-double', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    const p = await c.start({ stdio: 'ignore' });
+    const other = await loadContainer('life-double', { root: stateRoot });
+    assert.equal(await other.status(), 'created');
+    const results = await Promise.allSettled([c.exec(), other.exec()]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(failed.reason instanceof ContainerStateError, String(failed.reason));
+    assert.match(String(failed.reason), /already running|status running/);
+    assert.equal(await c.status(), 'running');
+    // A second handle cannot start another init in the running container.
+    await assert.rejects(other.start({ init: true, args: ['true'] }), ContainerStateError);
+    await Promise.all([c.destroy(), c.destroy(), other.destroy()]);
+    assert.equal(p.exitStatus?.signal, 'SIGKILL');
+    assert.deepEqual(await listContainers({ root: stateRoot }), []);
+  });
+
   test('stdin pipe reaches the container', async () => {
     const stateRoot = root();
     const c = await createContainer('life-stdin', makeConfig({ process: { args: ['sh', '-c', 'read line; echo got:$line'] } }), { root: stateRoot });
@@ -151,7 +170,10 @@ describe('container lifecycle', { skip }, () => {
     fs.writeFileSync(file, JSON.stringify(saved));
     const loaded = await loadContainer('life-reused', { root: stateRoot });
     assert.equal(await loaded.status(), 'stopped');
-    assert.equal(await c2.status(), 'running'); // its own view still has the true start time
+    assert.equal(await c2.status(), 'stopped'); // every handle re-reads the saved state, as runc
+    saved.initStartTime = fs.readFileSync(`/proc/${p2.pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+    fs.writeFileSync(file, JSON.stringify(saved));
+    assert.equal(await c2.status(), 'running');
     await c2.destroy();
     await p2.wait();
     await c.destroy();

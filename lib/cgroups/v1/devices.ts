@@ -10,8 +10,19 @@ import { cgroupString, effectiveDeviceRules, type DeviceRule } from '../devices/
 import { readFile } from '../file';
 import { CgroupWriter } from '../writer';
 
+/** Each run of rules for the same file shares one open (a dozen writes to devices.allow per start). */
 function writeRules(dir: string, rules: DeviceRule[], w: CgroupWriter): void {
-  for (const rule of rules) w.write(dir, rule.allow ? 'devices.allow' : 'devices.deny', cgroupString(rule));
+  let i = 0;
+  while (i < rules.length) {
+    const allow = rules[i].allow;
+    const run: string[] = [];
+    for (; i < rules.length && rules[i].allow === allow; i++) run.push(cgroupString(rules[i]));
+    const file = allow ? 'devices.allow' : 'devices.deny';
+    // A stand-in writer (tests) sees one write per rule.
+    const sink: Pick<CgroupWriter, 'write'> = w;
+    if (w instanceof CgroupWriter) w.writeValues(dir, file, run);
+    else for (const v of run) sink.write(dir, file, v);
+  }
 }
 
 export function set(dir: string, resources: LinuxResources, w = new CgroupWriter(false), opts: { verify?: boolean } = {}): void {

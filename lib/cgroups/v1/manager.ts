@@ -11,7 +11,7 @@ import { CgroupError } from '../errors';
 import { fileExists, writeFile } from '../file';
 import type { Placement } from '../paths';
 import type { RemoveOps } from '../remove';
-import type { CgroupManager, CgroupMode, CgroupStats, FreezerState } from '../types';
+import type { CgroupManager, CgroupMode, SetOptions, CgroupStats, FreezerState } from '../types';
 import { CgroupWriter } from '../writer';
 import * as blkio from './blkio';
 import * as cpu from './cpu';
@@ -86,7 +86,7 @@ export class V1Manager implements CgroupManager {
     return this.paths[''] ?? null;
   }
 
-  set(resources: LinuxResources): void {
+  set(resources: LinuxResources, opts: SetOptions = {}): void {
     if (resources.unified && Object.keys(resources.unified).length > 0) {
       throw new ConfigError('linux.resources.unified', `cannot be used on a cgroup ${this.mode} host (cgroup v2 only)`);
     }
@@ -95,7 +95,7 @@ export class V1Manager implements CgroupManager {
         throw new CgroupError('', `cannot set ${controller} limits: the ${controller} controller is not mounted`);
       }
     }
-    const w = new CgroupWriter();
+    const w = new CgroupWriter(!opts.fresh);
     try {
       // runc's order: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio.
       for (const [controller, setter] of SETTERS) {

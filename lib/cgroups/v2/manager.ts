@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import type { LinuxResources } from '../../../types/oci';
 import { emptyStats, destroyDirs, mkdirRetrying, readPids, setError, subCgroup, writeCgroupProc } from '../common';
 import { fileExists, readFileIfExists, writeFile } from '../file';
-import type { CgroupManager, CgroupMode, CgroupStats, FreezerState } from '../types';
+import type { CgroupManager, CgroupMode, SetOptions, CgroupStats, FreezerState } from '../types';
 import type { ManagerLayout } from '../v1/manager';
 import { CgroupWriter } from '../writer';
 import { createPath, type EnableResult } from './controllers';
@@ -60,10 +60,10 @@ export class V2Manager implements CgroupManager {
     return new Set((readFileIfExists(this.dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter((c) => c !== ''));
   }
 
-  set(resources: LinuxResources): void {
+  set(resources: LinuxResources, opts: SetOptions = {}): void {
     // Bad unified keys are config errors: report them before anything changes.
     unified.validate(this.dir, resources.unified, this.controllers());
-    const w = new CgroupWriter();
+    const w = new CgroupWriter(!opts.fresh);
     try {
       pids.set(this.dir, resources, w);
       memory.set(this.dir, resources, w);
