@@ -204,6 +204,7 @@ export class Container {
     fs.chmodSync(this.#fifoPath, 0o622);
     const hooks = this.config.hooks;
     let cgroupFd: number | undefined;
+    let hooksStarted = false;
     try {
       // The init lands in its cgroup before it can fork: CLONE_INTO_CGROUP where there is a
       // v2 tree, and Apply(pid) for v1 hierarchies before the helper is told anything.
@@ -222,6 +223,7 @@ export class Container {
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
 
         onHooks: async (pid) => {
+          hooksStarted = true;
           // Resources before prestart, so a hook may rely on them (runc's procHooks).
           this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
           const creating = this.#oci('creating', pid);
@@ -244,7 +246,13 @@ export class Container {
       return proc;
     } catch (err) {
       const oom = this.#oomKills();
-      // runc's create destroys what it made on failure: nothing is left behind.
+      // runc's create destroys what it made on failure: nothing is left behind. Once the
+      // lifecycle reached the hooks, the spec continues it at poststop (errors only logged).
+      if (hooksStarted && this.config.hooks?.poststop?.length) {
+        await runHooks('poststop', this.config.hooks.poststop, this.#oci('stopped', undefined)).catch((e: unknown) =>
+          debug('poststop after a failed create: %s', (e as Error).message),
+        );
+      }
       await this.#removeEverything();
       if (oom > 0) throw new ContainerError('ERR_OOM', 'container init was OOM-killed (memory limit too low?)', { cause: err });
       throw err;
@@ -550,7 +558,9 @@ export class Container {
   /** OOM events of the container's cgroup: one value (the OOM-kill count) per event. */
   notifyOOM(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<number> {
     this.#checkUsable();
-    return notifyOOM(this.#cgroups, this.#binding, options.signal);
+    const it = notifyOOM(this.#cgroups, this.#binding, options.signal);
+    this.#oomWatchers.add(it);
+    return it;
   }
 
   /** Port of (*Container).Destroy: kill what is left, run poststop hooks, remove state and cgroups. Idempotent. */
@@ -583,8 +593,13 @@ export class Container {
     if (hookError) throw hookError;
   }
 
+  /** Live notifyOOM() iterators: destroy ends them, so a `for await` over one finishes. */
+  #oomWatchers = new Set<AsyncIterableIterator<number>>();
+
   async #removeEverything(): Promise<void> {
     this.#destroyed = true;
+    for (const it of this.#oomWatchers) void it.return?.();
+    this.#oomWatchers.clear();
     try {
       if (this.#cgroups.exists()) {
         // Anything still in the cgroup (an exec'd process of a dead init) goes first.

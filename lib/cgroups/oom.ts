@@ -92,12 +92,13 @@ function v2Source(binding: NativeBinding, dir: string): Source {
 export function notifyOOM(manager: CgroupManager, binding: NativeBinding, signal?: AbortSignal): AsyncIterableIterator<number> {
   const memoryDir = manager.paths.memory;
   const unified = manager.paths[''];
+  // Read before any fd is opened: a throw here must not leak the source.
+  let last = manager.oomKillCount();
   const source = memoryDir ? v1Source(binding, memoryDir) : unified ? v2Source(binding, unified) : null;
   if (!source) throw new CgroupError('', 'the container has no memory cgroup to watch');
   const queue: number[] = [];
   let waiting: ((r: IteratorResult<number>) => void) | null = null;
   let done = false;
-  let last = manager.oomKillCount();
   let watch: WatchHandle | null = null;
 
   const finish = (): void => {
