@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createContainer, type Container, type Process, type ProcessOptions } from '../../lib';
+import { createContainer, type Container, type ProcessOptions } from '../../lib';
 import { loadBinding } from '../../lib/native/binding';
-import { collect, makeConfig, skipUnlessRoot, tempRoot, type ConfigOverrides } from './helpers';
+import { cpuTicks, execIn as execInContainer, makeConfig, skipUnlessRoot, tempRoot, withTimeout, type ConfigOverrides, type Ran } from './helpers';
 
 const MiB = 1024 * 1024;
 const CGROUP2 = '/sys/fs/cgroup';
@@ -34,33 +34,8 @@ function cgroupDirOf(pid: number | 'self'): string {
   return path.join(CGROUP2, line.slice(3));
 }
 
-function cpuTicks(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-interface Ran {
-  out: string;
-  err: string;
-  exitCode: number | null;
-  signal: string | null;
-}
-
-async function execIn(c: Container, args: string[], opts: ProcessOptions = {}): Promise<Ran> {
-  const p: Process = await c.run({ init: false, args, ...opts });
-  const [out, err] = [collect(p.stdout!), collect(p.stderr!)];
-  const exit = await withTimeout(p.wait(), 120_000, `process ${p.pid}`);
-  return { out: (await out).trim(), err: (await err).trim(), ...exit };
-}
+/** Execs run slowly in the TCG VM: a generous time limit. */
+const execIn = (c: Container, args: string[], opts: ProcessOptions = {}): Promise<Ran> => execInContainer(c, args, opts, 120_000);
 
 /** Device programs attached to a cgroup directory. */
 function devicePrograms(dir: string): number[] {

@@ -12,8 +12,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createContainer, type Container, type Process, type ProcessOptions } from '../../lib';
-import { collect, makeConfig, skipUnlessRoot, tempRoot, type ConfigOverrides } from './helpers';
+import { createContainer, type Container, type Process } from '../../lib';
+import { cpuTicks, execIn, finishProcess, makeConfig, skipUnlessRoot, tempRoot, withTimeout, type ConfigOverrides, type Ran } from './helpers';
 
 const MiB = 1024 * 1024;
 
@@ -64,39 +64,7 @@ function cgroupDirsOf(pid: number | 'self'): Map<string, string> {
   return out;
 }
 
-/** utime + stime of a process, in clock ticks. */
-function cpuTicks(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-interface Ran {
-  out: string;
-  err: string;
-  exitCode: number | null;
-  signal: string | null;
-}
-
-/** Run a process to completion in the container (an exec, unless opts.init). */
-async function execIn(c: Container, args: string[], opts: ProcessOptions = {}): Promise<Ran> {
-  const p = await c.run({ init: false, args, ...opts });
-  return finish(p);
-}
-
-async function finish(p: Process): Promise<Ran> {
-  const [out, err] = [collect(p.stdout!), collect(p.stderr!)];
-  const exit = await withTimeout(p.wait(), 60_000, `process ${p.pid}`);
-  return { out: (await out).trim(), err: (await err).trim(), ...exit };
-}
+const finish = (p: Process): Promise<Ran> => finishProcess(p);
 
 /**
  * A fork loop: `n` background sleeps, printing "started I" after each; ash exits at the first

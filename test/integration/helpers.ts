@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { listContainers, loadContainer } from '../../lib';
+import { listContainers, loadContainer, type Container, type Process, type ProcessOptions } from '../../lib';
 import { DEFAULT_PATH, MASKED_PATHS, READONLY_PATHS, defaultMounts, defaultNamespaces } from '../../lib/presets/defaults';
 import type { Spec } from '../../types/oci';
 
@@ -160,4 +160,38 @@ export function collect(stream: Readable): Promise<string> {
     stream.once('error', reject);
     stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
+}
+
+/** utime + stime of a process, in clock ticks. */
+export function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export interface Ran {
+  out: string;
+  err: string;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** Collect a started process's output and exit, failing (not hanging) after timeoutMs. */
+export async function finishProcess(p: Process, timeoutMs = 60_000): Promise<Ran> {
+  const [out, err] = [collect(p.stdout!), collect(p.stderr!)];
+  const exit = await withTimeout(p.wait(), timeoutMs, `process ${p.pid}`);
+  return { out: (await out).trim(), err: (await err).trim(), ...exit };
+}
+
+/** Run a process to completion in the container (an exec, unless opts.init). */
+export async function execIn(c: Container, args: string[], opts: ProcessOptions = {}, timeoutMs = 60_000): Promise<Ran> {
+  return finishProcess(await c.run({ init: false, args, ...opts }), timeoutMs);
 }
