@@ -165,15 +165,20 @@ export class Container {
   async start(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const init = options.init ?? this.#saved.initPid === 0;
-    return init ? this.#startInit(options) : this.#startExec(options);
+    return init ? this.#startInit(options, true) : this.#startExec(options);
   }
 
   /** start + exec for the init; for another process the same as start. */
   async run(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const init = options.init ?? this.#saved.initPid === 0;
-    const proc = await this.start({ ...options, init });
-    if (init) {
+    if (!init) return this.#startExec(options);
+    // Nothing has to happen between created and running (no poststart hook): the init execs
+    // as soon as it is set up, with no exec fifo to make, wait on and remove (runc's run goes
+    // through the fifo; the status a caller can see is the same once run() resolves).
+    const needsFifo = Boolean(this.config.hooks?.poststart?.length);
+    const proc = await this.#startInit({ ...options, init }, needsFifo);
+    if (needsFifo) {
       try {
         await this.exec();
       } catch (err) {
@@ -185,7 +190,7 @@ export class Container {
   }
 
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
-  async #startInit(options: ProcessOptions): Promise<Process> {
+  async #startInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
     // Another handle or process may have started it since we loaded it (runc re-reads state).
     this.#saved = this.#dir.read();
     if (this.#saved.initPid !== 0) throw new ContainerStateError(`container ${this.id} already has an init process`);
@@ -193,22 +198,34 @@ export class Container {
     if (this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0) {
       throw new ConfigError('linux.cgroupsPath', `cgroup ${Object.values(this.#cgroups.paths)[0]} is not empty: another container uses it`);
     }
-    const plan = unshareCgroupNsAfterPlacement(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, this.#fifoPath));
-    try {
-      this.#binding.mkfifo(this.#fifoPath, 0o622);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerStateError(`container ${this.id} is already being started`);
-      throw err;
+    const fifo = withFifo ? this.#fifoPath : null;
+    const plan = unshareCgroupNsAfterPlacement(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo));
+    if (fifo) {
+      try {
+        this.#binding.mkfifo(fifo, 0o622);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerStateError(`container ${this.id} is already being started`);
+        throw err;
+      }
+      // mkfifo honours the umask; a non-root container user must be able to open it for writing.
+      fs.chmodSync(fifo, 0o622);
     }
-    // mkfifo honours the umask; a non-root container user must be able to open it for writing.
-    fs.chmodSync(this.#fifoPath, 0o622);
     const hooks = this.config.hooks;
+    // runc applies resources and runs prestart/createRuntime at procHooks, once the mounts are
+    // made (and poststop follows a create that failed after it). Without hooks and without
+    // linux.devices (whose mknod the device rules could forbid) nothing depends on that moment: the resources are set before the helper starts,
+    // and the helper skips the round trip.
+    const syncHooks = Boolean(
+      hooks?.prestart?.length || hooks?.createRuntime?.length || hooks?.createContainer?.length ||
+        hooks?.startContainer?.length || hooks?.poststop?.length || this.config.linux?.devices?.length,
+    );
     let cgroupFd: number | undefined;
     let hooksStarted = false;
     try {
       // The init lands in its cgroup before it can fork: CLONE_INTO_CGROUP where there is a
       // v2 tree, and Apply(pid) for v1 hierarchies before the helper is told anything.
       this.#cgroups.create();
+      if (!syncHooks) this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
       const unified = this.#cgroups.unifiedPath();
       if (unified) cgroupFd = this.#binding.openDirectory(unified);
       const proc = await startProcess({
@@ -216,7 +233,7 @@ export class Container {
         mode: 'init',
         cloneFlags: plan.cloneFlags,
         // The helper joins the v1 hierarchies itself, first thing (see joinCgroups in init.cc).
-        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths) },
+        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks },
         stdio: stdioList(options.stdio),
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
@@ -235,10 +252,14 @@ export class Container {
           // The helper has joined its cpuset by now (a v1 join resets the affinity): match the
           // cpuset rather than whatever affinity Node runs with (tryResetCPUAffinity).
           this.#resetAffinity(pid);
+        },
+        // Saved while the helper drops its privileges (it needs nothing from the state).
+        onRunning: async (pid) => {
           const stat = readProcStat(pid);
           if (!stat) throw new ContainerError('ERR_INIT', `container init ${pid} exited before it was ready`);
-          this.#saved = { ...this.#saved, initPid: pid, initStartTime: stat.startTime, created: new Date().toISOString() };
-          this.#dir.write(this.#saved);
+          const init = { initPid: pid, initStartTime: stat.startTime, created: new Date().toISOString() };
+          this.#dir.writeInit(init);
+          this.#saved = { ...this.#saved, ...init };
         },
       });
       this.#init = proc;

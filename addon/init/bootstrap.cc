@@ -213,6 +213,8 @@ Bootstrap parseBootstrap(const json::Value& message) {
   b.hostname = root["hostname"].optionalString();
   b.domainname = root["domainname"].optionalString();
   b.execFifo = root["execFifo"].string("");
+  b.syncHooks = root["syncHooks"].boolean(true);
+  b.logDebug = root["logDebug"].boolean(true);
   for (const Field& h : root["hooks"]["createContainer"].items()) b.createContainerHooks.push_back(parseHook(h));
   for (const Field& h : root["hooks"]["startContainer"].items()) b.startContainerHooks.push_back(parseHook(h));
   b.process = parseProcess(root["process"]);

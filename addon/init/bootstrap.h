@@ -57,6 +57,10 @@ struct Bootstrap {
   RootfsPlan rootfs;
   std::optional<std::string> hostname, domainname;
   std::string execFifo;  // empty: do not wait on a fifo
+  // procHooks round trip: the parent has hooks to run or resources to apply once the mounts
+  // are made. Without it the parent applied them before sending this plan.
+  bool syncHooks = true;
+  bool logDebug = true;  // write debug lines to the log fd
   std::vector<HookPlan> createContainerHooks, startContainerHooks;
   ProcessPlan process;
 };

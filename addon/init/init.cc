@@ -172,15 +172,20 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
   // procHooks: the parent applies cgroup resources and runs prestart + createRuntime.
   currentStage = "hooks";
-  sync.send("hooks", json::Value::object({{"type", "procHooks"}}));
-  SyncMessage done = sync.expect("hooks", "procHooksDone");
-  bool haveHooks = !plan.createContainerHooks.empty() || !plan.startContainerHooks.empty();
-  std::string state = stateFromHooksDone(done, haveHooks);
-  // runHooks watches the sync socket itself: a parent that dies then still leaves us alive
-  // long enough to kill the hook's whole process group, which SIGKILL would not.
-  setParentDeathSignal(false);
-  runHooks("createContainer", plan.createContainerHooks, state, sync.fd());
-  setParentDeathSignal(true);
+  std::string state = "{}";
+  if (plan.syncHooks) {
+    sync.send("hooks", json::Value::object({{"type", "procHooks"}}));
+    SyncMessage done = sync.expect("hooks", "procHooksDone");
+    bool haveHooks = !plan.createContainerHooks.empty() || !plan.startContainerHooks.empty();
+    state = stateFromHooksDone(done, haveHooks);
+    // runHooks watches the sync socket itself: a parent that dies then still leaves us alive
+    // long enough to kill the hook's whole process group, which SIGKILL would not.
+    setParentDeathSignal(false);
+    runHooks("createContainer", plan.createContainerHooks, state, sync.fd());
+    setParentDeathSignal(true);
+  } else if (!plan.createContainerHooks.empty() || !plan.startContainerHooks.empty()) {
+    failPlain("hooks", "", "the plan has container hooks but no procHooks step to get their state");
+  }
 
   log::debug("stage: hooks done");
   currentStage = "pivot_root";

@@ -12,6 +12,7 @@ namespace nlc::log {
 namespace {
 
 int logFd = -1;
+bool debugOn = true;
 
 void write(const char* level, const std::string& msg) {
   if (logFd < 0) return;
@@ -33,7 +34,12 @@ void write(const char* level, const std::string& msg) {
 }  // namespace
 
 void setFd(int fd) { logFd = fd; }
-void debug(const std::string& msg) { write("debug", msg); }
+void setDebug(bool on) { debugOn = on; }
+// Skipped when nobody reads them (the parent's debug output is off): each line is a write
+// here and a wake-up of the parent's event loop.
+void debug(const std::string& msg) {
+  if (debugOn) write("debug", msg);
+}
 void info(const std::string& msg) { write("info", msg); }
 void warn(const std::string& msg) { write("warn", msg); }
 void error(const std::string& msg) { write("error", msg); }

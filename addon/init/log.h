@@ -7,6 +7,8 @@ namespace nlc::log {
 
 // Start writing to fd (the log pipe's write end); -1 disables logging.
 void setFd(int fd);
+// Whether debug lines are written (the parent says so in the bootstrap plan).
+void setDebug(bool on);
 void debug(const std::string& msg);
 void info(const std::string& msg);
 void warn(const std::string& msg);

@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
     setCloexec(plan.logFd);
     setCloexec(plan.joinPidfd);
     nlc::log::setFd(plan.logFd);
+    nlc::log::setDebug(plan.logDebug);
     nlc::log::debug(std::string("nlc-init: ") + (plan.mode == nlc::Mode::Init ? "init" : "exec") + " mode");
     if (plan.mode == nlc::Mode::Init) nlc::runInit(plan, sync);
     nlc::runExec(plan, sync);

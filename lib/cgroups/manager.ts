@@ -2,10 +2,11 @@
  * createManager: detect the host's cgroup layout, place the container, and return the v1
  * (also hybrid) or v2 manager (port of runc's manager.New for the fs/fs2 drivers).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '../../types/oci';
 import type { NativeBinding } from '../native/types';
-import { CGROUP_ROOT, detectMode, hierarchyMounts, ownCgroups } from './detect';
+import { CGROUP_ROOT, detectMode, hierarchyMounts, ownCgroups, type CgroupMount } from './detect';
 import { DEFAULT_PARENT, cgroupPlacement, resolvePaths } from './paths';
 import type { RemoveOps } from './remove';
 import type { CgroupManager, CgroupMode } from './types';
@@ -37,6 +38,21 @@ export interface CreateManagerOptions {
   removeOps?: RemoveOps;
 }
 
+let cachedHostLayout: { mode: CgroupMode; mounts: Map<string, CgroupMount> } | null = null;
+
+/**
+ * This host's cgroup mounts, read once per process: they do not move while a runtime runs,
+ * and parsing mountinfo on every createContainer was a tenth of its cost. Our own cgroup
+ * (/proc/self/cgroup) is still read each time: a supervisor may move us.
+ */
+function hostLayout(): { mode: CgroupMode; mounts: Map<string, CgroupMount> } {
+  if (!cachedHostLayout) {
+    const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    cachedHostLayout = { mode: detectMode(mountinfo), mounts: hierarchyMounts(mountinfo) };
+  }
+  return cachedHostLayout;
+}
+
 export function createManager(opts: CreateManagerOptions): CgroupManager {
   const common = { resources: opts.resources, skipDevices: opts.skipDevices, removeOps: opts.removeOps };
   if (opts.paths && Object.keys(opts.paths).length > 0) {
@@ -49,12 +65,13 @@ export function createManager(opts: CreateManagerOptions): CgroupManager {
     const layout = { paths, bases, mountpoints: {}, placement: { inner: '', absolute: false, isDefault }, ...common };
     return mode === 'v2' ? new V2Manager(layout, opts.binding) : new V1Manager(layout, mode === 'hybrid');
   }
-  const mode = opts.mode ?? detectMode(opts.mountinfo);
+  const host = opts.mountinfo === undefined ? hostLayout() : null;
+  const mode = opts.mode ?? host?.mode ?? detectMode(opts.mountinfo);
   const placement = cgroupPlacement(opts.id, opts.cgroupsPath);
   const resolved = resolvePaths({
     mode,
     placement,
-    mounts: hierarchyMounts(opts.mountinfo),
+    mounts: host?.mounts ?? hierarchyMounts(opts.mountinfo),
     own: ownCgroups(opts.procSelfCgroup),
     root: opts.root ?? CGROUP_ROOT,
   });

@@ -158,7 +158,7 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
     hostname: spec.hostname ?? null,
     domainname: spec.domainname ?? null,
     sysctl,
-    execFifo: fifo,
+    execFifo: fifo ?? '',
     hooks: {
       createContainer: hooksJson(spec.hooks, 'createContainer'),
       startContainer: hooksJson(spec.hooks, 'startContainer'),

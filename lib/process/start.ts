@@ -4,6 +4,7 @@
  * Spawns the sealed init helper with the addon, sends the bootstrap plan over the sync
  * socket and drives ./handshake.ts until the helper closes the socket.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import createDebug from 'debug';
 import type { NativeBinding, NativeChannel } from '../native/types';
@@ -36,8 +37,10 @@ export interface StartRequest {
   rlimits: Rlimit[];
   /** init mode, at procHooks: apply resources, run prestart/createRuntime hooks; returns the OCI state for the in-container hooks. */
   onHooks?: (pid: number) => Promise<object>;
-  /** At procReady, after rlimits: save state. */
+  /** At procReady, after rlimits, before procRun: the last changes the process must have before it goes on. */
   onReady?: (pid: number) => Promise<void>;
+  /** Right after procRun was sent, while the helper finishes (save state): start resolves after it. */
+  onRunning?: (pid: number) => Promise<void>;
   /** cgroup v2 directory fd: the clone lands in it (CLONE_INTO_CGROUP), before it can fork. */
   cgroupFd?: number;
   /** CPUs for the clone itself (execCPUAffinity.initial): the helper and its program inherit them. */
@@ -101,31 +104,46 @@ function attachStreams(proc: Process, ends: (number | null)[]): void {
   if (ends[2] !== null) proc.stderr = new net.Socket({ fd: ends[2], readable: true, writable: false });
 }
 
-function forwardLogs(fd: number): void {
-  const sock = new net.Socket({ fd, readable: true, writable: false });
+/**
+ * The helper's log lines to debug('node-libcontainer:init'). Read straight off the pipe when
+ * it polls readable, one read per wake-up: a stream per container cost more main-thread
+ * time than the few lines it carries. The pipe ends when the helper execs (it is CLOEXEC).
+ */
+function forwardLogs(binding: NativeBinding, fd: number): void {
   let pending = '';
-  sock.setEncoding('utf8');
-  sock.on('data', (chunk: string) => {
-    pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (!line) continue;
-      try {
-        const entry = JSON.parse(line) as { level?: string; t?: number; msg?: string };
-        // t: the helper's CLOCK_MONOTONIC in ns, comparable with process.hrtime.bigint().
-        initLog('%s %s%s', entry.level ?? 'info', entry.msg ?? line, entry.t ? ` (t=${entry.t})` : '');
-      } catch {
-        initLog('%s', line);
-      }
+  const buf = Buffer.allocUnsafe(16 * 1024);
+  const watch = binding.watchReadable(fd, () => {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN' || (err as NodeJS.ErrnoException).code === 'EINTR') return;
+      n = 0;
     }
+    if (n > 0) {
+      pending += buf.toString('utf8', 0, n);
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        logLine(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+      return;
+    }
+    if (pending) logLine(pending);
+    watch.cancel();
+    closeAll(binding, [fd]);
   });
-  sock.on('error', () => sock.destroy());
-  sock.on('end', () => {
-    if (pending) initLog('%s', pending);
-    sock.destroy();
-  });
+}
+
+function logLine(line: string): void {
+  if (!line || !initLog.enabled) return;
+  try {
+    const entry = JSON.parse(line) as { level?: string; t?: number; msg?: string };
+    // t: the helper's CLOCK_MONOTONIC in ns, comparable with process.hrtime.bigint().
+    initLog('%s %s%s', entry.level ?? 'info', entry.msg ?? line, entry.t ? ` (t=${entry.t})` : '');
+  } catch {
+    initLog('%s', line);
+  }
 }
 
 /** Spawn the helper and run the handshake; resolves with the final process once the helper closed the sync socket. */
@@ -154,6 +172,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     extraFiles: extra,
     logFd: 3 + extra + 1,
     joinPidfd: req.joinPidfd !== undefined ? 3 + extra + 2 : -1,
+    logDebug: initLog.enabled,
   };
 
   let spawned: { pid: number; pidfd: number };
@@ -173,7 +192,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   } finally {
     closeAll(binding, [...stdio.closeAfterSpawn, syncChild, logWrite]);
   }
-  forwardLogs(logRead);
+  forwardLogs(binding, logRead);
   debug('spawned helper pid %d (%s mode, clone flags %s)', spawned.pid, req.mode, req.cloneFlags.toString(16));
 
   // The first child is the final process unless the helper forks (pid namespace joined later).
@@ -236,6 +255,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             for (const r of req.rlimits) binding.prlimit(final!.pid, r.resource, r.soft, r.hard);
             if (req.onReady) await req.onReady(final!.pid);
             channel!.send(Buffer.from(JSON.stringify({ type: 'procRun' })));
+            if (req.onRunning) await req.onRunning(final!.pid);
             break;
           case 'resolve':
             await finish(null);

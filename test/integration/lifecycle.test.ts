@@ -110,6 +110,23 @@ describe('container lifecycle', { skip }, () => {
     }
   });
 
+  test('run() without poststart hooks: running at once, no exec fifo, init recorded for other processes', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-nofifo', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    const p = await c.run({ stdio: 'ignore' });
+    assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'life-nofifo')).sort(), ['init.json', 'state.json']);
+    assert.equal(await c.status(), 'running');
+    const loaded = await loadContainer('life-nofifo', { root: stateRoot });
+    assert.equal((await loaded.state()).pid, p.pid);
+    assert.equal(await loaded.status(), 'running');
+    // The program is what runs as the init, not the helper waiting somewhere.
+    assert.equal(fs.readlinkSync(`/proc/${p.pid}/exe`).endsWith('busybox'), true);
+    await loaded.signal('SIGKILL');
+    assert.equal((await p.wait()).signal, 'SIGKILL');
+    await c.destroy();
+    assert.equal(fs.existsSync(path.join(stateRoot, 'life-nofifo')), false);
+  });
+
   test('init log lines are forwarded to debug (node-libcontainer:init)', async () => {
     const stateRoot = root();
     const lib = path.resolve(__dirname, '..', '..', 'lib', 'index.js');
@@ -164,7 +181,8 @@ describe('container lifecycle', { skip }, () => {
     // A state file whose recorded start time does not match the live pid is stopped too.
     const c2 = await createContainer('life-reused', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
     const p2 = await c2.run({ stdio: 'ignore' });
-    const file = path.join(stateRoot, 'life-reused', 'state.json');
+    // The init's pid and start time live in init.json, merged over state.json on every read.
+    const file = path.join(stateRoot, 'life-reused', 'init.json');
     const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
     saved.initStartTime = '1';
     fs.writeFileSync(file, JSON.stringify(saved));

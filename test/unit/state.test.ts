@@ -160,6 +160,25 @@ describe('StateDir', () => {
     assert.deepEqual(dir.read(), state);
   });
 
+  test('writeInit records the started init in init.json, merged over state.json by read', async () => {
+    const dir = StateDir.create(root, 'c-init');
+    const state = { ...sampleState('c-init'), initPid: 0, initStartTime: '' };
+    dir.write(state);
+    assert.equal(dir.read().initPid, 0);
+    const init = { initPid: 4321, initStartTime: '777', created: new Date(1000).toISOString() };
+    dir.writeInit(init);
+    assert.deepEqual((await fsp.readdir(dir.path)).sort(), ['init.json', 'state.json']);
+    assert.equal((await fsp.stat(path.join(dir.path, 'init.json'))).mode & 0o777, 0o600);
+    assert.deepEqual(dir.read(), { ...state, ...init });
+    // A later full write (an update of the config) keeps the init: both files agree.
+    dir.write({ ...state, ...init, annotations: { changed: 'yes' } });
+    assert.deepEqual(dir.read(), { ...state, ...init, annotations: { changed: 'yes' } });
+    await fsp.writeFile(path.join(dir.path, 'init.json'), '{"initPid": "x"}');
+    assert.throws(() => dir.read(), (err: unknown) => err instanceof ContainerError && err.code === 'ERR_STATE_CORRUPT' && /init\.json/.test(err.message));
+    dir.remove();
+    assert.equal(dir.exists(), false);
+  });
+
   test('open of a missing container, read of a container without state', async () => {
     assert.throws(() => StateDir.open(root, 'missing'), ContainerNotFoundError);
     const dir = StateDir.create(root, 'nostate');
