@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -249,121 +250,254 @@ void ReapQuietly(int pidfd) {
   }
 }
 
-Napi::Value Spawn(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsObject()) return ThrowType(env, "spawn: options must be an object");
-  Napi::Object options = info[0].As<Napi::Object>();
+// spawn's options as plain C++ data, parsed on the JS thread so that the clone can run on
+// any thread. The fds are the caller's: neither spawn nor spawnAsync closes them.
+struct SpawnRequest {
+  int execFd = -1;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  unsigned long cloneFlags = 0;
+  std::vector<int> fds;
+  std::optional<int> cgroupFd;
+  std::vector<unsigned long> cpuMask;  // empty: no sched_setaffinity
+};
+
+// Throws the TypeError/RangeError and returns nullopt on bad input.
+std::optional<SpawnRequest> ParseSpawnOptions(Napi::Value value, const char* operation) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) {
+    ThrowType(env, std::string(operation) + ": options must be an object");
+    return std::nullopt;
+  }
+  Napi::Object options = value.As<Napi::Object>();
+  SpawnRequest request;
 
   auto execFd = ToFd(options.Get("execFd"), "options.execFd");
-  if (!execFd) return env.Undefined();
-  auto argvStrings = ToStringArray(options.Get("argv"), "options.argv");
-  if (!argvStrings) return env.Undefined();
-  if (argvStrings->empty()) return ThrowType(env, "options.argv must not be empty");
+  if (!execFd) return std::nullopt;
+  request.execFd = *execFd;
+  auto argv = ToStringArray(options.Get("argv"), "options.argv");
+  if (!argv) return std::nullopt;
+  if (argv->empty()) {
+    ThrowType(env, "options.argv must not be empty");
+    return std::nullopt;
+  }
+  request.argv = std::move(*argv);
   auto envStrings = ToStringArray(options.Get("env"), "options.env");
-  if (!envStrings) return env.Undefined();
+  if (!envStrings) return std::nullopt;
+  request.env = std::move(*envStrings);
   auto cloneFlags = ToInteger(options.Get("cloneFlags"), "options.cloneFlags", 0, UINT32_MAX);
-  if (!cloneFlags) return env.Undefined();
-  if (static_cast<unsigned long>(*cloneFlags) & ~kNamespaceFlags)
-    return ThrowRange(env, "options.cloneFlags may only hold CLONE_NEW* bits");
+  if (!cloneFlags) return std::nullopt;
+  request.cloneFlags = static_cast<unsigned long>(*cloneFlags);
+  if (request.cloneFlags & ~kNamespaceFlags) {
+    ThrowRange(env, "options.cloneFlags may only hold CLONE_NEW* bits");
+    return std::nullopt;
+  }
   auto fds = ToIntArray(options.Get("fds"), "options.fds", -1, INT32_MAX);
-  if (!fds) return env.Undefined();
+  if (!fds) return std::nullopt;
+  request.fds = std::move(*fds);
 
-  std::optional<int> cgroupFd;
   Napi::Value cgroupValue = options.Get("cgroupFd");
   if (!cgroupValue.IsUndefined() && !cgroupValue.IsNull()) {
-    cgroupFd = ToFd(cgroupValue, "options.cgroupFd");
-    if (!cgroupFd) return env.Undefined();
+    request.cgroupFd = ToFd(cgroupValue, "options.cgroupFd");
+    if (!request.cgroupFd) return std::nullopt;
   }
 
-  std::vector<unsigned long> cpuMask;
   Napi::Value affinityValue = options.Get("cpuAffinity");
   if (!affinityValue.IsUndefined() && !affinityValue.IsNull()) {
     auto cpus = ToIntArray(affinityValue, "options.cpuAffinity", 0, 1 << 16);
-    if (!cpus) return env.Undefined();
-    if (cpus->empty()) return ThrowRange(env, "options.cpuAffinity must not be empty");
+    if (!cpus) return std::nullopt;
+    if (cpus->empty()) {
+      ThrowRange(env, "options.cpuAffinity must not be empty");
+      return std::nullopt;
+    }
     constexpr int kBits = 8 * sizeof(unsigned long);
-    cpuMask.assign(*std::max_element(cpus->begin(), cpus->end()) / kBits + 1, 0);
-    for (int cpu : *cpus) cpuMask[cpu / kBits] |= 1UL << (cpu % kBits);
+    request.cpuMask.assign(*std::max_element(cpus->begin(), cpus->end()) / kBits + 1, 0);
+    for (int cpu : *cpus) request.cpuMask[cpu / kBits] |= 1UL << (cpu % kBits);
   }
+  return request;
+}
 
-  // /dev/null for -1 slots is opened here rather than in the child: a path lookup is more
-  // than the child should do, and an error is easier to report from here.
-  UniqueFd devNull;
-  if (std::find(fds->begin(), fds->end(), -1) != fds->end()) {
-    devNull.reset(open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY));
-    if (!devNull) return ThrowErrno(env, errno, "spawn", "open", "/dev/null");
-  }
-  std::vector<int> sources(*fds);
-  for (int& fd : sources)
-    if (fd == -1) fd = devNull.get();
-
-  int highBase = std::max({static_cast<int>(sources.size()), *execFd, devNull.get()});
-  for (int fd : sources) highBase = std::max(highBase, fd);
-  highBase += 1;
-
-  std::vector<char*> argv = CStringArray(*argvStrings);
-  std::vector<char*> envp = CStringArray(*envStrings);
-  std::vector<int> scratch(sources.size(), -1);
-
-  ChildPlan plan{};
-  plan.execFd = *execFd;
-  plan.argv = argv.data();
-  plan.envp = envp.data();
-  plan.sources = sources.data();
-  plan.scratch = scratch.data();
-  plan.count = static_cast<int>(sources.size());
-  plan.highBase = highBase;
-  plan.cpuMask = cpuMask.empty() ? nullptr : cpuMask.data();
-  plan.cpuMaskBytes = cpuMask.size() * sizeof(unsigned long);
-
-  ChildStack stack;
-  if (!stack.base()) return ThrowErrno(env, errno, "spawn", "mmap");
-
+// What a spawn came to: a child (pid, pidfd) or an errno with the failing syscall.
+struct SpawnOutcome {
+  long pid = -1;
   int pidfd = -1;
-  long pid;
-  int cloneErr = 0;
-  const char* cloneName = "clone";
-  {
+  int err = 0;
+  const char* syscall = nullptr;  // static strings only: read on the JS thread later
+  const char* path = nullptr;
+};
+
+// One clone of a child that execs request.execFd. Makes no N-API call, so it may run on a
+// threadpool thread. Everything the child reads (plan, arrays, stack, /dev/null) is a member,
+// and Run returns only once the child has exec'd or died (CLONE_VFORK), so the object must
+// simply outlive Run.
+class SpawnJob {
+ public:
+  explicit SpawnJob(SpawnRequest request) : request_(std::move(request)) {}
+  SpawnJob(const SpawnJob&) = delete;
+  SpawnJob& operator=(const SpawnJob&) = delete;
+
+  SpawnOutcome Run() {
+    SpawnOutcome out;
+    if (!Prepare(out)) return out;
+    Clone(out);
+    // The child has exec'd or exited: it reads none of our memory any more. Freed here so that
+    // spawnAsync's JS thread is left with no munmap or close to do.
+    stack_.reset();
+    devNull_.reset();
+    if (out.pid >= 0 && plan_.err != 0) {
+      // The child reported before _exit(127); it is our child and must be reaped now.
+      ReapQuietly(out.pidfd);
+      close(out.pidfd);
+      out = SpawnOutcome{};
+      out.err = plan_.err;
+      out.syscall = plan_.failedSyscall;
+    }
+    return out;
+  }
+
+ private:
+  bool Fail(SpawnOutcome& out, const char* syscall, const char* path = nullptr) {
+    out.err = errno;
+    out.syscall = syscall;
+    out.path = path;
+    return false;
+  }
+
+  bool Prepare(SpawnOutcome& out) {
+    // /dev/null for -1 slots is opened here rather than in the child: a path lookup is more
+    // than the child should do, and an error is easier to report from here.
+    if (std::find(request_.fds.begin(), request_.fds.end(), -1) != request_.fds.end()) {
+      devNull_.reset(open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY));
+      if (!devNull_) return Fail(out, "open", "/dev/null");
+    }
+    sources_ = request_.fds;
+    for (int& fd : sources_)
+      if (fd == -1) fd = devNull_.get();
+
+    int highBase = std::max({static_cast<int>(sources_.size()), request_.execFd, devNull_.get()});
+    for (int fd : sources_) highBase = std::max(highBase, fd);
+    highBase += 1;
+
+    argv_ = CStringArray(request_.argv);
+    envp_ = CStringArray(request_.env);
+    scratch_.assign(sources_.size(), -1);
+
+    plan_ = ChildPlan{};
+    plan_.execFd = request_.execFd;
+    plan_.argv = argv_.data();
+    plan_.envp = envp_.data();
+    plan_.sources = sources_.data();
+    plan_.scratch = scratch_.data();
+    plan_.count = static_cast<int>(sources_.size());
+    plan_.highBase = highBase;
+    plan_.cpuMask = request_.cpuMask.empty() ? nullptr : request_.cpuMask.data();
+    plan_.cpuMaskBytes = request_.cpuMask.size() * sizeof(unsigned long);
+
+    stack_.emplace();
+    if (!stack_->base()) return Fail(out, "mmap");
+    return true;
+  }
+
+  void Clone(SpawnOutcome& out) {
+    int pidfd = -1;
     AllSignalsBlocked blocked;
-    if (cgroupFd) {
+    if (request_.cgroupFd) {
+      out.syscall = "clone3";
 #ifdef NLC_HAVE_CLONE3_VM
-      cloneName = "clone3";
       Clone3Args args{};
-      args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP | static_cast<uint64_t>(*cloneFlags);
+      args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP | static_cast<uint64_t>(request_.cloneFlags);
       args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
       args.exitSignal = SIGCHLD;
-      args.stack = reinterpret_cast<uintptr_t>(stack.base());
+      args.stack = reinterpret_cast<uintptr_t>(stack_->base());
       args.stackSize = kChildStackSize;
-      args.cgroup = static_cast<uint64_t>(*cgroupFd);
-      pid = nlc_clone3_vm(&args, sizeof args, ChildMain, &plan);
+      args.cgroup = static_cast<uint64_t>(*request_.cgroupFd);
+      long pid = nlc_clone3_vm(&args, sizeof args, ChildMain, &plan_);
       if (pid < 0) {
-        cloneErr = static_cast<int>(-pid);
-        pid = -1;
+        out.err = static_cast<int>(-pid);
+        return;
       }
+      out.pid = pid;
 #else
-      cloneName = "clone3";
-      pid = -1;
-      cloneErr = ENOSYS;
+      out.err = ENOSYS;
+      return;
 #endif
     } else {
-      pid = clone(ChildMain, stack.top(),
-                  CLONE_VM | CLONE_VFORK | CLONE_PIDFD | static_cast<int>(*cloneFlags) | SIGCHLD, &plan, &pidfd);
-      if (pid < 0) cloneErr = errno;
+      out.syscall = "clone";
+      long pid = clone(ChildMain, stack_->top(),
+                       CLONE_VM | CLONE_VFORK | CLONE_PIDFD | static_cast<int>(request_.cloneFlags) | SIGCHLD, &plan_,
+                       &pidfd);
+      if (pid < 0) {
+        out.err = errno;
+        return;
+      }
+      out.pid = pid;
     }
-  }
-  if (pid < 0) return ThrowErrno(env, cloneErr, "spawn", cloneName);
-
-  if (plan.err != 0) {
-    // The child reported before _exit(127); it is our child and must be reaped now.
-    ReapQuietly(pidfd);
-    close(pidfd);
-    return ThrowErrno(env, plan.err, "spawn", plan.failedSyscall);
+    out.syscall = nullptr;
+    out.pidfd = pidfd;
   }
 
+  SpawnRequest request_;
+  UniqueFd devNull_;
+  std::vector<int> sources_;
+  std::vector<int> scratch_;
+  std::vector<char*> argv_;
+  std::vector<char*> envp_;
+  std::optional<ChildStack> stack_;  // mapped by Run, on the thread that clones
+  ChildPlan plan_{};
+};
+
+// spawn's result object; from here on the pidfd is JS's to close.
+Napi::Value OutcomeResult(Napi::Env env, const SpawnOutcome& out) {
   Napi::Object result = Napi::Object::New(env);
-  result.Set("pid", Napi::Number::New(env, static_cast<double>(pid)));
-  result.Set("pidfd", Napi::Number::New(env, pidfd));
+  result.Set("pid", Napi::Number::New(env, static_cast<double>(out.pid)));
+  result.Set("pidfd", Napi::Number::New(env, out.pidfd));
   return result;
+}
+
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto request = ParseSpawnOptions(info[0], "spawn");
+  if (!request) return env.Undefined();
+  SpawnJob job(std::move(*request));
+  SpawnOutcome out = job.Run();
+  if (out.err != 0) return ThrowErrno(env, out.err, "spawn", out.syscall, out.path);
+  return OutcomeResult(env, out);
+}
+
+// spawnAsync: the same clone on a libuv threadpool thread, so that creating namespaces and
+// the exec (1-2 ms) no longer stall the JS thread. The threadpool thread becomes the child's
+// parent for PR_SET_PDEATHSIG; libuv keeps its threads until the process exits, so that is
+// no weaker than the JS thread.
+class SpawnWorker : public Napi::AsyncWorker {
+ public:
+  SpawnWorker(Napi::Function callback, SpawnRequest request)
+      : Napi::AsyncWorker(callback, "nlc:spawnAsync"), job_(std::move(request)) {}
+
+ protected:
+  void Execute() override { out_ = job_.Run(); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (out_.err != 0) {
+      Callback().Call(Receiver().Value(), {MakeErrnoError(env, out_.err, "spawnAsync", out_.syscall, out_.path).Value()});
+      return;
+    }
+    Callback().Call(Receiver().Value(), {env.Null(), OutcomeResult(env, out_)});
+  }
+
+ private:
+  SpawnJob job_;
+  SpawnOutcome out_;
+};
+
+Napi::Value SpawnAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto request = ParseSpawnOptions(info[0], "spawnAsync");
+  if (!request) return env.Undefined();
+  if (!info[1].IsFunction()) return ThrowType(env, "spawnAsync: callback must be a function");
+  // Deletes itself after OnOK.
+  (new SpawnWorker(info[1].As<Napi::Function>(), std::move(*request)))->Queue();
+  return env.Undefined();
 }
 
 bool CopyFile(int from, int to, off_t size) {
@@ -416,6 +550,7 @@ Napi::Value SealExecutable(const Napi::CallbackInfo& info) {
 
 void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("spawnAsync", Napi::Function::New(env, SpawnAsync, "spawnAsync"));
   exports.Set("sealExecutable", Napi::Function::New(env, SealExecutable, "sealExecutable"));
 }
 

@@ -52,6 +52,16 @@ export interface NativeBinding {
   /** Copy the file into a memfd, seal it (F_SEAL_SEAL|SHRINK|GROW|WRITE), return an O_RDONLY fd re-opened from it; the writable fd is closed. */
   sealExecutable(path: string): number;
   spawn(options: SpawnOptions): SpawnResult;
+  /**
+   * `spawn` with the clone and exec on a libuv threadpool thread, so creating namespaces and
+   * the exec (1-2 ms) do not block the event loop. Options are validated synchronously and
+   * throw exactly as `spawn`'s do. The callback gets the same SystemError-shaped error
+   * `spawn` throws (a child that failed before exec is already reaped), or the result.
+   * The fds in options (execFd, fds, cgroupFd) stay the caller's and must stay open until
+   * the callback runs. The child's parent for PR_SET_PDEATHSIG is the threadpool thread,
+   * which lives as long as the process.
+   */
+  spawnAsync(options: SpawnOptions, callback: (err: Error | null, result?: SpawnResult) => void): void;
   /** socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC). */
   socketpair(): [number, number];
   /** pipe2(O_CLOEXEC): [readEnd, writeEnd]. */

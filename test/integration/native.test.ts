@@ -411,4 +411,203 @@ describe('native addon', { skip }, () => {
     assert.equal(c.O_CLOEXEC, 0o2000000);
     assert.equal(c.RLIMIT_NOFILE, 7);
   });
+
+  // --- spawnAsync: the same clone on a threadpool thread ---
+
+  function spawnAsync(options: SpawnOptions): Promise<SpawnResult> {
+    return new Promise((resolve, reject) => {
+      b.spawnAsync(options, (err, result) => (err ? reject(err) : resolve(result!)));
+    });
+  }
+
+  /** spawnAsync with stdout/stderr on a pipe; resolves with status and output once the child exited. */
+  async function runAsync(argv: string[], options: Partial<SpawnOptions> = {}): Promise<{ status: ExitStatus; output: string; child: SpawnResult }> {
+    const [r, w] = b.pipe();
+    let child: SpawnResult;
+    try {
+      child = await spawnAsync({ execFd: exe, argv, env: ['PATH=/bin'], cloneFlags: 0, fds: [-1, w, w], ...options });
+    } finally {
+      // Still ours after the callback, success or not: closing it must not throw EBADF.
+      b.close(w);
+    }
+    try {
+      const status = await waitExit(child.pidfd);
+      return { status, output: fs.readFileSync(r, 'utf8'), child };
+    } finally {
+      b.close(r);
+      b.close(child.pidfd);
+    }
+  }
+
+  test('spawnAsync: calls back later with pid and pidfd of a child that runs to exit 0', async () => {
+    const [r, w] = b.pipe();
+    let called = false;
+    const result = new Promise<SpawnResult>((resolve, reject) => {
+      b.spawnAsync({ execFd: exe, argv: ['sh', '-c', 'echo $$'], env: [], cloneFlags: 0, fds: [-1, w] }, (err, res) => {
+        called = true;
+        if (err) reject(err);
+        else resolve(res!);
+      });
+    });
+    assert.equal(called, false);
+    const child = await result;
+    b.close(w);
+    assert.ok(Number.isInteger(child.pid) && child.pid > 0);
+    assert.ok(Number.isInteger(child.pidfd) && child.pidfd > 2);
+    assert.match(fdTarget(child.pidfd), /pidfd/);
+    assert.deepEqual(await waitExit(child.pidfd), { exitCode: 0, signal: null });
+    assert.equal(fs.readFileSync(r, 'utf8'), `${child.pid}\n`);
+    b.close(r);
+    b.close(child.pidfd);
+  });
+
+  test('spawnAsync: new uts, net, pid, mount and ipc namespaces', async () => {
+    const { constants: c } = b;
+    const { status, output } = await runAsync(['sh', '-c', 'echo $$; hostname nlc-async && hostname; grep -c : /proc/net/dev'], {
+      cloneFlags: c.CLONE_NEWUTS! | c.CLONE_NEWNET! | c.CLONE_NEWPID! | c.CLONE_NEWNS! | c.CLONE_NEWIPC!,
+    });
+    assert.deepEqual(status, { exitCode: 0, signal: null });
+    // pid 1 in its own pid namespace; only a loopback device in its own network namespace.
+    assert.equal(output, '1\nnlc-async\n1\n');
+    assert.notEqual(os.hostname(), 'nlc-async');
+  });
+
+  test('spawnAsync: fds and clean signal state in the child, as with spawn', async () => {
+    const [r, w] = b.pipe();
+    const again = b.pipe();
+    try {
+      const child = await spawnAsync({
+        execFd: exe,
+        argv: ['sh', '-c', 'ls /proc/$$/fd; echo --; readlink /proc/$$/fd/3; exec grep -E "^Sig(Blk|Ign)" /proc/self/status'],
+        env: ['PATH=/bin'],
+        cloneFlags: 0,
+        fds: [-1, w, w, again[0]],
+      }).finally(() => b.close(w));
+      await waitExit(child.pidfd);
+      b.close(child.pidfd);
+      const [listing, rest] = fs.readFileSync(r, 'utf8').split('--\n');
+      const [fd3, sigBlk, sigIgn] = rest!.split('\n');
+      assert.deepEqual(listing!.trim().split(/\s+/).map(Number).sort((m, n) => m - n), [0, 1, 2, 3]);
+      assert.equal(fd3, fdTarget(again[0]));
+      assert.match(sigBlk!, /^SigBlk:\s+0+$/);
+      assert.match(sigIgn!, /^SigIgn:\s+0+$/);
+    } finally {
+      b.close(r);
+      b.close(again[0]);
+      b.close(again[1]);
+    }
+  });
+
+  test('spawnAsync: exec failures call back with errno and syscall, leaving no child behind', async () => {
+    const dir = b.open('/tmp', b.constants.O_RDONLY!);
+    try {
+      await assert.rejects(spawnAsync({ execFd: dir, argv: ['x'], env: [], cloneFlags: 0, fds: [-1] }), {
+        code: 'EACCES',
+        errno: os.constants.errno.EACCES,
+        syscall: 'execveat',
+        message: /^spawnAsync: execveat: EACCES/,
+      });
+      // The caller's fd is untouched.
+      assert.equal(fdTarget(dir), '/tmp');
+    } finally {
+      b.close(dir);
+    }
+    const closed = b.open('/dev/null', b.constants.O_RDONLY!);
+    b.close(closed);
+    await assert.rejects(spawnAsync({ execFd: closed, argv: ['x'], env: [], cloneFlags: b.constants.CLONE_NEWNET!, fds: [] }), {
+      code: 'EBADF',
+      syscall: 'execveat',
+    });
+    assert.deepEqual(childPids(), []);
+  });
+
+  test('spawnAsync: bad arguments throw synchronously and never call back', async () => {
+    let called = false;
+    const cb = (): void => {
+      called = true;
+    };
+    assert.throws(() => b.spawnAsync({ execFd: exe, argv: [], env: [], cloneFlags: 0, fds: [] }, cb), TypeError);
+    assert.throws(() => b.spawnAsync({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0x100 /* CLONE_VM */, fds: [] }, cb), RangeError);
+    assert.throws(() => b.spawnAsync({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0, fds: [-2] }, cb), RangeError);
+    assert.throws(() => b.spawnAsync({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0, fds: [], cpuAffinity: [] }, cb), RangeError);
+    assert.throws(() => b.spawnAsync({ execFd: -1, argv: ['x'], env: [], cloneFlags: 0, fds: [] }, cb), RangeError);
+    assert.throws(() => b.spawnAsync(null as unknown as SpawnOptions, cb), { name: 'TypeError', message: /^spawnAsync: options must be an object$/ });
+    assert.throws(
+      () => b.spawnAsync({ execFd: exe, argv: ['true'], env: [], cloneFlags: 0, fds: [] }, 'no' as unknown as () => void),
+      { name: 'TypeError', message: /callback must be a function/ },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(called, false);
+    assert.deepEqual(childPids(), []);
+  });
+
+  test('spawnAsync: 20 at once each get their own stdio', async () => {
+    const { constants: c } = b;
+    const n = 20;
+    const pipes = Array.from({ length: n }, () => b.pipe());
+    try {
+      const children = await Promise.all(
+        pipes.map(([, w], i) =>
+          spawnAsync({
+            execFd: exe,
+            argv: ['sh', '-c', `echo child-${i}; readlink /proc/self/fd/1 >&2`],
+            env: ['PATH=/bin'],
+            cloneFlags: i % 2 ? c.CLONE_NEWUTS! | c.CLONE_NEWPID! | c.CLONE_NEWNET! : 0,
+            fds: [-1, w, w],
+          }),
+        ),
+      );
+      for (const [, w] of pipes) b.close(w);
+      assert.equal(new Set(children.map((ch) => ch.pid)).size, n);
+      const statuses = await Promise.all(children.map((ch) => waitExit(ch.pidfd)));
+      for (const ch of children) b.close(ch.pidfd);
+      for (const status of statuses) assert.deepEqual(status, { exitCode: 0, signal: null });
+      // Each child wrote to its own pipe, and its fd 1 was that pipe (same inode as the read end).
+      pipes.forEach(([r], i) => assert.equal(fs.readFileSync(r, 'utf8'), `child-${i}\n${fdTarget(r)}\n`));
+    } finally {
+      for (const [r] of pipes) b.close(r);
+    }
+  });
+
+  test('spawnAsync: CLONE_INTO_CGROUP, and clone3 errors through the callback', async (t) => {
+    const own = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
+    const v2 = fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' '))
+      .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2');
+    if (!v2 || !own) return t.skip('no cgroup v2 hierarchy mounted');
+    const cg = b.open(path.join(v2[4]!, own.slice(3)), b.constants.O_RDONLY! | b.constants.O_DIRECTORY!);
+    try {
+      const { status, output } = await runAsync(['sh', '-c', 'grep ^0:: /proc/self/cgroup'], { cgroupFd: cg });
+      assert.deepEqual(status, { exitCode: 0, signal: null });
+      assert.equal(output.trim(), own);
+      await assert.rejects(spawnAsync({ execFd: exe, argv: ['true'], env: [], cloneFlags: 0, fds: [], cgroupFd: exe }), {
+        syscall: 'clone3',
+        message: /^spawnAsync: clone3: /,
+      });
+    } finally {
+      b.close(cg);
+    }
+  });
+
+  test('spawnAsync: the event loop runs while children are being cloned', async () => {
+    const { constants: c } = b;
+    const flags = c.CLONE_NEWUTS! | c.CLONE_NEWPID! | c.CLONE_NEWNET! | c.CLONE_NEWNS! | c.CLONE_NEWIPC!;
+    let ticks = 0;
+    let ticking = true;
+    const tick = (): void => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const children = await Promise.all(
+      Array.from({ length: 8 }, () => spawnAsync({ execFd: exe, argv: ['true'], env: [], cloneFlags: flags, fds: [] })),
+    );
+    ticking = false;
+    await Promise.all(children.map((ch) => waitExit(ch.pidfd)));
+    for (const ch of children) b.close(ch.pidfd);
+    // Eight namespace clones take several ms on the threadpool; the loop turned meanwhile.
+    assert.ok(ticks > 1, `event loop turned ${ticks} times`);
+  });
 });
