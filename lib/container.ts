@@ -221,11 +221,13 @@ export class Container {
     );
     let cgroupFd: number | undefined;
     let hooksStarted = false;
+    // The helper forks the init when a pid namespace is joined by path: its pid comes later.
+    const forks = Boolean((plan.bootstrap.namespaces as { forkChild?: boolean }).forkChild);
+    let startTime: string | null = null;
     try {
       // The init lands in its cgroup before it can fork: CLONE_INTO_CGROUP where there is a
       // v2 tree, and Apply(pid) for v1 hierarchies before the helper is told anything.
       this.#cgroups.create();
-      if (!syncHooks) this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
       const unified = this.#cgroups.unifiedPath();
       if (unified) cgroupFd = this.#binding.openDirectory(unified);
       const proc = await startProcess({
@@ -238,7 +240,9 @@ export class Container {
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
-
+        whileSpawning: () => {
+          if (!syncHooks) this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
+        },
         onHooks: async (pid) => {
           hooksStarted = true;
           // Resources before prestart, so a hook may rely on them (runc's procHooks).
@@ -248,16 +252,20 @@ export class Container {
           await runHooks('createRuntime', hooks?.createRuntime, creating);
           return creating;
         },
+        // The start time that tells our init from a reused pid, read while the process surely
+        // lives: the helper blocks on its plan until we send it, or on procRun.
+        onSpawned: forks ? undefined : (pid) => (startTime = initStartTime(pid)),
+        // Without a fork in the helper, it sets the rlimits and resets its CPU affinity to its
+        // cpuset itself (runc's tryResetCPUAffinity: a v1 cpuset join narrowed it) and goes on
+        // without waiting for procRun: one round trip less.
+        readyAck: forks,
         onReady: async (pid) => {
-          // The helper has joined its cpuset by now (a v1 join resets the affinity): match the
-          // cpuset rather than whatever affinity Node runs with (tryResetCPUAffinity).
           this.#resetAffinity(pid);
+          startTime = initStartTime(pid);
         },
         // Saved while the helper drops its privileges (it needs nothing from the state).
         onRunning: async (pid) => {
-          const stat = readProcStat(pid);
-          if (!stat) throw new ContainerError('ERR_INIT', `container init ${pid} exited before it was ready`);
-          const init = { initPid: pid, initStartTime: stat.startTime, created: new Date().toISOString() };
+          const init = { initPid: pid, initStartTime: startTime!, created: new Date().toISOString() };
           this.#dir.writeInit(init);
           this.#saved = { ...this.#saved, ...init };
         },
@@ -672,6 +680,12 @@ function unshareCgroupNsAfterPlacement(plan: InitPlan): InitPlan {
     cloneFlags: plan.cloneFlags & ~CLONE_NEWCGROUP,
     bootstrap: { ...plan.bootstrap, namespaces: { ...ns, unshare: ns.unshare | CLONE_NEWCGROUP } },
   };
+}
+
+function initStartTime(pid: number): string {
+  const stat = readProcStat(pid);
+  if (!stat) throw new ContainerError('ERR_INIT', `container init ${pid} exited before it was ready`);
+  return stat.startTime;
 }
 
 /** A non-blocking read of the fifo: true when the init's "0" is there. */

@@ -1,5 +1,8 @@
 #include "bootstrap.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <sys/mount.h>
 
 #include <climits>
@@ -215,6 +218,19 @@ Bootstrap parseBootstrap(const json::Value& message) {
   b.execFifo = root["execFifo"].string("");
   b.syncHooks = root["syncHooks"].boolean(true);
   b.logDebug = root["logDebug"].boolean(true);
+  b.readyAck = root["readyAck"].boolean(true);
+  for (const Field& r : root["rlimits"].items()) {
+    // soft and hard as decimal strings: JSON numbers cannot carry 2^64-1 exactly.
+    auto limit = [](const Field& f) {
+      std::string text = f.string();
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || text[0] == '-' || *end != '\0' || errno == ERANGE) f.invalid("expected a decimal rlimit value");
+      return v;
+    };
+    b.rlimits.push_back({static_cast<int>(r["resource"].integer(0, 63)), limit(r["soft"]), limit(r["hard"])});
+  }
   for (const Field& h : root["hooks"]["createContainer"].items()) b.createContainerHooks.push_back(parseHook(h));
   for (const Field& h : root["hooks"]["startContainer"].items()) b.startContainerHooks.push_back(parseHook(h));
   b.process = parseProcess(root["process"]);

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "error.h"
 #include "exec.h"
@@ -80,6 +83,24 @@ void releaseParent(SyncSocket& sync) {
 void readyAndWait(SyncSocket& sync) {
   sync.send(currentStage, json::Value::object({{"type", "procReady"}}));
   sync.expect(currentStage, "procRun");
+}
+
+// What the parent does between procReady and procRun, done here when it does not wait for
+// us: rlimits (prlimit from the parent in runc, for a user namespace's sake; we have none
+// here, so we still hold CAP_SYS_RESOURCE) and tryResetCPUAffinity (joining a v1 cpuset
+// narrowed our mask; the kernel intersects "every CPU" with the cpuset).
+void readyWithoutAck(const Bootstrap& plan, SyncSocket& sync) {
+  currentStage = "rlimits";
+  for (const RlimitPlan& r : plan.rlimits) {
+    struct rlimit64 lim{r.soft, r.hard};
+    if (::prlimit64(0, static_cast<__rlimit_resource>(r.resource), &lim, nullptr) < 0)
+      fail("rlimits", "prlimit", "", "setting rlimit " + std::to_string(r.resource));
+  }
+  cpu_set_t all;
+  std::memset(&all, 0xff, sizeof all);
+  // Best effort, as runc: a failure leaves the inherited mask.
+  if (::sched_setaffinity(0, sizeof all, &all) < 0) log::debug("resetting the CPU affinity failed");
+  sync.send(currentStage, json::Value::object({{"type", "procReady"}}));
 }
 
 // Port of runc's finalizeNamespace (plus the no_new_privs step before it): runs after
@@ -199,7 +220,8 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   restrictKernelViews(plan.rootfs);
 
   log::debug("stage: names and sysctl done");
-  readyAndWait(sync);
+  if (plan.readyAck) readyAndWait(sync);
+  else readyWithoutAck(plan, sync);
   log::debug("stage: procRun received");
   finalizeProcess(plan.process);
   log::debug("stage: identity and capabilities done");

@@ -45,6 +45,14 @@ function profiledBinding(real, mark) {
               mark('spawn:end');
             }
           };
+        case 'spawnAsync':
+          return (opts, cb) => {
+            mark('spawn:begin');
+            return value.call(target, opts, (err, result) => {
+              mark('spawn:end');
+              cb(err, result);
+            });
+          };
         case 'openChannel':
           return (fd, onMessage) => {
             mark('openChannel');
@@ -74,17 +82,17 @@ function profiledBinding(real, mark) {
 /** The spans, in order: [label, from mark, to mark, who]. */
 const SPANS = [
   ['createContainer (validate, plan, state dir)', 'create:begin', 'create:end', 'parent'],
-  ['start(): plan, exec fifo, pipes, socketpair', 'start:begin', 'spawn:begin', 'parent'],
-  ['spawn (binding.spawn: clone + exec of the helper)', 'spawn:begin', 'spawn:end', 'parent'],
+  ['run(): plan, cgroup dirs, pipes, socketpair', 'start:begin', 'spawn:begin', 'parent'],
+  ['spawn (threadpool: clone + exec of the helper; resources set meanwhile)', 'spawn:begin', 'spawn:end', 'parent'],
   ['spawn → bootstrap sent (Process, log pipe, channel)', 'spawn:end', 'send:bootstrap', 'parent'],
   ['bootstrap sent → procHooks (helper: namespaces, mounts)', 'send:bootstrap', 'recv:procHooks', 'helper'],
   ['procHooks → procHooksDone (hooks, resources)', 'recv:procHooks', 'send:procHooksDone', 'parent'],
   ['procHooksDone → procReady (helper: pivot_root, /dev, paths)', 'send:procHooksDone', 'recv:procReady', 'helper'],
-  ['procReady → procRun (rlimits, state write)', 'recv:procReady', 'send:procRun', 'parent'],
-  ['procRun → EOF (helper: identity, capabilities)', 'send:procRun', 'recv:eof', 'helper'],
-  ['EOF → start() resolved', 'recv:eof', 'start:end', 'parent'],
-  ['exec(): exec fifo', 'exec:begin', 'exec:end', 'parent'],
-  ['exec → exit seen (/bin/true runs, pidfd readable)', 'exec:end', 'exit:seen', 'kernel'],
+  ['bootstrap sent → procReady (helper: cgroups, namespaces, mounts, pivot_root, /dev, paths)', 'send:bootstrap', 'recv:procReady', 'helper'],
+  ['procReady → procRun (rlimits, affinity)', 'recv:procReady', 'send:procRun', 'parent'],
+  ['procRun → EOF (helper: identity, capabilities, execve; parent: state write)', 'send:procRun', 'recv:eof', 'helper'],
+  ['EOF → run() resolved', 'recv:eof', 'start:end', 'parent'],
+  ['run() resolved → exit seen (/bin/true runs, pidfd readable)', 'start:end', 'exit:seen', 'kernel'],
   ['exit seen → wait() resolved', 'exit:seen', 'wait:end', 'parent'],
   ['destroy()', 'destroy:begin', 'destroy:end', 'parent'],
 ];
@@ -118,11 +126,8 @@ async function profileScenario1(ctx, iterations, warmup) {
       const c = await ctx.nlc.create(cfg, binding);
       mark('create:end');
       mark('start:begin');
-      const p = await c.start({ stdio: 'ignore' });
+      const p = await c.run({ stdio: 'ignore' });
       mark('start:end');
-      mark('exec:begin');
-      await c.exec();
-      mark('exec:end');
       const e = await p.wait();
       mark('wait:end');
       mark('destroy:begin');

@@ -258,7 +258,7 @@ function markdown(result, charts) {
   if (p) {
     L.push('## Profile: where node-libcontainer\'s time goes in scenario 1');
     L.push('');
-    L.push(`Median per span over ${p.iterations} iterations of create + start + exec + wait + destroy of`);
+    L.push(`Median per span over ${p.iterations} iterations of create + run + wait + destroy of`);
     L.push('`/bin/true`, measured from the TS parent without touching lib/: the injected native binding is');
     L.push('wrapped in a Proxy that timestamps its calls and callbacks (spawn, the sync channel\'s messages');
     L.push('both ways, the exit watch), and the public calls are timed around. "helper" spans are the init');

@@ -14,6 +14,8 @@ export interface HandshakeState {
   readonly phase: Phase;
   /** Set once the helper reported the final process (it forked after joining a pid ns). */
   readonly childPid: number | null;
+  /** procReady waits for procRun; false: the helper said it goes on alone (bootstrap readyAck). */
+  readonly readyAck: boolean;
 }
 
 /** What arrives from the helper: a parsed datagram, or the end of the socket. */
@@ -29,8 +31,8 @@ export type Action =
   | { kind: 'adoptChild'; pid: number; pidfd: number }
   /** Apply cgroup resources, run prestart and createRuntime hooks, then `hooksDone`. */
   | { kind: 'runHooks' }
-  /** Set rlimits, save state, send procRun. */
-  | { kind: 'ready' }
+  /** ack: set rlimits, send procRun; either way save the state. */
+  | { kind: 'ready'; ack: boolean }
   /** Start succeeded. */
   | { kind: 'resolve' }
   /** Start failed. */
@@ -41,8 +43,8 @@ export interface Step {
   actions: Action[];
 }
 
-export function initialState(mode: Mode): HandshakeState {
-  return { mode, phase: 'booting', childPid: null };
+export function initialState(mode: Mode, readyAck = true): HandshakeState {
+  return { mode, phase: 'booting', childPid: null, readyAck };
 }
 
 function fail(state: HandshakeState, error: ContainerError): Step {
@@ -79,7 +81,7 @@ export function receive(state: HandshakeState, message: InitMessage): Step {
       return { state: { ...state, phase: 'hooks' }, actions: [{ kind: 'runHooks' }] };
     case 'procReady':
       if (state.phase !== 'booting') return unexpected(state, 'procReady');
-      return { state: { ...state, phase: 'ready' }, actions: [{ kind: 'ready' }] };
+      return { state: { ...state, phase: 'ready' }, actions: [{ kind: 'ready', ack: state.readyAck }] };
     case 'eof':
       if (state.phase === 'ready') {
         return { state: { ...state, phase: 'done' }, actions: [{ kind: 'resolve' }] };

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import createDebug from 'debug';
-import type { NativeBinding, NativeChannel } from '../native/types';
+import type { NativeBinding, NativeChannel, SpawnResult } from '../native/types';
 import { sealedInitHelper } from '../native/binding';
 import { ContainerError, ProtocolError } from '../errors';
 import * as hs from './handshake';
@@ -37,6 +37,11 @@ export interface StartRequest {
   rlimits: Rlimit[];
   /** init mode, at procHooks: apply resources, run prestart/createRuntime hooks; returns the OCI state for the in-container hooks. */
   onHooks?: (pid: number) => Promise<object>;
+  /**
+   * false: the helper applies the rlimits and resets its CPU affinity itself, and does not
+   * wait for procRun (onReady is not called). Default true.
+   */
+  readyAck?: boolean;
   /** At procReady, after rlimits, before procRun: the last changes the process must have before it goes on. */
   onReady?: (pid: number) => Promise<void>;
   /** Right after procRun was sent, while the helper finishes (save state): start resolves after it. */
@@ -45,6 +50,8 @@ export interface StartRequest {
   cgroupFd?: number;
   /** CPUs for the clone itself (execCPUAffinity.initial): the helper and its program inherit them. */
   cpuAffinity?: number[];
+  /** While the helper is being cloned and exec'd (it has not read its plan yet): work that need not wait. */
+  whileSpawning?: () => void;
   /** Right after the clone, before the helper is told anything: join cgroups (runc's manager.Apply), set affinity. */
   onSpawned?: (pid: number) => void;
 }
@@ -165,8 +172,11 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   const extra = req.extraFiles.length;
   const fds = [...stdio.childFds, ...req.extraFiles, syncChild, logWrite];
   if (req.joinPidfd !== undefined) fds.push(req.joinPidfd);
+  const readyAck = req.readyAck !== false;
   const bootstrap = {
     ...req.bootstrap,
+    readyAck,
+    ...(readyAck ? {} : { rlimits: req.rlimits.map((r) => ({ resource: r.resource, soft: String(r.soft), hard: String(r.hard) })) }),
     type: 'bootstrap',
     mode: req.mode,
     extraFiles: extra,
@@ -175,17 +185,36 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     logDebug: initLog.enabled,
   };
 
-  let spawned: { pid: number; pidfd: number };
+  // The clone and the exec of the helper run on a threadpool thread (creating namespaces
+  // takes a millisecond or more); whileSpawning's work overlaps with them.
+  let spawned: SpawnResult;
   try {
-    spawned = binding.spawn({
-      execFd: sealedInitHelper(binding),
-      argv: ['nlc-init', String(3 + extra)],
-      env: [],
-      cloneFlags: req.cloneFlags,
-      fds,
-      ...(req.cgroupFd !== undefined ? { cgroupFd: req.cgroupFd } : {}),
-      ...(req.cpuAffinity ? { cpuAffinity: req.cpuAffinity } : {}),
+    const spawning = new Promise<SpawnResult>((resolve, reject) => {
+      binding.spawnAsync(
+        {
+          execFd: sealedInitHelper(binding),
+          argv: ['nlc-init', String(3 + extra)],
+          env: [],
+          cloneFlags: req.cloneFlags,
+          fds,
+          ...(req.cgroupFd !== undefined ? { cgroupFd: req.cgroupFd } : {}),
+          ...(req.cpuAffinity ? { cpuAffinity: req.cpuAffinity } : {}),
+        },
+        (err, result) => (err ? reject(err) : resolve(result!)),
+      );
     });
+    let overlapError: unknown = null;
+    try {
+      req.whileSpawning?.();
+    } catch (err) {
+      overlapError = err;
+    }
+    spawned = await spawning;
+    if (overlapError) {
+      const first = new Process(binding, spawned.pid, spawned.pidfd);
+      await first.kill();
+      throw overlapError;
+    }
   } catch (err) {
     closeAll(binding, [syncParent, logRead, ...stdio.parentEnds]);
     throw err;
@@ -209,7 +238,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   }
 
   return new Promise<Process>((resolve, reject) => {
-    let state = hs.initialState(req.mode);
+    let state = hs.initialState(req.mode, req.readyAck !== false);
     const inbox: hs.InitMessage[] = [];
     let pumping = false;
     let settled = false;
@@ -252,9 +281,11 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             break;
           }
           case 'ready':
-            for (const r of req.rlimits) binding.prlimit(final!.pid, r.resource, r.soft, r.hard);
-            if (req.onReady) await req.onReady(final!.pid);
-            channel!.send(Buffer.from(JSON.stringify({ type: 'procRun' })));
+            if (action.ack) {
+              for (const r of req.rlimits) binding.prlimit(final!.pid, r.resource, r.soft, r.hard);
+              if (req.onReady) await req.onReady(final!.pid);
+              channel!.send(Buffer.from(JSON.stringify({ type: 'procRun' })));
+            }
             if (req.onRunning) await req.onRunning(final!.pid);
             break;
           case 'resolve':

@@ -23,6 +23,23 @@ test('init: procHooks, procReady, EOF resolves', () => {
   assert.equal(state.phase, 'done');
 });
 
+test('procReady says whether procRun is owed (readyAck); without it, no procHooks and EOF still resolves', () => {
+  const acked = hs.receive(hs.initialState('init'), { type: 'procReady' });
+  assert.deepEqual(acked.actions, [{ kind: 'ready', ack: true }]);
+  let state = hs.initialState('init', false);
+  const step = hs.receive(state, { type: 'procReady' });
+  assert.deepEqual(step.actions, [{ kind: 'ready', ack: false }]);
+  state = step.state;
+  const end = hs.receive(state, { type: 'eof' });
+  assert.deepEqual(end.actions, [{ kind: 'resolve' }]);
+  // EOF without procReady is still a failure: the helper died, it did not finish.
+  const died = hs.receive(hs.initialState('init', false), { type: 'eof' });
+  assert.equal(died.actions[0].kind, 'reject');
+  // A failure reported after procReady (the helper goes on alone) still rejects.
+  const late = hs.receive(state, { type: 'procError', stage: 'identity', syscall: 'setresuid', errno: 1, path: '', message: 'x' });
+  assert.equal(late.actions[0].kind, 'reject');
+});
+
 test('init: a forked child is adopted once', () => {
   const { kinds, state } = run('init', [{ type: 'child', pid: 42, fds: [7] }, { type: 'procHooks' }, { type: 'procReady' }, { type: 'eof' }]);
   assert.deepEqual(kinds, ['adoptChild', 'runHooks', 'ready', 'resolve']);
