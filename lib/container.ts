@@ -225,9 +225,10 @@ export class Container {
     const forks = Boolean((plan.bootstrap.namespaces as { forkChild?: boolean }).forkChild);
     let startTime: string | null = null;
     try {
-      // The init lands in its cgroup before it can fork: CLONE_INTO_CGROUP where there is a
-      // v2 tree, and Apply(pid) for v1 hierarchies before the helper is told anything.
-      this.#cgroups.create();
+      // The init lands in its cgroups before it can fork: cloned into the v2 directory
+      // (CLONE_INTO_CGROUP), so that one must exist first; the v1 ones, which the helper joins
+      // first thing once it has its plan, are made while it is being cloned.
+      this.#cgroups.create('unified');
       const unified = this.#cgroups.unifiedPath();
       if (unified) cgroupFd = this.#binding.openDirectory(unified);
       const proc = await startProcess({
@@ -241,6 +242,7 @@ export class Container {
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
         whileSpawning: () => {
+          this.#cgroups.create('v1');
           if (!syncHooks) this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
         },
         onHooks: async (pid) => {

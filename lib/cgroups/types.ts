@@ -70,8 +70,12 @@ export interface CgroupManager {
   readonly mode: CgroupMode;
   /** Controller name -> absolute cgroup directory ('' = the unified v2 directory). */
   readonly paths: Readonly<Record<string, string>>;
-  /** Create the directories (idempotent). */
-  create(): void;
+  /**
+   * Create the directories (idempotent). `which` limits it to the v2 directory (needed before
+   * a CLONE_INTO_CGROUP) or to the v1 ones (which the helper joins later, so they can be
+   * made while it is being cloned).
+   */
+  create(which?: 'all' | 'unified' | 'v1'): void;
   /** Create, then move pid into every hierarchy (runc's Apply). */
   apply(pid: number): void;
   /**

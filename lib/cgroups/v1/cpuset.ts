@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import type { LinuxResources } from '../../../types/oci';
 import { errnoCode } from '../errors';
 import { fileExists, readFile } from '../file';
-import { dirsBetween } from '../paths';
 import { CgroupWriter } from '../writer';
 
 /** Only a v1 cpuset hierarchy may be mounted with noprefix ("cpus" instead of "cpuset.cpus"). */
@@ -33,19 +32,45 @@ export function copyIfNeeded(dir: string, parent: string, w = new CgroupWriter(f
  * with cpus and mems copied from its parent (runc's cpusetEnsureParent + ApplyDir). The
  * user's cpus/mems are written into dir before the copy, so an exclusive cpuset is not
  * inherited by accident. Returns the directories it created (top first).
+ *
+ * Leaf first: a container's directory usually has its parent already, and a parent with
+ * cpus and mems implies ancestors with them (a child's cpuset is a subset of its parent's),
+ * so the common case is one mkdir and one copy instead of a walk from the mountpoint.
  */
 export function ensureDir(mountpoint: string, dir: string, resources: LinuxResources | undefined): string[] {
   const created: string[] = [];
-  const chain = dirsBetween(mountpoint, dir);
-  for (const d of chain) {
+  const make = (d: string): void => {
     try {
       fs.mkdirSync(d, { mode: 0o755 });
       created.push(d);
     } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw err;
+      const code = errnoCode(err);
+      if (code === 'EEXIST') return;
+      const parent = path.dirname(d);
+      if (code !== 'ENOENT' || !parent.startsWith(mountpoint)) throw err;
+      make(parent);
+      make(d);
     }
-    if (d === dir && resources) set(d, resources);
-    copyIfNeeded(d, path.dirname(d));
-  }
+  };
+  make(dir);
+  if (resources) set(dir, resources);
+  populate(mountpoint, dir);
   return created;
+}
+
+/** Give dir (and, where they are empty, its ancestors) its parent's cpus and mems. */
+function populate(mountpoint: string, dir: string): void {
+  if (dir === mountpoint || !dir.startsWith(`${mountpoint}/`)) return;
+  const parent = path.dirname(dir);
+  for (const name of ['cpus', 'mems'] as const) {
+    const file = cpusetFile(dir, name);
+    if (!isEmpty(readFile(dir, file))) continue;
+    const parentFile = cpusetFile(parent, name);
+    let value = readFile(parent, parentFile).trim();
+    if (value === '') {
+      populate(mountpoint, parent);
+      value = readFile(parent, parentFile).trim();
+    }
+    new CgroupWriter(false).write(dir, file, value);
+  }
 }

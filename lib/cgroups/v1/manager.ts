@@ -67,9 +67,10 @@ export class V1Manager implements CgroupManager {
     return p.devices ?? p.memory ?? p.pids ?? p.freezer ?? p[''] ?? Object.values(p)[0];
   }
 
-  create(): void {
+  create(which: 'all' | 'unified' | 'v1' = 'all'): void {
     const { mountpoints, resources } = this.layout;
     for (const [key, dir] of Object.entries(this.paths)) {
+      if ((which === 'unified' && key !== '') || (which === 'v1' && key === '')) continue;
       if (key === 'cpuset' && mountpoints.cpuset) mkdirRetrying(dir, () => cpuset.ensureDir(mountpoints.cpuset, dir, resources));
       else mkdirRetrying(dir, () => fs.mkdirSync(dir, { recursive: true, mode: 0o755 }));
     }

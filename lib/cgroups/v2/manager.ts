@@ -36,7 +36,8 @@ export class V2Manager implements CgroupManager {
     this.paths = Object.freeze({ '': this.dir });
   }
 
-  create(): void {
+  create(which: 'all' | 'unified' | 'v1' = 'all'): void {
+    if (which === 'v1') return;
     const base = this.layout.bases[''];
     mkdirRetrying(this.dir, () => {
       const { result } = createPath(base, this.dir);
