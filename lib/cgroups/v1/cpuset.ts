@@ -53,7 +53,11 @@ export function ensureDir(mountpoint: string, dir: string, resources: LinuxResou
     }
   };
   make(dir);
-  if (resources) set(dir, resources);
+  if (resources?.cpu?.cpus || resources?.cpu?.mems) {
+    // The user's cpus/mems must be a subset of the parent's, so the parent gets its own first.
+    populate(mountpoint, path.dirname(dir));
+    set(dir, resources);
+  }
   populate(mountpoint, dir);
   return created;
 }
