@@ -241,6 +241,8 @@ export class Container {
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
+        // The helper joins its v1 cgroups (made here, before the plan goes) and needs nothing else.
+        planBeforeSpawned: true,
         whileSpawning: () => {
           this.#cgroups.create('v1');
           if (!syncHooks) this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });

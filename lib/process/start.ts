@@ -52,6 +52,12 @@ export interface StartRequest {
   cpuAffinity?: number[];
   /** While the helper is being cloned and exec'd (it has not read its plan yet): work that need not wait. */
   whileSpawning?: () => void;
+  /**
+   * Send the bootstrap plan right after whileSpawning, before the spawn has completed: for a
+   * helper that needs nothing from onSpawned before it starts (the init, cloned into its v2
+   * cgroup and joining the v1 ones itself). Default false: the plan follows onSpawned.
+   */
+  planBeforeSpawned?: boolean;
   /** Right after the clone, before the helper is told anything: join cgroups (runc's manager.Apply), set affinity. */
   onSpawned?: (pid: number) => void;
 }
@@ -185,8 +191,26 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     logDebug: initLog.enabled,
   };
 
+  // The channel is open before the helper exists. Messages that arrive before the spawn's
+  // completion has been handled (the two wake-ups race) wait in `early`.
+  let deliver: ((data: Buffer | null, fds: number[]) => void) | null = null;
+  const early: [Buffer | null, number[]][] = [];
+  let channel: NativeChannel;
+  try {
+    channel = binding.openChannel(syncParent, (data, msgFds) => {
+      if (deliver) deliver(data, msgFds);
+      else early.push([data, msgFds]);
+    });
+  } catch (err) {
+    closeAll(binding, [...stdio.closeAfterSpawn, ...stdio.parentEnds, syncParent, syncChild, logRead, logWrite]);
+    throw err;
+  }
+  const sendPlan = (): void => channel.send(Buffer.from(JSON.stringify(bootstrap)));
+
   // The clone and the exec of the helper run on a threadpool thread (creating namespaces
-  // takes a millisecond or more); whileSpawning's work overlaps with them.
+  // takes a millisecond or more); whileSpawning's work overlaps with them. A plan that does
+  // not wait for onSpawned is queued on the socket at once, so the helper reads it as soon as
+  // it runs instead of after our wake-up for the spawn's completion.
   let spawned: SpawnResult;
   try {
     const spawning = new Promise<SpawnResult>((resolve, reject) => {
@@ -206,6 +230,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     let overlapError: unknown = null;
     try {
       req.whileSpawning?.();
+      if (req.planBeforeSpawned) sendPlan();
     } catch (err) {
       overlapError = err;
     }
@@ -216,7 +241,9 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       throw overlapError;
     }
   } catch (err) {
-    closeAll(binding, [syncParent, logRead, ...stdio.parentEnds]);
+    channel.close();
+    for (const [, msgFds] of early) closeAll(binding, msgFds);
+    closeAll(binding, [logRead, ...stdio.parentEnds]);
     throw err;
   } finally {
     closeAll(binding, [...stdio.closeAfterSpawn, syncChild, logWrite]);
@@ -225,29 +252,32 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   debug('spawned helper pid %d (%s mode, clone flags %s)', spawned.pid, req.mode, req.cloneFlags.toString(16));
 
   // The first child is the final process unless the helper forks (pid namespace joined later).
+  // Until a Process's exit watch runs on the loop, an exited helper is an unreaped zombie: its
+  // /proc entry (start time included) is still there for onSpawned.
   const first = new Process(binding, spawned.pid, spawned.pidfd);
   let final: Process | null = bootstrapForks(req.bootstrap) ? null : first;
   if (req.onSpawned) {
     try {
       req.onSpawned(spawned.pid);
     } catch (err) {
-      closeAll(binding, [syncParent, ...stdio.parentEnds]);
+      channel.close();
+      for (const [, msgFds] of early) closeAll(binding, msgFds);
+      closeAll(binding, stdio.parentEnds);
       await first.kill();
       throw err;
     }
   }
 
   return new Promise<Process>((resolve, reject) => {
-    let state = hs.initialState(req.mode, req.readyAck !== false);
+    let state = hs.initialState(req.mode, readyAck);
     const inbox: hs.InitMessage[] = [];
     let pumping = false;
     let settled = false;
-    let channel: NativeChannel | null = null;
 
     const finish = async (error: ContainerError | null): Promise<void> => {
       if (settled) return;
       settled = true;
-      channel?.close();
+      channel.close();
       if (!error) {
         attachStreams(final!, stdio.parentEnds);
         resolve(final!);
@@ -276,7 +306,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             break;
           case 'runHooks': {
             const hookState = req.onHooks ? await req.onHooks(final!.pid) : {};
-            channel!.send(Buffer.from(JSON.stringify({ type: 'procHooksDone', state: hookState })));
+            channel.send(Buffer.from(JSON.stringify({ type: 'procHooksDone', state: hookState })));
             await apply(hs.hooksDone(state));
             break;
           }
@@ -284,7 +314,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             if (action.ack) {
               for (const r of req.rlimits) binding.prlimit(final!.pid, r.resource, r.soft, r.hard);
               if (req.onReady) await req.onReady(final!.pid);
-              channel!.send(Buffer.from(JSON.stringify({ type: 'procRun' })));
+              channel.send(Buffer.from(JSON.stringify({ type: 'procRun' })));
             }
             if (req.onRunning) await req.onRunning(final!.pid);
             break;
@@ -309,7 +339,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
           } catch (err) {
             const error = err instanceof ContainerError ? err : new ProtocolError(String((err as Error).message ?? err), { cause: err });
             try {
-              channel?.send(Buffer.from(JSON.stringify({ type: 'procError', message: error.message })));
+              channel.send(Buffer.from(JSON.stringify({ type: 'procError', message: error.message })));
             } catch {
               // the helper may be gone already
             }
@@ -321,26 +351,29 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       }
     };
 
-    try {
-      channel = binding.openChannel(syncParent, (data, msgFds) => {
-        debug('pid %d: message %s fds %o', spawned.pid, data === null ? 'EOF' : data.toString(), msgFds);
-        if (data === null) {
-          inbox.push({ type: 'eof' });
-        } else {
-          try {
-            inbox.push(hs.parseMessage(data, msgFds));
-          } catch (err) {
-            closeAll(binding, msgFds);
-            void apply(hs.parentFailed(state, err as ContainerError));
-            return;
-          }
-          if (settled) closeAll(binding, msgFds);
+    deliver = (data, msgFds) => {
+      debug('pid %d: message %s fds %o', spawned.pid, data === null ? 'EOF' : data.toString(), msgFds);
+      if (data === null) {
+        inbox.push({ type: 'eof' });
+      } else {
+        try {
+          inbox.push(hs.parseMessage(data, msgFds));
+        } catch (err) {
+          closeAll(binding, msgFds);
+          void apply(hs.parentFailed(state, err as ContainerError));
+          return;
         }
-        void pump();
-      });
-      channel.send(Buffer.from(JSON.stringify(bootstrap)));
-    } catch (err) {
-      void finish(new ProtocolError(`cannot send bootstrap data to init: ${(err as Error).message}`, { cause: err }));
+        if (settled) closeAll(binding, msgFds);
+      }
+      void pump();
+    };
+    for (const [data, msgFds] of early.splice(0)) deliver(data, msgFds);
+    if (!req.planBeforeSpawned) {
+      try {
+        sendPlan();
+      } catch (err) {
+        void finish(new ProtocolError(`cannot send bootstrap data to init: ${(err as Error).message}`, { cause: err }));
+      }
     }
   });
 }
