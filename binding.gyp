@@ -19,7 +19,10 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-fno-rtti"],
       "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-O2"],
-      "ldflags": ["-static-libstdc++", "-static-libgcc"]
+      # Static (no ld.so, no libc/libstdc++ relocation at every start: 0.66 ms per spawn and
+      # exit against 0.95-1.08 ms dynamically linked, measured here), still position
+      # independent so the root helper keeps ASLR (-static alone: 0.55 ms).
+      "ldflags": ["-static-pie"]
     }
   ]
 }

@@ -83,14 +83,15 @@ function profiledBinding(real, mark) {
 const SPANS = [
   ['createContainer (validate, plan, state dir)', 'create:begin', 'create:end', 'parent'],
   ['run(): plan, cgroup dirs, pipes, socketpair', 'start:begin', 'spawn:begin', 'parent'],
-  ['spawn (threadpool: clone + exec of the helper; resources set meanwhile)', 'spawn:begin', 'spawn:end', 'parent'],
-  ['spawn → bootstrap sent (Process, log pipe, channel)', 'spawn:end', 'send:bootstrap', 'parent'],
+  ['spawn begun → plan sent (parent meanwhile: v1 cgroup dirs, resources)', 'spawn:begin', 'send:bootstrap', 'parent'],
+  ['spawn (threadpool: clone with namespaces + exec of the helper)', 'spawn:begin', 'spawn:end', 'kernel'],
   ['bootstrap sent → procHooks (helper: namespaces, mounts)', 'send:bootstrap', 'recv:procHooks', 'helper'],
   ['procHooks → procHooksDone (hooks, resources)', 'recv:procHooks', 'send:procHooksDone', 'parent'],
   ['procHooksDone → procReady (helper: pivot_root, /dev, paths)', 'send:procHooksDone', 'recv:procReady', 'helper'],
-  ['bootstrap sent → procReady (helper: cgroups, namespaces, mounts, pivot_root, /dev, paths)', 'send:bootstrap', 'recv:procReady', 'helper'],
+  ['spawn begun → procReady (clone, exec, helper: cgroups, namespaces, mounts, pivot_root, /dev, paths)', 'spawn:begin', 'recv:procReady', 'helper'],
   ['procReady → procRun (rlimits, affinity)', 'recv:procReady', 'send:procRun', 'parent'],
   ['procRun → EOF (helper: identity, capabilities, execve; parent: state write)', 'send:procRun', 'recv:eof', 'helper'],
+  ['procReady → EOF (helper: rlimits, identity, capabilities, execve; parent: state write)', 'recv:procReady', 'recv:eof', 'helper'],
   ['EOF → run() resolved', 'recv:eof', 'start:end', 'parent'],
   ['run() resolved → exit seen (/bin/true runs, pidfd readable)', 'start:end', 'exit:seen', 'kernel'],
   ['exit seen → wait() resolved', 'exit:seen', 'wait:end', 'parent'],
@@ -152,7 +153,7 @@ async function profileScenario1(ctx, iterations, warmup) {
       const sent = at.get('send:bootstrap');
       for (const [name, t] of marks) {
         if (!name.startsWith('init:') || sent === undefined) continue;
-        const msg = name.slice(5).replace(/^.*node-libcontainer:init\s*/, '').replace(/\s*\+\d+m?s$/, '');
+        const msg = name.slice(5).replace(/^.*node-libcontainer:init\s*/, '').replace(/\s*\+\d+m?s$/, '').replace(/\s*\(t=\d+\)$/, '');
         if (!initLines.has(msg)) initLines.set(msg, []);
         initLines.get(msg).push(t - sent);
       }
