@@ -78,8 +78,12 @@ export class Container {
   #init: Process | null = null;
   #destroyed = false;
 
+  /** The plan createContainer built from the config, for a start without process overrides. */
+  #createdPlan: InitPlan | null;
+
   /** @internal use createContainer / loadContainer */
-  constructor(dir: StateDir, saved: SavedState, binding: NativeBinding, cgroups: CgroupManager) {
+  constructor(dir: StateDir, saved: SavedState, binding: NativeBinding, cgroups: CgroupManager, plan: InitPlan | null = null) {
+    this.#createdPlan = plan;
     this.id = saved.id;
     this.config = saved.config as Spec;
     this.#dir = dir;
@@ -191,15 +195,15 @@ export class Container {
 
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
   async #startInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
-    // Another handle or process may have started it since we loaded it (runc re-reads state).
-    this.#saved = this.#dir.read();
-    if (this.#saved.initPid !== 0) throw new ContainerStateError(`container ${this.id} already has an init process`);
+    // Another handle or process may have started it since we loaded it (runc re-reads state;
+    // the config cannot have changed: set() refuses a container that was never started).
+    if (this.#saved.initPid !== 0 || this.#dir.initRecorded()) throw new ContainerStateError(`container ${this.id} already has an init process`);
     // runc's Create refuses a cgroup that already holds processes: it is someone else's.
     if (this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0) {
       throw new ConfigError('linux.cgroupsPath', `cgroup ${Object.values(this.#cgroups.paths)[0]} is not empty: another container uses it`);
     }
     const fifo = withFifo ? this.#fifoPath : null;
-    const plan = unshareCgroupNsAfterPlacement(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo));
+    const plan = unshareCgroupNsAfterPlacement(this.#initPlan(options, fifo));
     if (fifo) {
       try {
         this.#binding.mkfifo(fifo, 0o622);
@@ -292,6 +296,15 @@ export class Container {
     } finally {
       if (cgroupFd !== undefined) this.#binding.close(cgroupFd);
     }
+  }
+
+  /** The init's plan: the one createContainer made (and validated) unless options change the process. */
+  #initPlan(options: ProcessOptions, fifo: string | null): InitPlan {
+    const base = this.#createdPlan;
+    if (base && !PROCESS_FIELDS.some((k) => options[k] !== undefined)) {
+      return { ...base, bootstrap: { ...base.bootstrap, execFifo: fifo ?? '' } };
+    }
+    return buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo);
   }
 
   #oomKills(): number {
@@ -613,8 +626,13 @@ export class Container {
     }
     const started = this.#saved.initPid !== 0;
     let hookError: unknown = null;
-    await this.#killAll();
-    if (this.#init) await this.#init.wait();
+    // Our own init has exited and reaped: with a private pid namespace the kernel killed the
+    // rest of the container before that exit was reported, so there is nothing to look for.
+    const ended = this.#init?.exitStatus != null && hasPrivateNamespace(this.config, 'pid');
+    if (!ended) {
+      await this.#killAll();
+      if (this.#init) await this.#init.wait();
+    }
     if (started && this.config.hooks?.poststop?.length) {
       try {
         await runHooks('poststop', this.config.hooks.poststop, this.#oci('stopped', undefined));
@@ -622,18 +640,28 @@ export class Container {
         hookError = err;
       }
     }
-    await this.#removeEverything();
+    await this.#removeEverything(ended);
     if (hookError) throw hookError;
   }
 
   /** Live notifyOOM() iterators: destroy ends them, so a `for await` over one finishes. */
   #oomWatchers = new Set<AsyncIterableIterator<number>>();
 
-  async #removeEverything(): Promise<void> {
+  /** ended: nothing of the container should be left running (see #destroy); checked by the rmdirs. */
+  async #removeEverything(ended = false): Promise<void> {
     this.#destroyed = true;
     for (const it of this.#oomWatchers) void it.return?.();
     this.#oomWatchers.clear();
     try {
+      if (ended) {
+        try {
+          await this.#cgroups.destroy({ once: true });
+          return;
+        } catch (err) {
+          // Something else is in the cgroup (moved there from outside): the full way below.
+          debug('cgroups of %s still busy after the init ended: %s', this.id, (err as Error).message);
+        }
+      }
       if (this.#cgroups.exists()) {
         // Anything still in the cgroup (an exec'd process of a dead init) goes first.
         this.#signalAll(SIGKILL);
@@ -651,6 +679,9 @@ export class Container {
 }
 
 const SIGKILL = 9;
+
+/** ProcessOptions fields that change the init's plan (the rest is stdio, fds, placement). */
+const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'rlimits', 'noNewPrivileges', 'oomScoreAdj'] as const;
 
 /** The v1 hierarchy directories of a path map ('' is the v2 tree), each once. */
 function v1Dirs(paths: Readonly<Record<string, string>>): string[] {
@@ -725,8 +756,8 @@ export async function createContainer(id: string, config: unknown, options: Cont
     throw new ConfigError('root.path', `rootfs ${rootfs} does not exist`);
   }
   if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs ${rootfs} is not a directory`);
-  // Plan once now so every config error surfaces before anything is created.
-  buildInitPlan(spec, rootfs, bundle, {}, null);
+  // Plan once now so every config error surfaces before anything is created; start reuses it.
+  const plan = buildInitPlan(spec, rootfs, bundle, {}, null);
   const binding = options.binding ?? loadBinding();
   const cgroups = createManager({ id: cid, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, binding });
   const dir = StateDir.create(options.root ?? defaultRoot(), cid);
@@ -749,7 +780,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
     dir.remove();
     throw err;
   }
-  return new Container(dir, saved, binding, cgroups);
+  return new Container(dir, saved, binding, cgroups, plan);
 }
 
 /** A container from its state directory, to manage it from any process. */

@@ -67,12 +67,14 @@ export async function destroyDirs(
   bases: string[],
   placement: Placement,
   ops: RemoveOps = realRemoveOps,
+  once = false,
 ): Promise<void> {
   const errors: unknown[] = [];
   for (const dir of new Set(dirs)) {
     try {
-      await removeCgroup(dir, ops);
+      await removeCgroup(dir, ops, !once);
     } catch (err) {
+      if (once) throw err;
       errors.push(err);
     }
   }

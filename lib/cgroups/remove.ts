@@ -42,7 +42,7 @@ async function rmdirRetrying(dir: string, ops: RemoveOps, retry: boolean): Promi
   }
 }
 
-export async function removeCgroup(dir: string, ops: RemoveOps = realRemoveOps): Promise<void> {
+export async function removeCgroup(dir: string, ops: RemoveOps = realRemoveOps, retry = true): Promise<void> {
   // Fast path: an empty cgroup with no tasks goes at once.
   try {
     ops.rmdir(dir);
@@ -57,6 +57,6 @@ export async function removeCgroup(dir: string, ops: RemoveOps = realRemoveOps):
     if (errnoCode(err) === 'ENOENT') return;
     throw new CgroupError(dir, `cannot list cgroup ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  for (const child of children) await removeCgroup(path.join(dir, child), ops);
-  await rmdirRetrying(dir, ops, true);
+  for (const child of children) await removeCgroup(path.join(dir, child), ops, retry);
+  await rmdirRetrying(dir, ops, retry);
 }

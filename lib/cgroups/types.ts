@@ -98,8 +98,12 @@ export interface CgroupManager {
   oomKillCount(): number;
   /** v2 cgroup.kill when available; returns false when not supported (caller signals each pid). */
   kill(): boolean;
-  /** Remove the directories, retrying while they drain (EBUSY). */
-  destroy(): Promise<void>;
+  /**
+   * Remove the directories, retrying while they drain (EBUSY). `once`: a single rmdir attempt per directory, failing at once on
+   * EBUSY (the caller then kills what is inside and destroys again) instead of retrying for
+   * seconds while exiting tasks drain.
+   */
+  destroy(opts?: { once?: boolean }): Promise<void>;
   exists(): boolean;
   /** The directory an exec'd process joins (subCgroupPath inside the container's cgroup). */
   pathsForExec(subCgroupPath?: string): Record<string, string>;

@@ -297,7 +297,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
 
     const apply = async (step: hs.Step): Promise<void> => {
       state = step.state;
-      debug('pid %d: phase %s, actions %o', spawned.pid, state.phase, step.actions.map((a) => a.kind));
+      if (debug.enabled) debug('pid %d: phase %s, actions %o', spawned.pid, state.phase, step.actions.map((a) => a.kind));
       for (const action of step.actions) {
         switch (action.kind) {
           case 'adoptChild':
@@ -352,7 +352,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     };
 
     deliver = (data, msgFds) => {
-      debug('pid %d: message %s fds %o', spawned.pid, data === null ? 'EOF' : data.toString(), msgFds);
+      if (debug.enabled) debug('pid %d: message %s fds %o', spawned.pid, data === null ? 'EOF' : data.toString(), msgFds);
       if (data === null) {
         inbox.push({ type: 'eof' });
       } else {

@@ -157,6 +157,22 @@ export class StateDir {
     this.#writeFile(INIT_FILE, stringifyJson(init));
   }
 
+  /**
+   * Whether an init was recorded, by any handle or process: what a start must check, for the
+   * price of an access(2) instead of reading and parsing the whole state. Throws
+   * ContainerNotFoundError when the container is gone.
+   */
+  initRecorded(): boolean {
+    try {
+      fs.accessSync(path.join(this.path, INIT_FILE));
+      return true;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    if (!fs.existsSync(this.stateFile)) throw new ContainerNotFoundError(this.id);
+    return false;
+  }
+
   #writeFile(name: string, text: string): void {
     const tmp = path.join(this.path, `${name}.tmp-${randomBytes(6).toString('hex')}`);
     try {

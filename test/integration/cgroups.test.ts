@@ -458,4 +458,26 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     for (const dir of dirs.values()) assert.ok(!fs.existsSync(dir), `${dir} removed`);
     await assertNoCgroupLeft(c.id);
   });
+
+  test('destroy after the init ended still kills a process moved into the cgroup from outside', async () => {
+    // With a private pid namespace, the end of our init means the end of the container, and
+    // destroy goes straight to the rmdirs; a stranger in the cgroup must still not stop it.
+    const c = await make('stranger', { pids: { limit: 20 } });
+    const init = await c.run({ stdio: 'ignore' });
+    const dirs = cgroupDirsOf(init.pid);
+    const { spawn } = await import('node:child_process');
+    const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const strangerExit = new Promise<NodeJS.Signals | null>((resolve) => stranger.once('exit', (_code, sig) => resolve(sig)));
+    try {
+      for (const dir of new Set(dirs.values())) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(stranger.pid));
+      init.signal('SIGKILL');
+      await init.wait();
+      await withTimeout(c.destroy(), 15_000, 'destroy');
+      assert.equal(await withTimeout(strangerExit, 10_000, 'the stranger to be killed'), 'SIGKILL');
+    } finally {
+      stranger.kill('SIGKILL');
+    }
+    for (const dir of dirs.values()) assert.ok(!fs.existsSync(dir), `${dir} removed`);
+    await assertNoCgroupLeft(c.id);
+  });
 });

@@ -149,8 +149,8 @@ export class V1Manager implements CgroupManager {
     return true;
   }
 
-  async destroy(): Promise<void> {
-    await destroyDirs(this.dirs(), Object.values(this.layout.bases), this.layout.placement, this.layout.removeOps);
+  async destroy(opts: { once?: boolean } = {}): Promise<void> {
+    await destroyDirs(this.dirs(), Object.values(this.layout.bases), this.layout.placement, this.layout.removeOps, opts.once);
   }
 
   exists(): boolean {

@@ -113,8 +113,8 @@ export class V2Manager implements CgroupManager {
     return true;
   }
 
-  async destroy(): Promise<void> {
-    await destroyDirs([this.dir], Object.values(this.layout.bases), this.layout.placement, this.layout.removeOps);
+  async destroy(opts: { once?: boolean } = {}): Promise<void> {
+    await destroyDirs([this.dir], Object.values(this.layout.bases), this.layout.placement, this.layout.removeOps, opts.once);
   }
 
   exists(): boolean {
