@@ -70,24 +70,23 @@ export async function destroyDirs(
   once = false,
 ): Promise<void> {
   const errors: unknown[] = [];
-  for (const dir of new Set(dirs)) {
-    try {
-      await removeCgroup(dir, ops, !once);
-    } catch (err) {
-      if (once) throw err;
-      errors.push(err);
-    }
-  }
+  // Every hierarchy at once: the rmdirs run on the threadpool.
+  await Promise.all(
+    [...new Set(dirs)].map((dir) => removeCgroup(dir, ops, !once).catch((err: unknown) => void errors.push(err))),
+  );
+  if (once && errors.length > 0) throw errors[0];
   if (placement.isDefault) {
-    for (const base of new Set(bases)) {
-      try {
-        ops.rmdir(path.join(base, DEFAULT_PARENT));
-      } catch (err) {
-        // Still used by other containers (EBUSY/ENOTEMPTY) or already gone: fine.
-        const code = errnoCode(err);
-        if (code !== 'EBUSY' && code !== 'ENOTEMPTY' && code !== 'ENOENT' && code !== 'EEXIST') debug('rmdir %s/%s: %s', base, DEFAULT_PARENT, code);
-      }
-    }
+    await Promise.all(
+      [...new Set(bases)].map(async (base) => {
+        try {
+          await ops.rmdir(path.join(base, DEFAULT_PARENT));
+        } catch (err) {
+          // Still used by other containers (EBUSY/ENOTEMPTY) or already gone: fine.
+          const code = errnoCode(err);
+          if (code !== 'EBUSY' && code !== 'ENOTEMPTY' && code !== 'ENOENT' && code !== 'EEXIST') debug('rmdir %s/%s: %s', base, DEFAULT_PARENT, code);
+        }
+      }),
+    );
   }
   if (errors.length > 0) throw errors[0];
 }

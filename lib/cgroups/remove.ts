@@ -9,14 +9,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupError, errnoCode } from './errors';
 
 export interface RemoveOps {
-  rmdir(dir: string): void;
+  rmdir(dir: string): void | Promise<void>;
   /** Sub-directory names of dir. */
   subdirs(dir: string): string[];
   sleep(ms: number): Promise<void>;
 }
 
 export const realRemoveOps: RemoveOps = {
-  rmdir: (dir) => fs.rmdirSync(dir),
+  // On the threadpool: a cgroup rmdir waits for cgroup_mutex, which clones, joins and mkdirs
+  // of other containers hold too; the event loop need not wait with it.
+  rmdir: (dir) => fs.promises.rmdir(dir),
   subdirs: (dir) => fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name),
   sleep: (ms) => sleep(ms),
 };
@@ -27,7 +29,7 @@ export const RETRY_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 204
 async function rmdirRetrying(dir: string, ops: RemoveOps, retry: boolean): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      ops.rmdir(dir);
+      await ops.rmdir(dir);
       return;
     } catch (err) {
       const code = errnoCode(err);
@@ -45,7 +47,7 @@ async function rmdirRetrying(dir: string, ops: RemoveOps, retry: boolean): Promi
 export async function removeCgroup(dir: string, ops: RemoveOps = realRemoveOps, retry = true): Promise<void> {
   // Fast path: an empty cgroup with no tasks goes at once.
   try {
-    ops.rmdir(dir);
+    await ops.rmdir(dir);
     return;
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return;
