@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** Marks bigint literals in transit; random per process, so no real string can collide with it. */
+const MARKER = `__nlc_bigint_${randomBytes(8).toString('hex')}__`;
+
 function isSafe(value: bigint): boolean {
   return value <= MAX_SAFE && value >= -MAX_SAFE;
 }
@@ -20,7 +23,7 @@ export function stringifyJson(value: unknown, space?: number): string {
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
   }
-  const marker = `__nlc_bigint_${randomBytes(8).toString('hex')}__`;
+  const marker = MARKER;
   let marked = false;
   const text = JSON.stringify(
     value,
@@ -45,7 +48,7 @@ const NUMBER = /-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
  * that skips strings, and quoted with a marker the reviver turns back into bigint.
  */
 export function parseJson(text: string): unknown {
-  const marker = `__nlc_bigint_${randomBytes(8).toString('hex')}__`;
+  const marker = MARKER;
   const quoted = quoteUnsafeIntegers(text, marker);
   if (quoted === text) return JSON.parse(text);
   return JSON.parse(quoted, (_key, v: unknown) =>
