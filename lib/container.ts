@@ -325,18 +325,20 @@ export class Container {
 
   // port of (*Container).start for a non-init process: (*setnsProcess).start
   async #startExec(options: ProcessOptions): Promise<Process> {
-    const status = await this.status();
-    if (status === 'stopped') throw new ContainerStateError(`cannot exec in a stopped container ${this.id}`);
-    if (status === 'paused') throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
-    const plan = buildExecPlan(this.config, options);
-    const cgroupPaths = this.#cgroups.pathsForExec(options.subCgroupPath);
-    const affinity = this.#execAffinity(options);
-    const oomBefore = this.#oomKills();
-    const pidfd = this.#openInitPidfd();
+    // The facts a status() would read, each once: a recorded init (re-read when this handle
+    // has none), alive with its recorded start time (the pidfd check), not frozen.
+    if (this.#saved.initPid === 0) this.#refresh();
+    if (this.#destroyed || this.#saved.initPid === 0) throw new ContainerStateError(`cannot exec in a stopped container ${this.id}`);
+    const pidfd = this.#openInitPidfd(`cannot exec in a stopped container ${this.id}`);
     try {
-      return await startProcess({
+      if (this.#isFrozen()) throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
+      const plan = buildExecPlan(this.config, options);
+      const cgroupPaths = this.#cgroups.pathsForExec(options.subCgroupPath);
+      const affinity = this.#execAffinity(options);
+      const oomBefore = this.#oomKills();
+      const request = {
         binding: this.#binding,
-        mode: 'exec',
+        mode: 'exec' as const,
         cloneFlags: 0,
         bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths) },
         stdio: stdioList(options.stdio),
@@ -344,22 +346,46 @@ export class Container {
         joinPidfd: pidfd,
         rlimits: plan.rlimits,
         ...(affinity.initial ? { cpuAffinity: affinity.initial } : {}),
-        onSpawned: (pid) => {
-          if (cgroupPaths[''] !== undefined) this.#joinCgroups(pid, { '': cgroupPaths[''] });
-        },
-        onReady: async (pid) => {
-          // The final affinity once the process is in the container's cgroups (the helper joins
-          // the v1 ones itself before procReady; a cpuset join resets the affinity).
-          if (affinity.final === 'reset') this.#resetAffinity(pid);
-          else if (affinity.final) this.#binding.setAffinity(pid, affinity.final);
-        },
-      });
-    } catch (err) {
-      if (this.#oomKills() !== oomBefore && err instanceof Error) err.message += ' (possibly OOM-killed)';
-      throw err;
+        // The helper sets the rlimits and its final affinity itself (the v1 cpuset join, which
+        // it makes first, resets the affinity) and does not wait for procRun.
+        readyAck: false,
+        affinity: affinity.final ?? null,
+      };
+      try {
+        return await this.#spawnExec(request, cgroupPaths['']);
+      } catch (err) {
+        if (this.#oomKills() !== oomBefore && err instanceof Error) err.message += ' (possibly OOM-killed)';
+        throw err;
+      }
     } finally {
       this.#binding.close(pidfd);
     }
+  }
+
+  /**
+   * Cloned straight into the v2 cgroup (CLONE_INTO_CGROUP), so the plan can go before the
+   * clone completes. A v2 cgroup that cannot take processes (EBUSY: it has children with
+   * controllers) is joined the old way, by pid, with runc's fallback to the init's cgroup.
+   */
+  async #spawnExec(request: Parameters<typeof startProcess>[0], v2Dir: string | undefined): Promise<Process> {
+    if (v2Dir === undefined) return startProcess({ ...request, planBeforeSpawned: true });
+    let cgroupFd: number | null = null;
+    try {
+      cgroupFd = this.#binding.openDirectory(v2Dir);
+    } catch {
+      // gone or not a directory: the join by pid reports it
+    }
+    if (cgroupFd !== null) {
+      try {
+        return await startProcess({ ...request, cgroupFd, planBeforeSpawned: true });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (!(e.syscall === 'clone3' && e.code === 'EBUSY')) throw err;
+      } finally {
+        this.#binding.close(cgroupFd);
+      }
+    }
+    return startProcess({ ...request, onSpawned: (pid) => this.#joinCgroups(pid, { '': v2Dir }) });
   }
 
   #execAffinity(options: ProcessOptions): AffinityPlan {
@@ -386,18 +412,18 @@ export class Container {
   }
 
   /** A pidfd of the init, checked against its recorded start time so a reused pid is never signalled. */
-  #openInitPidfd(): number {
+  #openInitPidfd(notRunning = `container ${this.id} is not running`): number {
     const pid = this.#saved.initPid;
-    if (!pid) throw new ContainerStateError(`container ${this.id} is not running`);
+    if (!pid) throw new ContainerStateError(notRunning);
     let pidfd: number;
     try {
       pidfd = this.#binding.pidfdOpen(pid);
     } catch (err) {
-      throw new ContainerStateError(`container ${this.id} is not running (${(err as Error).message})`);
+      throw new ContainerStateError(`${notRunning} (${(err as Error).message})`);
     }
     if (processStatus(pid, this.#saved.initStartTime) !== 'alive') {
       this.#binding.close(pidfd);
-      throw new ContainerStateError(`container ${this.id} is not running`);
+      throw new ContainerStateError(notRunning);
     }
     return pidfd;
   }

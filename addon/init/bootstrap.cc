@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <sched.h>
 
 #include <sys/mount.h>
 
@@ -219,6 +220,17 @@ Bootstrap parseBootstrap(const json::Value& message) {
   b.syncHooks = root["syncHooks"].boolean(true);
   b.logDebug = root["logDebug"].boolean(true);
   b.readyAck = root["readyAck"].boolean(true);
+  Field affinity = root["affinity"];
+  if (!affinity.present()) {
+    b.affinity = Bootstrap::Affinity::Keep;
+  } else if (affinity.require().isString()) {
+    if (affinity.string() != "reset") affinity.invalid("expected \"reset\", null or a list of CPUs");
+    b.affinity = Bootstrap::Affinity::Reset;
+  } else {
+    b.affinity = Bootstrap::Affinity::Set;
+    for (const Field& cpu : affinity.items()) b.affinityCpus.push_back(static_cast<int>(cpu.integer(0, CPU_SETSIZE - 1)));
+    if (b.affinityCpus.empty()) affinity.invalid("an empty CPU list");
+  }
   for (const Field& r : root["rlimits"].items()) {
     // soft and hard as decimal strings: JSON numbers cannot carry 2^64-1 exactly.
     auto limit = [](const Field& f) {

@@ -71,6 +71,10 @@ struct Bootstrap {
   // on: one cross-CPU round trip less per start.
   bool readyAck = true;
   std::vector<RlimitPlan> rlimits;
+  // With readyAck false, the CPU affinity to take at procReady: every CPU (the kernel keeps
+  // it within the cpuset), the given CPUs (execCPUAffinity.final), or unchanged.
+  enum class Affinity { Reset, Set, Keep } affinity = Affinity::Reset;
+  std::vector<int> affinityCpus;
   std::vector<HookPlan> createContainerHooks, startContainerHooks;
   ProcessPlan process;
 };

@@ -96,10 +96,18 @@ void readyWithoutAck(const Bootstrap& plan, SyncSocket& sync) {
     if (::prlimit64(0, static_cast<__rlimit_resource>(r.resource), &lim, nullptr) < 0)
       fail("rlimits", "prlimit", "", "setting rlimit " + std::to_string(r.resource));
   }
-  cpu_set_t all;
-  std::memset(&all, 0xff, sizeof all);
-  // Best effort, as runc: a failure leaves the inherited mask.
-  if (::sched_setaffinity(0, sizeof all, &all) < 0) log::debug("resetting the CPU affinity failed");
+  if (plan.affinity == Bootstrap::Affinity::Reset) {
+    cpu_set_t all;
+    std::memset(&all, 0xff, sizeof all);
+    // Best effort, as runc: a failure leaves the inherited mask.
+    if (::sched_setaffinity(0, sizeof all, &all) < 0) log::debug("resetting the CPU affinity failed");
+  } else if (plan.affinity == Bootstrap::Affinity::Set) {
+    currentStage = "affinity";
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int cpu : plan.affinityCpus) CPU_SET(cpu, &set);
+    if (::sched_setaffinity(0, sizeof set, &set) < 0) fail("affinity", "sched_setaffinity", "", "setting execCPUAffinity.final");
+  }
   sync.send(currentStage, json::Value::object({{"type", "procReady"}}));
 }
 
@@ -242,7 +250,8 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
 void runExec(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
-  readyAndWait(sync);
+  if (plan.readyAck) readyAndWait(sync);
+  else readyWithoutAck(plan, sync);
   finalizeProcess(plan.process);
 
   currentStage = "exec";

@@ -42,6 +42,8 @@ export interface StartRequest {
    * wait for procRun (onReady is not called). Default true.
    */
   readyAck?: boolean;
+  /** With readyAck false: the affinity the helper takes at procReady ('reset' by default: its whole cpuset; null: unchanged). */
+  affinity?: number[] | 'reset' | null;
   /** At procReady, after rlimits, before procRun: the last changes the process must have before it goes on. */
   onReady?: (pid: number) => Promise<void>;
   /** Right after procRun was sent, while the helper finishes (save state): start resolves after it. */
@@ -182,7 +184,12 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   const bootstrap = {
     ...req.bootstrap,
     readyAck,
-    ...(readyAck ? {} : { rlimits: req.rlimits.map((r) => ({ resource: r.resource, soft: String(r.soft), hard: String(r.hard) })) }),
+    ...(readyAck
+      ? {}
+      : {
+          rlimits: req.rlimits.map((r) => ({ resource: r.resource, soft: String(r.soft), hard: String(r.hard) })),
+          affinity: req.affinity === undefined ? 'reset' : req.affinity,
+        }),
     type: 'bootstrap',
     mode: req.mode,
     extraFiles: extra,

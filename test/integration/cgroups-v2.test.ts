@@ -172,4 +172,33 @@ describe('cgroups (pure v2): enforcement', { skip }, () => {
     assert.ok(!fs.existsSync(dir), `${dir} removed`);
     await assertNoCgroupLeft(c.id);
   });
+
+  test('exec is cloned into the container\'s cgroup; one that has become a parent (EBUSY) puts it beside the init', async () => {
+    const c = await make('execcg', { pids: { limit: 50 } });
+    const init = await c.run({ stdio: 'ignore' });
+    const dir = cgroupDirOf(init.pid);
+    try {
+      const first = await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+      assert.equal(cgroupDirOf(first.pid), dir);
+      first.signal('SIGKILL');
+      await first.wait();
+      // The container moves its init into a child and delegates a controller to it, as a
+      // systemd inside would: no process may now join the container's cgroup itself.
+      const leaf = path.join(dir, 'leaf');
+      fs.mkdirSync(leaf);
+      fs.writeFileSync(path.join(leaf, 'cgroup.procs'), String(init.pid));
+      fs.writeFileSync(path.join(dir, 'cgroup.subtree_control'), '+pids');
+      const ran = await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+      try {
+        assert.equal(cgroupDirOf(ran.pid), leaf);
+      } finally {
+        ran.signal('SIGKILL');
+        await ran.wait();
+      }
+    } finally {
+      await c.destroy();
+    }
+    assert.ok(!fs.existsSync(dir), `${dir} removed`);
+    await assertNoCgroupLeft(c.id);
+  });
 });
