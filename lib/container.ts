@@ -101,8 +101,20 @@ export class Container {
    * Re-read the saved state, as every runc command does: another handle or process may
    * have started, updated or destroyed the container since this object last looked.
    */
-  #refresh(): void {
+  #refresh(full = true): void {
     if (this.#destroyed || this.#destroying) return;
+    // A status needs the init's record (init.json, small), not the config beside it.
+    if (!full && this.#saved.initPid !== 0) {
+      try {
+        const init = this.#dir.readInit();
+        if (init) this.#saved = { ...this.#saved, ...init };
+        else if (!this.#dir.exists()) this.#destroyed = true;
+      } catch (err) {
+        if (!(err instanceof ContainerNotFoundError)) throw err;
+        this.#destroyed = true;
+      }
+      return;
+    }
     try {
       this.#saved = this.#dir.read();
       (this as { config: Spec }).config = this.#saved.config as Spec;
@@ -113,7 +125,7 @@ export class Container {
   }
 
   async status(): Promise<Status> {
-    this.#refresh();
+    this.#refresh(false);
     if (this.#destroyed) return 'stopped';
     const alive = this.#saved.initPid > 0 ? processStatus(this.#saved.initPid, this.#saved.initStartTime) : 'gone';
     return deriveStatus({
@@ -132,6 +144,7 @@ export class Container {
   }
 
   async state(): Promise<ContainerState> {
+    this.#refresh();
     const status = await this.status();
     return {
       id: this.id,
@@ -617,6 +630,7 @@ export class Container {
    */
   async set(resources: LinuxResources): Promise<void> {
     this.#checkUsable();
+    this.#refresh(); // merge over the config as saved now (another handle may have updated it)
     const status = await this.status();
     if (status === 'stopped') throw new ContainerStateError(`cannot update stopped container ${this.id}`);
     const merged = mergeResources(this.config.linux?.resources ?? {}, resources);

@@ -184,15 +184,21 @@ export class StateDir {
   read<Config extends object = object>(): SavedState<Config> {
     const value = this.#readJson(STATE_FILE, true);
     checkShape(value, this.stateFile);
+    const init = this.readInit();
+    return init ? { ...(value as SavedState<Config>), ...init } : (value as SavedState<Config>);
+  }
+
+  /** init.json alone (null before the init is recorded): the facts a status needs, without the config. */
+  readInit(): InitRecord | null {
     const init = this.#readJson(INIT_FILE, false);
-    if (init === null) return value as SavedState<Config>;
+    if (init === null) return null;
     const file = path.join(this.path, INIT_FILE);
     if (typeof init !== 'object' || Array.isArray(init)) throw corrupt(file, 'not a JSON object');
     const { initPid, initStartTime, created } = init as Record<string, unknown>;
     if (typeof initPid !== 'number' || typeof initStartTime !== 'string' || typeof created !== 'string') {
       throw corrupt(file, 'initPid, initStartTime or created is missing or has the wrong type');
     }
-    return { ...(value as SavedState<Config>), initPid, initStartTime, created };
+    return { initPid, initStartTime, created };
   }
 
   #readJson(name: string, required: boolean): unknown {
