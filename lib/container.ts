@@ -447,7 +447,11 @@ export class Container {
     const status = await this.status();
     if (status !== 'created') throw new ContainerStateError(`cannot exec container ${this.id} in status ${status}`);
     await this.#openFifo();
-    fs.rmSync(this.#fifoPath, { force: true });
+    try {
+      fs.unlinkSync(this.#fifoPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
     if (this.config.hooks?.poststart?.length) {
       try {
         await runHooks('poststart', this.config.hooks.poststart, this.#oci('running', this.#saved.initPid));
@@ -692,15 +696,21 @@ export class Container {
     this.#destroyed = true;
     for (const it of this.#oomWatchers) void it.return?.();
     this.#oomWatchers.clear();
+    let stateRemoved = false;
     try {
       if (ended) {
-        try {
-          await this.#cgroups.destroy({ once: true });
-          return;
-        } catch (err) {
-          // Something else is in the cgroup (moved there from outside): the full way below.
-          debug('cgroups of %s still busy after the init ended: %s', this.id, (err as Error).message);
-        }
+        // The rmdirs run on the threadpool while the state directory goes here.
+        const removing = this.#cgroups.destroy({ once: true }).then(
+          () => true,
+          (err: unknown) => {
+            // Something else is in the cgroup (moved there from outside): the full way below.
+            debug('cgroups of %s still busy after the init ended: %s', this.id, (err as Error).message);
+            return false;
+          },
+        );
+        this.#dir.remove();
+        stateRemoved = true;
+        if (await removing) return;
       }
       if (this.#cgroups.exists()) {
         // Anything still in the cgroup (an exec'd process of a dead init) goes first.
@@ -709,7 +719,7 @@ export class Container {
       }
       await this.#cgroups.destroy();
     } finally {
-      this.#dir.remove();
+      if (!stateRemoved) this.#dir.remove();
     }
   }
 

@@ -86,16 +86,19 @@ export class StateDir {
    */
   static create(root: string, id: string): StateDir {
     validateId(id);
-    fs.mkdirSync(root, { recursive: true, mode: 0o700 });
     const dir = new StateDir(root, id);
-    try {
-      // 0711 as in runc: others may traverse to the fifo, never list.
-      fs.mkdirSync(dir.path, { mode: 0o711 });
-    } catch (err) {
-      if (errnoCode(err) === 'EEXIST') throw new ContainerExistsError(id);
-      throw err;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // 0711 as in runc: others may traverse to the fifo, never list.
+        fs.mkdirSync(dir.path, { mode: 0o711 });
+        return dir;
+      } catch (err) {
+        if (errnoCode(err) === 'EEXIST') throw new ContainerExistsError(id);
+        // The root is made on first use (not on every create: it is there almost always).
+        if (errnoCode(err) !== 'ENOENT' || attempt > 0) throw err;
+        fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+      }
     }
-    return dir;
   }
 
   static open(root: string, id: string): StateDir {
