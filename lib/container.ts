@@ -699,7 +699,7 @@ export class Container {
     let stateRemoved = false;
     try {
       if (ended) {
-        // The rmdirs run on the threadpool while the state directory goes here.
+        // The cgroup rmdirs and the state directory's removal run on the threadpool together.
         const removing = this.#cgroups.destroy({ once: true }).then(
           () => true,
           (err: unknown) => {
@@ -708,9 +708,9 @@ export class Container {
             return false;
           },
         );
-        this.#dir.remove();
         stateRemoved = true;
-        if (await removing) return;
+        const [gone] = await Promise.all([removing, this.#dir.removeAsync()]);
+        if (gone) return;
       }
       if (this.#cgroups.exists()) {
         // Anything still in the cgroup (an exec'd process of a dead init) goes first.

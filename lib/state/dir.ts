@@ -236,6 +236,22 @@ export class StateDir {
     fs.rmSync(this.path, { recursive: true, force: true });
   }
 
+  /**
+   * remove() on the threadpool, the files at once: where the state root is not a tmpfs (ext4
+   * here) each unlink and the rmdir take a journal handle, 0.1-0.4 ms under load.
+   */
+  async removeAsync(): Promise<void> {
+    try {
+      const names = await fs.promises.readdir(this.path);
+      await Promise.all(names.map((name) => fs.promises.unlink(path.join(this.path, name))));
+      await fs.promises.rmdir(this.path);
+      return;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' && !fs.existsSync(this.path)) return;
+    }
+    await fs.promises.rm(this.path, { recursive: true, force: true });
+  }
+
   /** False once the directory was removed (by this or another process). */
   exists(): boolean {
     return fs.existsSync(this.path);

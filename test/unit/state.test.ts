@@ -212,6 +212,20 @@ describe('StateDir', () => {
     assert.throws(() => StateDir.open(root, 'c2'), ContainerNotFoundError);
     assert.deepEqual(StateDir.list(root), ['bad', 'c1']);
   });
+
+  test('removeAsync removes state, init record and fifo-like leftovers; idempotent; falls back for a sub-directory', async () => {
+    const dir = StateDir.create(root, 'c3');
+    dir.write(sampleState('c3'));
+    dir.writeInit({ initPid: 1, initStartTime: '2', created: new Date(0).toISOString() });
+    await fsp.writeFile(path.join(dir.path, 'exec.fifo'), '');
+    await dir.removeAsync();
+    await dir.removeAsync();
+    assert.equal(dir.exists(), false);
+    const odd = StateDir.create(root, 'c4');
+    await fsp.mkdir(path.join(odd.path, 'sub', 'deeper'), { recursive: true });
+    await odd.removeAsync();
+    assert.equal(odd.exists(), false);
+  });
 });
 
 async function waitForExit(child: ChildProcess): Promise<void> {
