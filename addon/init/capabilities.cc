@@ -93,11 +93,14 @@ void applyCapabilities(const CapabilityPlan& caps) {
     return;
   }
   uint64_t ambient = toMask(caps.ambient, "ambient");
+  // One line for all failures: each line is a wake-up of the parent.
+  std::string failed;
   for (int c = 0; c <= lastCap(); ++c) {
     if (!(ambient & (uint64_t{1} << c))) continue;
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-      log::warn("cannot raise ambient capability " + std::to_string(c) + ": " + std::strerror(errno));
+      failed += (failed.empty() ? "" : ", ") + std::to_string(c) + " (" + std::strerror(errno) + ")";
   }
+  if (!failed.empty()) log::warn("cannot raise ambient capabilities (not in permitted and inheritable?): " + failed);
 }
 
 void setKeepCaps(bool keep) {

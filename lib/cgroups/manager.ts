@@ -53,6 +53,14 @@ function hostLayout(): { mode: CgroupMode; mounts: Map<string, CgroupMount> } {
   return cachedHostLayout;
 }
 
+let lastOwn: { text: string; own: Record<string, string> } | null = null;
+
+/** ownCgroups, parsed again only when the text changed (we were moved). */
+function ownCgroupsOf(text: string): Record<string, string> {
+  if (lastOwn?.text !== text) lastOwn = { text, own: ownCgroups(text) };
+  return lastOwn.own;
+}
+
 export function createManager(opts: CreateManagerOptions): CgroupManager {
   const common = { resources: opts.resources, skipDevices: opts.skipDevices, removeOps: opts.removeOps };
   if (opts.paths && Object.keys(opts.paths).length > 0) {
@@ -72,7 +80,7 @@ export function createManager(opts: CreateManagerOptions): CgroupManager {
     mode,
     placement,
     mounts: host?.mounts ?? hierarchyMounts(opts.mountinfo),
-    own: ownCgroups(opts.procSelfCgroup),
+    own: ownCgroupsOf(opts.procSelfCgroup ?? fs.readFileSync('/proc/self/cgroup', 'utf8')),
     root: opts.root ?? CGROUP_ROOT,
   });
   const layout = { ...resolved, placement, ...common };

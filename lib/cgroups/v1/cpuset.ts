@@ -58,18 +58,34 @@ export function ensureDir(mountpoint: string, dir: string, resources: LinuxResou
     populate(mountpoint, path.dirname(dir));
     set(dir, resources);
   }
-  populate(mountpoint, dir);
+  // A directory we just made and gave no cpus/mems of its own is empty (or a copy of its
+  // parent's, with cgroup.clone_children): copying the parent's needs no read of it first.
+  const fresh = created.includes(dir) && !resources?.cpu?.cpus && !resources?.cpu?.mems;
+  populate(mountpoint, dir, fresh);
   return created;
 }
 
+/** cpuset.cpus, or cpus on a noprefix mount: decided once per hierarchy (a mount option). */
+const fileNames = new Map<string, (name: 'cpus' | 'mems') => string>();
+function namesFor(mountpoint: string, dir: string): (name: 'cpus' | 'mems') => string {
+  let names = fileNames.get(mountpoint);
+  if (!names) {
+    const prefixed = cpusetFile(dir, 'cpus') === 'cpuset.cpus';
+    names = (name) => (prefixed ? `cpuset.${name}` : name);
+    fileNames.set(mountpoint, names);
+  }
+  return names;
+}
+
 /** Give dir (and, where they are empty, its ancestors) its parent's cpus and mems. */
-function populate(mountpoint: string, dir: string): void {
+function populate(mountpoint: string, dir: string, fresh = false): void {
   if (dir === mountpoint || !dir.startsWith(`${mountpoint}/`)) return;
   const parent = path.dirname(dir);
+  const fileName = namesFor(mountpoint, dir);
   for (const name of ['cpus', 'mems'] as const) {
-    const file = cpusetFile(dir, name);
-    if (!isEmpty(readFile(dir, file))) continue;
-    const parentFile = cpusetFile(parent, name);
+    const file = fileName(name);
+    if (!fresh && !isEmpty(readFile(dir, file))) continue;
+    const parentFile = file;
     let value = readFile(parent, parentFile).trim();
     if (value === '') {
       populate(mountpoint, parent);
