@@ -279,8 +279,10 @@ function markdown(result, charts) {
     L.push(`${fmt(p.createSplit.plan.median, 3)} ms (measured separately on the same config); the rest is the state directory.`);
     L.push('');
     if (p.initLogArrivals.length) {
-      L.push('The init helper\'s log lines carry no timestamps; when they reach the parent (ms after the');
-      L.push('bootstrap was sent; an upper bound, as the parent reads the log pipe when its loop gets to it):');
+      L.push('When the init helper\'s debug lines reach the parent (ms after the bootstrap was sent; an upper');
+      L.push('bound, as the parent reads the log pipe when its loop gets to it; the profile turns debug');
+      L.push('logging on, which the timed scenarios do not). Each line also carries the helper\'s own');
+      L.push('CLOCK_MONOTONIC timestamp (`t`) for finer splits:');
       L.push('');
       L.push('| helper log line | arrives after bootstrap sent (median ms) |');
       L.push('|---|---:|');
