@@ -10,7 +10,7 @@ import type { NativeBinding } from './native/types';
 import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError } from './errors';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
-import { runHooks } from './hooks';
+import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
 import { CLONE_NEWCGROUP } from './spec/linux';
@@ -298,11 +298,7 @@ export class Container {
       const oom = this.#oomKills();
       // runc's create destroys what it made on failure: nothing is left behind. Once the
       // lifecycle reached the hooks, the spec continues it at poststop (errors only logged).
-      if (hooksStarted && this.config.hooks?.poststop?.length) {
-        await runHooks('poststop', this.config.hooks.poststop, this.#oci('stopped', undefined)).catch((e: unknown) =>
-          debug('poststop after a failed create: %s', (e as Error).message),
-        );
-      }
+      if (hooksStarted && this.config.hooks?.poststop?.length) await this.#runPoststop();
       await this.#removeEverything();
       if (oom > 0) throw new ContainerError('ERR_OOM', 'container init was OOM-killed (memory limit too low?)', { cause: err });
       throw err;
@@ -669,7 +665,6 @@ export class Container {
       return;
     }
     const started = this.#saved.initPid !== 0;
-    let hookError: unknown = null;
     // Our own init has exited and reaped: with a private pid namespace the kernel killed the
     // rest of the container before that exit was reported, so there is nothing to look for.
     const ended = this.#init?.exitStatus != null && hasPrivateNamespace(this.config, 'pid');
@@ -677,15 +672,17 @@ export class Container {
       await this.#killAll();
       if (this.#init) await this.#init.wait();
     }
-    if (started && this.config.hooks?.poststop?.length) {
-      try {
-        await runHooks('poststop', this.config.hooks.poststop, this.#oci('stopped', undefined));
-      } catch (err) {
-        hookError = err;
-      }
-    }
+    if (started && this.config.hooks?.poststop?.length) await this.#runPoststop();
     await this.#removeEverything(ended);
-    if (hookError) throw hookError;
+  }
+
+  /** poststop as the spec says: a failing hook is a warning, the others and destroy go on. */
+  async #runPoststop(): Promise<void> {
+    const failures = await runHooksToTheEnd('poststop', this.config.hooks?.poststop, this.#oci('stopped', undefined));
+    for (const err of failures) {
+      debug('container %s: %s', this.id, err.message);
+      process.emitWarning(`container ${this.id}: ${err.message}`, { code: 'NLC_POSTSTOP_HOOK_FAILED' });
+    }
   }
 
   /** Live notifyOOM() iterators: destroy ends them, so a `for await` over one finishes. */

@@ -152,3 +152,20 @@ export async function runHooks(name: string, hooks: readonly Hook[] | undefined,
     await runHook(name, hook, state);
   }
 }
+
+/**
+ * Every hook, whatever the others do: the runtime spec's rule for poststop ("log a warning,
+ * the remaining hooks and lifecycle continue as if the hook had succeeded"). Returns the
+ * failures, in order.
+ */
+export async function runHooksToTheEnd(name: string, hooks: readonly Hook[] | undefined, state: object): Promise<Error[]> {
+  const failures: Error[] = [];
+  for (const hook of hooks ?? []) {
+    try {
+      await runHook(name, hook, state);
+    } catch (err) {
+      failures.push(err as Error);
+    }
+  }
+  return failures;
+}

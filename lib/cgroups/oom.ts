@@ -17,8 +17,11 @@ const V1_SETTLE_TRIES = 20;
 const V1_SETTLE_DELAY_MS = 10;
 
 interface Source {
-  /** Called when the fd is readable: drain it; return 'event', 'gone' (cgroup removed) or 'none'. */
-  drain(): 'event' | 'gone' | 'none';
+  /**
+   * Called when the fd is readable: drain it; return 'event', 'gone' (cgroup removed or left
+   * without processes), 'last' (an event, then gone) or 'none'.
+   */
+  drain(): 'event' | 'gone' | 'last' | 'none';
   fd: number;
   close(): void;
 }
@@ -53,13 +56,24 @@ function v1Source(binding: NativeBinding, memoryDir: string): Source {
   };
 }
 
+/** cgroup.events says the cgroup has no process left (runc's notify_v2 ends there too). */
+function unpopulated(dir: string): boolean {
+  try {
+    return /^populated 0$/m.test(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'));
+  } catch {
+    return true; // gone
+  }
+}
+
 function v2Source(binding: NativeBinding, dir: string): Source {
   const ifd = binding.inotifyInit();
+  let eventsWd = -1;
   try {
     binding.inotifyAddWatch(ifd, path.join(dir, 'memory.events'), IN_MODIFY | IN_DELETE_SELF);
+    eventsWd = binding.inotifyAddWatch(ifd, path.join(dir, 'cgroup.events'), IN_MODIFY);
   } catch (err) {
     binding.close(ifd);
-    throw new CgroupError(path.join(dir, 'memory.events'), `watching ${dir}/memory.events`, { cause: err });
+    throw new CgroupError(path.join(dir, 'memory.events'), `watching ${dir}/memory.events and cgroup.events`, { cause: err });
   }
   const buf = Buffer.alloc(4096);
   return {
@@ -72,11 +86,18 @@ function v2Source(binding: NativeBinding, dir: string): Source {
         return 'none';
       }
       let result: 'event' | 'gone' | 'none' = 'none';
+      let populationChanged = false;
       for (let off = 0; off + 16 <= n; off += 16 + buf.readUInt32LE(off + 12)) {
+        const wd = buf.readInt32LE(off);
         const mask = buf.readUInt32LE(off + 4);
         if (mask & (IN_DELETE_SELF | IN_IGNORED)) return 'gone';
-        if (mask & IN_MODIFY) result = 'event';
+        if (!(mask & IN_MODIFY)) continue;
+        if (wd === eventsWd) populationChanged = true;
+        else result = 'event';
       }
+      // An OOM kill that emptied the cgroup is still reported (the caller reads the count
+      // once more); after that there is nothing left to run out of memory.
+      if (populationChanged && unpopulated(dir)) return 'last';
       return result;
     },
     close() {
@@ -86,8 +107,8 @@ function v2Source(binding: NativeBinding, dir: string): Source {
 }
 
 /**
- * Yields the cgroup's OOM-kill count each time it goes up; ends when the cgroup is removed
- * or the signal aborts.
+ * Yields the cgroup's OOM-kill count each time it goes up; ends when the cgroup is removed,
+ * when (v2) it has no process left, or when the signal aborts.
  */
 export function notifyOOM(manager: CgroupManager, binding: NativeBinding, signal?: AbortSignal): AsyncIterableIterator<number> {
   const memoryDir = manager.paths.memory;
@@ -152,7 +173,7 @@ export function notifyOOM(manager: CgroupManager, binding: NativeBinding, signal
   watch = binding.watchReadable(source.fd, () => {
     const what = source.drain();
     if (what === 'gone') return finish();
-    if (what !== 'event') return;
+    if (what !== 'event' && what !== 'last') return;
     if (memoryDir) {
       if (!settling) {
         settling = true;
@@ -165,6 +186,7 @@ export function notifyOOM(manager: CgroupManager, binding: NativeBinding, signal
     // v2 memory.events changes for other reasons too (high, max): report OOM kills only.
     if (count > last) push(count);
     last = Math.max(last, count);
+    if (what === 'last') finish();
   });
   if (signal?.aborted) finish();
   else signal?.addEventListener('abort', finish);

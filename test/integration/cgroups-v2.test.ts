@@ -173,6 +173,23 @@ describe('cgroups (pure v2): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
+  test('notifyOOM ends by itself once the cgroup has no process left (cgroup.events populated 0)', async () => {
+    const c = await make('oomend', { memory: { limit: 64 * MiB } });
+    const init = await c.run({ stdio: 'ignore' });
+    const events = c.notifyOOM();
+    try {
+      const next = events.next();
+      init.signal('SIGKILL');
+      await init.wait();
+      const ev = await withTimeout(next, 30_000, 'notifyOOM to end');
+      assert.equal(ev.done, true);
+    } finally {
+      await events.return?.();
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('exec is cloned into the container\'s cgroup; one that has become a parent (EBUSY) puts it beside the init', async () => {
     const c = await make('execcg', { pids: { limit: 50 } });
     const init = await c.run({ stdio: 'ignore' });

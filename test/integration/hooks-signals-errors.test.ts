@@ -66,6 +66,34 @@ describe('hooks', { skip }, () => {
     assert.equal(JSON.parse(lines[5].slice(lines[5].indexOf('{'))).status, 'stopped');
   });
 
+  test('a failing poststop hook is a warning: the next one runs, destroy resolves and removes everything', async () => {
+    const marker = path.join(dir, 'poststop-second');
+    const c = await createContainer(
+      'hooks-poststop',
+      makeConfig({
+        process: { args: ['true'] },
+        hooks: { poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }, { path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] },
+      }),
+      { root: t.root },
+    );
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const p = await c.run({ stdio: 'ignore' });
+      await p.wait();
+      await c.destroy();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.ok(fs.existsSync(marker), 'the hook after the failing one ran');
+    assert.equal(fs.existsSync(path.join(t.root, 'hooks-poststop')), false);
+    assert.equal(warnings.length, 1);
+    assert.equal((warnings[0] as NodeJS.ErrnoException).code, 'NLC_POSTSTOP_HOOK_FAILED');
+    assert.match(warnings[0].message, /hooks-poststop.*poststop/);
+  });
+
   test('a failing prestart hook fails run and leaves nothing behind', async () => {
     const c = await createContainer('hooks-fail', makeConfig({ hooks: { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo bad >&2; exit 3'] }] } }), { root: t.root });
     await assert.rejects(c.run(), (err: unknown) => err instanceof HookError && /prestart/.test(err.message) && /status 3/.test(err.message));
