@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -318,9 +319,34 @@ std::optional<SpawnRequest> ParseSpawnOptions(Napi::Value value, const char* ope
 }
 
 // What a spawn came to: a child (pid, pidfd) or an errno with the failing syscall.
+// Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), which tells this
+// process from a later one with a reused pid. Empty on any failure: the caller reads it itself.
+std::string StartTime(long pid) {
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return "";
+  char buf[1024];
+  ssize_t n = read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  buf[n] = '\0';
+  // comm (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (!p || p[1] != ' ') return "";
+  p += 2;  // at field 3
+  for (int field = 3; field < 22; field++) {
+    p = std::strchr(p, ' ');
+    if (!p) return "";
+    p++;
+  }
+  size_t len = std::strcspn(p, " \n");
+  return len > 0 ? std::string(p, len) : "";
+}
+
 struct SpawnOutcome {
   long pid = -1;
   int pidfd = -1;
+  std::string startTime;  // field 22 of /proc/<pid>/stat; empty if it could not be read
   int err = 0;
   const char* syscall = nullptr;  // static strings only: read on the JS thread later
   const char* path = nullptr;
@@ -351,6 +377,9 @@ class SpawnJob {
       out = SpawnOutcome{};
       out.err = plan_.err;
       out.syscall = plan_.failedSyscall;
+    } else if (out.pid >= 0) {
+      // Read here, off the JS thread. The child cannot be gone yet: only JS reaps it, after this.
+      out.startTime = StartTime(out.pid);
     }
     return out;
   }
@@ -451,6 +480,7 @@ Napi::Value OutcomeResult(Napi::Env env, const SpawnOutcome& out) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", Napi::Number::New(env, static_cast<double>(out.pid)));
   result.Set("pidfd", Napi::Number::New(env, out.pidfd));
+  if (!out.startTime.empty()) result.Set("startTime", Napi::String::New(env, out.startTime));
   return result;
 }
 

@@ -275,7 +275,7 @@ export class Container {
         },
         // The start time that tells our init from a reused pid, read while the process surely
         // lives: the helper blocks on its plan until we send it, or on procRun.
-        onSpawned: forks ? undefined : (pid) => (startTime = initStartTime(pid)),
+        onSpawned: forks ? undefined : (pid, fromSpawn) => (startTime = fromSpawn ?? initStartTime(pid)),
         // Without a fork in the helper, it sets the rlimits and resets its CPU affinity to its
         // cpuset itself (runc's tryResetCPUAffinity: a v1 cpuset join narrowed it) and goes on
         // without waiting for procRun: one round trip less.

@@ -22,6 +22,8 @@ export interface SpawnOptions {
 export interface SpawnResult {
   pid: number;
   pidfd: number;
+  /** Field 22 of /proc/<pid>/stat, read right after the clone (absent if it could not be read). */
+  startTime?: string;
 }
 
 export interface ExitStatus {

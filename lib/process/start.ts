@@ -61,7 +61,7 @@ export interface StartRequest {
    */
   planBeforeSpawned?: boolean;
   /** Right after the clone, before the helper is told anything: join cgroups (runc's manager.Apply), set affinity. */
-  onSpawned?: (pid: number) => void;
+  onSpawned?: (pid: number, startTime?: string) => void;
 }
 
 interface StdioPlan {
@@ -265,7 +265,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   let final: Process | null = bootstrapForks(req.bootstrap) ? null : first;
   if (req.onSpawned) {
     try {
-      req.onSpawned(spawned.pid);
+      req.onSpawned(spawned.pid, spawned.startTime);
     } catch (err) {
       channel.close();
       for (const [, msgFds] of early) closeAll(binding, msgFds);

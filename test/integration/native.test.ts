@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { loadBinding } from '../../lib/native/binding';
+import { readProcStat } from '../../lib/state';
 import type { ExitStatus, NativeBinding, SpawnOptions, SpawnResult } from '../../lib/native/types';
 
 const BUSYBOX = '/bin/busybox';
@@ -455,6 +456,8 @@ describe('native addon', { skip }, () => {
     assert.ok(Number.isInteger(child.pid) && child.pid > 0);
     assert.ok(Number.isInteger(child.pidfd) && child.pidfd > 2);
     assert.match(fdTarget(child.pidfd), /pidfd/);
+    // Not reaped yet (only we reap it): its /proc entry is there to compare the start time with.
+    assert.equal(child.startTime, readProcStat(child.pid)?.startTime);
     assert.deepEqual(await waitExit(child.pidfd), { exitCode: 0, signal: null });
     assert.equal(fs.readFileSync(r, 'utf8'), `${child.pid}\n`);
     b.close(r);
