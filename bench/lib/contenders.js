@@ -211,6 +211,64 @@ class Bwrap {
   }
 }
 
+/**
+ * What bench/floor.c --spec builds in (its spec_* tables): the parts of the bench's config
+ * whose kernel work it does. checkFloorSpec() refuses a config that differs, so the
+ * "floor+spec" reference cannot silently drift from the containers it stands beside.
+ */
+const FLOOR_SPEC = {
+  args: ['/bin/true'],
+  env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+  cwd: '/',
+  user: { uid: 0, gid: 0 },
+  capabilities: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+  rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+  noNewPrivileges: true,
+  rootReadonly: true,
+  hostname: 'bench',
+  mounts: [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+  ],
+  devices: [{ allow: false, access: 'rwm' }],
+  maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
+  readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+};
+
+/** Throws when `cfg` asks for kernel work floor.c --spec does not do (or vice versa). */
+function checkFloorSpec(cfg, net) {
+  const caps = cfg.process.capabilities ?? {};
+  const capSets = ['bounding', 'effective', 'permitted', 'ambient'];
+  const actual = {
+    args: cfg.process.args,
+    env: cfg.process.env,
+    cwd: cfg.process.cwd,
+    user: cfg.process.user,
+    capabilities: caps.bounding,
+    rlimits: cfg.process.rlimits,
+    noNewPrivileges: cfg.process.noNewPrivileges,
+    rootReadonly: cfg.root.readonly,
+    hostname: cfg.hostname,
+    mounts: cfg.mounts,
+    devices: cfg.linux.resources?.devices,
+    maskedPaths: cfg.linux.maskedPaths,
+    readonlyPaths: cfg.linux.readonlyPaths,
+  };
+  const wrong = Object.keys(FLOOR_SPEC).filter((k) => JSON.stringify(actual[k]) !== JSON.stringify(FLOOR_SPEC[k]));
+  if (capSets.some((set) => JSON.stringify(caps[set]) !== JSON.stringify(FLOOR_SPEC.capabilities)) || caps.inheritable?.length) wrong.push('capability sets');
+  const ns = cfg.linux.namespaces.map((n) => n.type).sort();
+  if (JSON.stringify(ns) !== JSON.stringify(['ipc', 'mount', ...(net ? ['network'] : []), 'pid', 'uts'])) wrong.push('namespaces');
+  const known = new Set(['devices']);
+  if (Object.keys(cfg.linux.resources ?? {}).some((k) => !known.has(k))) wrong.push('linux.resources');
+  for (const k of ['sysctl', 'devices', 'seccomp', 'uidMappings', 'rootfsPropagation']) if (cfg.linux[k] !== undefined) wrong.push(`linux.${k}`);
+  if (cfg.hooks || cfg.process.terminal) wrong.push('hooks/terminal');
+  if (wrong.length) throw new Error(`bench/floor.c --spec builds in a different spec than the bench's config (${wrong.join(', ')}): update its spec_* tables and FLOOR_SPEC`);
+}
+
 /** The kernel floor (bench/floor.c, compiled into bench/.work). */
 class Floor {
   constructor(bin) {
@@ -218,10 +276,25 @@ class Floor {
     this.bin = bin;
   }
 
-  /** `n` iterations after one warm-up in a fresh floor process: the per-iteration times. */
-  async times(n, { net = true } = {}) {
-    const out = await execOut(this.bin, [env.ROOTFS, '-n', String(n), '-w', '1', ...(net ? [] : ['--no-net'])]);
+  /**
+   * `n` iterations after one warm-up in a fresh floor process: the per-iteration times.
+   * `spec`: cgroup parent directories, for floor --spec (the floor plus the spec's own work).
+   */
+  async times(n, { net = true, spec = null } = {}) {
+    const out = await execOut(this.bin, [env.ROOTFS, '-n', String(n), '-w', '1', ...(net ? [] : ['--no-net']), ...Floor.specArgs(spec)]);
     return JSON.parse(out).times;
+  }
+
+  /** floor --spec -j: `total` containers, `jobs` in flight (after one warm-up); containers/s. */
+  async throughput(total, jobs, spec) {
+    const out = await execOut(this.bin, [env.ROOTFS, '-n', String(total), '-w', '1', '-j', String(jobs), ...Floor.specArgs(spec)]);
+    return JSON.parse(out).containersPerSecond;
+  }
+
+  static specArgs(spec) {
+    if (!spec) return [];
+    if (!spec.length) throw new Error('floor --spec needs cgroup parents');
+    return ['--spec', ...spec.flatMap((dir) => ['--cgroup-parent', dir])];
   }
 }
 
@@ -236,4 +309,4 @@ function withTimeout(promise, ms, what) {
   ]);
 }
 
-module.exports = { OciCli, Nlc, Bwrap, Floor, errorLog, uniqueId, spawnCmd, withTimeout };
+module.exports = { OciCli, Nlc, Bwrap, Floor, FLOOR_SPEC, checkFloorSpec, errorLog, uniqueId, spawnCmd, withTimeout };

@@ -219,6 +219,51 @@ function cgroupPathFor(own, name) {
   return `${own}/${BENCH_CGROUP}/${name}`;
 }
 
+/**
+ * The cgroup parents for floor --spec ("floor+spec"): `cgroupPathFor(own, name)` in every
+ * mounted hierarchy (v1 ones in mountinfo order, then v2), as a peer's absolute cgroupsPath
+ * lands, so its containers go where the peers' do and never at a hierarchy root. Empty v1
+ * cpusets on the way get their parent's cpus and mems (a task cannot join an empty cpuset).
+ */
+function makeCgroupParents(own, name) {
+  const parts = cgroupPathFor(own, name).split('/').filter(Boolean);
+  if (parts.length < 2 || parts[parts.length - 2] !== BENCH_CGROUP) throw new Error(`bad cgroup parent ${parts.join('/')}`);
+  const hs = hierarchies();
+  const dirs = [];
+  for (const h of [...hs.filter((x) => !x.v2), ...hs.filter((x) => x.v2)]) {
+    let dir = h.dir;
+    for (const part of parts) {
+      const parent = dir;
+      dir = path.join(dir, part);
+      try {
+        fs.mkdirSync(dir);
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err;
+      }
+      if (!h.v2 && h.options.includes('cpuset')) {
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          if (fs.readFileSync(path.join(dir, f), 'utf8').trim() === '') fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(parent, f), 'utf8').trim());
+        }
+      }
+    }
+    dirs.push(dir);
+  }
+  return dirs;
+}
+
+/** rmdir what makeCgroupParents made (its leaves; the ancestors go with removeCgroups). */
+function removeCgroupParents(dirs) {
+  const problems = [];
+  for (const dir of dirs) {
+    try {
+      fs.rmdirSync(dir);
+    } catch (err) {
+      if (err.code !== 'ENOENT') problems.push(`${dir} (${err.code})`);
+    }
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------
 // the bundle
 
@@ -366,6 +411,8 @@ module.exports = {
   cgroupSnapshot,
   removeCgroups,
   cgroupPathFor,
+  makeCgroupParents,
+  removeCgroupParents,
   baseConfig,
   variantConfig,
   buildBundle,

@@ -11,8 +11,9 @@ const REPO = path.resolve(env.BENCH_DIR, '..');
 const RESULTS = path.join(env.BENCH_DIR, 'results');
 const DOC = path.join(REPO, 'docs', 'performance.md');
 
-const ORDER = ['node-libcontainer', 'crun', 'runc', 'bwrap', 'floor'];
-const COLORS = { 'node-libcontainer': '#2b8a3e', crun: '#1c7ed6', runc: '#f08c00', bwrap: '#7048e8', floor: '#868e96' };
+// floor+spec (bench/floor.c --spec) is a reference row, like floor: no target uses it.
+const ORDER = ['node-libcontainer', 'crun', 'runc', 'bwrap', 'floor', 'floor+spec'];
+const COLORS = { 'node-libcontainer': '#2b8a3e', crun: '#1c7ed6', runc: '#f08c00', bwrap: '#7048e8', floor: '#868e96', 'floor+spec': '#495057' };
 const SHORT = { s1: '1 run to exit', s2m: '2a 64 MiB limit', s2n: '2b no netns', s3: '3 start → exit', s4: '4 exec' };
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -25,10 +26,11 @@ function contendersOf(scenarios, keys) {
   return ORDER.filter((n) => names.has(n));
 }
 
-function legend(names, x, y) {
+function legend(names, x, y, width = 830) {
+  const step = Math.min(150, width / Math.max(1, names.length));
   return names
     .map((n, i) => {
-      const lx = x + i * 150;
+      const lx = x + i * step;
       return `<rect x="${lx}" y="${y - 10}" width="12" height="12" fill="${COLORS[n]}"/><text x="${lx + 17}" y="${y}" class="l">${esc(n)}</text>`;
     })
     .join('');
@@ -208,6 +210,15 @@ function markdown(result, charts) {
   L.push('|---|---|---:|---|');
   for (const t of result.targets) L.push(`| ${t.scenario} | ${esc(t.target)} | ${t.actual} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**missed**'} |`);
   L.push('');
+  const fs1 = median(result, 's1', 'floor+spec');
+  const fs5 = median(result, 's5', 'floor+spec');
+  if (fs1 !== undefined || fs5 !== undefined) {
+    const r = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? `${fmt(a / b)}×` : 'n/a');
+    L.push(
+      `For reference (no target uses it): \`floor+spec\` is bench/floor.c --spec, the floor loop doing this spec's own kernel work (the cgroup directories, joins and device rules, \`lo\`, the mounts, /dev, pivot_root, masked and read-only paths, the process's limits and capabilities) with no runtime around it: scenario 1 ${fmtMs(fs1)} ms, ${r(fs1, median(result, 's1', 'floor'))} the floor (node-libcontainer: ${r(median(result, 's1', 'node-libcontainer'), fs1)} it); scenario 5 ${fmt(fs5, 1)} containers/s, ${r(fs5, median(result, 's5', 'crun'))} crun's (node-libcontainer: ${r(median(result, 's5', 'node-libcontainer'), fs5)} it).`,
+    );
+    L.push('');
+  }
   L.push('## Charts');
   L.push('');
   for (const c of charts) L.push(`![${c.alt}](${c.rel})`, '');

@@ -1,5 +1,6 @@
 'use strict';
-// Scenarios 1–6 of issue #4 (the kernel floor, 7, runs as a contender of 1 and 2).
+// Scenarios 1–6 of issue #4 (the kernel floor, 7, runs as a contender of 1 and 2; "floor+spec",
+// the floor doing the spec's own kernel work as well, as a reference row in 1, 2b and 5).
 // A latency scenario is a list of contenders { name, setup?, iterate, teardown?, note? };
 // iterate() resolves with one time in ms (or several, for the floor's batches).
 
@@ -7,12 +8,36 @@ const fs = require('node:fs');
 const vm = require('node:vm');
 const v8 = require('node:v8');
 const env = require('./env');
-const { uniqueId, withTimeout } = require('./contenders');
+const { uniqueId, withTimeout, checkFloorSpec } = require('./contenders');
 
 /** One container in the throughput pool normally takes tens of ms; a hung one counts as failed. */
 const JOB_TIMEOUT_MS = 3000;
 
 const NLC = 'node-libcontainer';
+const FLOOR_SPEC = 'floor+spec';
+const FLOOR_SPEC_NOTE = 'reference, not a runtime: bench/floor.c --spec, the floor loop doing this spec\'s kernel work (cgroups, lo, mounts, /dev, masked and read-only paths) and nothing else';
+
+/**
+ * The floor+spec reference: its cgroup parents go where a peer's cgroupsPath would (below
+ * our own cgroup, in every hierarchy), made in setup and removed in teardown; `run(parents)`
+ * gives the round's figure(s).
+ */
+function floorSpec(ctx, cfg, net, key, run) {
+  let parents = null;
+  return {
+    name: FLOOR_SPEC,
+    note: FLOOR_SPEC_NOTE,
+    setup: async () => {
+      checkFloorSpec(cfg, net);
+      parents = env.makeCgroupParents(ctx.own, `floor-spec-${key}`);
+    },
+    iterate: () => run(parents),
+    teardown: async () => {
+      const left = env.removeCgroupParents(parents ?? []);
+      if (left.length) throw new Error(`cgroups not removed: ${left.join(', ')}`);
+    },
+  };
+}
 
 async function timeIt(fn) {
   const t0 = performance.now();
@@ -59,6 +84,10 @@ function runToExit(ctx, variant) {
   }
   if (ctx.bwrap && variant !== 'mem64') list.push({ name: 'bwrap', iterate: () => timeIt(() => ctx.bwrap.run({ net })) });
   if (ctx.floor && variant !== 'mem64') list.push({ name: 'floor', iterate: () => ctx.floor.times(ctx.opts.floorBatch, { net }) });
+  if (ctx.floor && variant !== 'mem64') {
+    const cfg = env.variantConfig({ variant });
+    list.push(floorSpec(ctx, cfg, net, variant, (spec) => ctx.floor.times(ctx.opts.floorBatch, { net, spec })));
+  }
   return list;
 }
 
@@ -250,6 +279,7 @@ function throughput(ctx) {
     for (let k = 0; k < conc; k++) bundles.set(`${k}.0`, env.writePeerBundle(`${cli.name}-tp${k}.0`, env.variantConfig({ cgroupsPath: env.cgroupPathFor(ctx.own, `${cli.name}-tp${k}-0`) })));
   }
   if (ctx.bwrap) list.push(contender('bwrap', () => ctx.bwrap.run({})));
+  if (ctx.floor) list.push(floorSpec(ctx, env.variantConfig({}), true, 'tp', (spec) => ctx.floor.throughput(total, conc, spec)));
   return list;
 }
 
@@ -393,4 +423,4 @@ function descendants() {
   return out;
 }
 
-module.exports = { NLC, descendants, runToExit, startToExit, execInto, throughput, memory, timeIt, countProcesses };
+module.exports = { NLC, FLOOR_SPEC, descendants, runToExit, startToExit, execInto, throughput, memory, timeIt, countProcesses };
