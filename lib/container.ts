@@ -125,9 +125,21 @@ export class Container {
   }
 
   async status(): Promise<Status> {
-    this.#refresh(false);
+    return this.#status(false);
+  }
+
+  /**
+   * With ownInit, an init this handle started and whose exit has not been reported counts as
+   * alive without reading init.json or /proc/<pid>/stat: it is our child, watched through its
+   * pidfd, and a destroy by anyone kills it first. exec() asks this way: on the first status
+   * of a new container the two reads cost about 0.15 ms (new dentries and proc inodes). A
+   * status() still re-reads the saved state on every call, as runc does.
+   */
+  #status(ownInit: boolean): Status {
+    const ownLiveInit = ownInit && this.#init !== null && this.#init.exitStatus === null && !this.#destroyed && !this.#destroying;
+    if (!ownLiveInit) this.#refresh(false);
     if (this.#destroyed) return 'stopped';
-    const alive = this.#saved.initPid > 0 ? processStatus(this.#saved.initPid, this.#saved.initStartTime) : 'gone';
+    const alive = ownLiveInit ? 'alive' : this.#saved.initPid > 0 ? processStatus(this.#saved.initPid, this.#saved.initStartTime) : 'gone';
     return deriveStatus({
       alive,
       fifoExists: fs.existsSync(this.#fifoPath),
@@ -137,7 +149,8 @@ export class Container {
 
   #isFrozen(): boolean {
     try {
-      return this.#cgroups.exists() && this.#cgroups.freezerState() !== 'thawed';
+      // freezerState reads a missing cgroup as thawed: no exists() check first.
+      return this.#cgroups.freezerState() !== 'thawed';
     } catch {
       return false;
     }
@@ -440,7 +453,7 @@ export class Container {
   /** Release a created container: its init execs the user's program. Port of (*Container).exec. */
   async exec(): Promise<void> {
     this.#checkUsable();
-    const status = await this.status();
+    const status = this.#status(true);
     if (status !== 'created') throw new ContainerStateError(`cannot exec container ${this.id} in status ${status}`);
     await this.#openFifo();
     try {

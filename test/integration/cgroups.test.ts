@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createContainer, type Container, type Process } from '../../lib';
+import { createContainer, loadContainer, type Container, type Process } from '../../lib';
 import { cpuTicks, execIn, finishProcess, makeConfig, skipUnlessRoot, tempRoot, withTimeout, type ConfigOverrides, type Ran } from './helpers';
 
 const MiB = 1024 * 1024;
@@ -323,6 +323,22 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     } finally {
       await c.destroy();
     }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('exec() of the handle that started the init still refuses a created container another handle paused, or whose init died', async () => {
+    const c = await make('exec-facts', {}, {}, ['true']);
+    const init = await c.start({ stdio: 'ignore' });
+    const other = await loadContainer(c.id, { root });
+    await other.pause();
+    assert.equal(await c.status(), 'paused');
+    await assert.rejects(c.exec(), { code: 'ERR_CONTAINER_STATE', message: /status paused/ });
+    await other.resume();
+    assert.equal(await c.status(), 'created');
+    init.signal('SIGKILL');
+    assert.equal((await withTimeout(init.wait(), 10_000, 'created init to die of SIGKILL')).signal, 'SIGKILL');
+    await assert.rejects(c.exec(), { code: 'ERR_CONTAINER_STATE', message: /status stopped/ });
+    await c.destroy();
     await assertNoCgroupLeft(c.id);
   });
 
