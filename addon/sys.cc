@@ -164,6 +164,58 @@ Napi::Value OpenDirectory(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// removeAsync(files, dirs, cb): unlink each file, then rmdir each directory, in order, on one
+// threadpool thread. A destroy removes a dozen paths (a cgroup directory per hierarchy, the
+// state files); as one job that is one thread hand-off and one loop wake-up instead of one
+// of each per path. cb(null, codes): codes[i] is null where the removal succeeded, else the
+// errno name (files first, then dirs); what to do about a failure is the caller's call.
+class RemoveWorker : public Napi::AsyncWorker {
+ public:
+  RemoveWorker(Napi::Function callback, std::vector<std::string> files, std::vector<std::string> dirs)
+      : Napi::AsyncWorker(callback, "nlc:removeAsync"), files_(std::move(files)), dirs_(std::move(dirs)) {}
+
+ protected:
+  void Execute() override {
+    errors_.reserve(files_.size() + dirs_.size());
+    for (const std::string& file : files_) errors_.push_back(Retrying([&] { return unlink(file.c_str()); }));
+    for (const std::string& dir : dirs_) errors_.push_back(Retrying([&] { return rmdir(dir.c_str()); }));
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Array codes = Napi::Array::New(env, errors_.size());
+    for (uint32_t i = 0; i < errors_.size(); i++) {
+      codes.Set(i, errors_[i] == 0 ? env.Null() : Napi::String::New(env, ErrnoName(errors_[i])));
+    }
+    Callback().Call(Receiver().Value(), {env.Null(), codes});
+  }
+
+ private:
+  template <typename Call>
+  static int Retrying(Call call) {
+    while (call() < 0) {
+      if (errno != EINTR) return errno;
+    }
+    return 0;
+  }
+
+  std::vector<std::string> files_;
+  std::vector<std::string> dirs_;
+  std::vector<int> errors_;
+};
+
+Napi::Value RemoveAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto files = ToStringArray(info[0], "files");
+  if (!files) return env.Undefined();
+  auto dirs = ToStringArray(info[1], "dirs");
+  if (!dirs) return env.Undefined();
+  if (!info[2].IsFunction()) return ThrowType(env, "removeAsync: callback must be a function");
+  // Deletes itself after OnOK.
+  (new RemoveWorker(info[2].As<Napi::Function>(), std::move(*files), std::move(*dirs)))->Queue();
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitSys(Napi::Env env, Napi::Object exports) {
@@ -176,6 +228,7 @@ void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("setAffinity", Napi::Function::New(env, SetAffinity, "setAffinity"));
   exports.Set("getAffinity", Napi::Function::New(env, GetAffinity, "getAffinity"));
   exports.Set("openDirectory", Napi::Function::New(env, OpenDirectory, "openDirectory"));
+  exports.Set("removeAsync", Napi::Function::New(env, RemoveAsync, "removeAsync"));
 }
 
 }  // namespace nlc

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import createDebug from 'debug';
-import { loadBinding } from './native/binding';
+import { loadBinding, removeEachOf } from './native/binding';
 import type { NativeBinding } from './native/types';
 import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError } from './errors';
 import { validateConfig } from './spec/validate';
@@ -719,7 +719,7 @@ export class Container {
           },
         );
         stateRemoved = true;
-        const [gone] = await Promise.all([removing, this.#dir.removeAsync()]);
+        const [gone] = await Promise.all([removing, this.#dir.removeAsync(removeEachOf(this.#binding))]);
         if (gone) return;
       }
       if (this.#cgroups.exists()) {

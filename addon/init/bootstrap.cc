@@ -218,7 +218,7 @@ Bootstrap parseBootstrap(const json::Value& message) {
   b.domainname = root["domainname"].optionalString();
   b.execFifo = root["execFifo"].string("");
   b.syncHooks = root["syncHooks"].boolean(true);
-  b.logDebug = root["logDebug"].boolean(true);
+  b.logDebug = root["logDebug"].boolean(false);
   b.readyAck = root["readyAck"].boolean(true);
   Field affinity = root["affinity"];
   if (!affinity.present()) {

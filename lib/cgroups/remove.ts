@@ -13,6 +13,11 @@ export interface RemoveOps {
   /** Sub-directory names of dir. */
   subdirs(dir: string): string[];
   sleep(ms: number): Promise<void>;
+  /**
+   * Optional: rmdir every directory in one go (one threadpool job, see binding.removeAsync);
+   * the errno name per directory, null where it was removed. Those that fail go the long way.
+   */
+  rmdirEach?(dirs: string[]): Promise<(string | null)[]>;
 }
 
 export const realRemoveOps: RemoveOps = {
@@ -61,4 +66,10 @@ export async function removeCgroup(dir: string, ops: RemoveOps = realRemoveOps, 
   }
   for (const child of children) await removeCgroup(path.join(dir, child), ops, retry);
   await rmdirRetrying(dir, ops, retry);
+}
+
+/** realRemoveOps plus the binding's one-job rmdir, where the binding has it. */
+export function removeOpsFor(removeEach: ((files: string[], dirs: string[]) => Promise<(string | null)[]>) | undefined): RemoveOps {
+  if (!removeEach) return realRemoveOps;
+  return { ...realRemoveOps, rmdirEach: (dirs) => removeEach([], dirs) };
 }

@@ -40,3 +40,16 @@ export function sealedInitHelper(binding: NativeBinding): number {
   if (sealedFd === undefined) sealedFd = binding.sealExecutable(initHelperPath());
   return sealedFd;
 }
+
+/** The removal codes of binding.removeAsync (null: removed), or null when the binding has no removeAsync. */
+export type RemoveEach = (files: string[], dirs: string[]) => Promise<(string | null)[]>;
+
+/** binding.removeAsync as a promise; undefined for a binding without it (a fake in unit tests). */
+export function removeEachOf(binding: NativeBinding | undefined): RemoveEach | undefined {
+  const remove = binding?.removeAsync;
+  if (!remove) return undefined;
+  return (files, dirs) =>
+    new Promise((resolve, reject) => {
+      remove.call(binding, files, dirs, (err, codes) => (err ? reject(err) : resolve(codes!)));
+    });
+}

@@ -127,6 +127,12 @@ export interface NativeBinding {
   watchReadable(fd: number, cb: () => void): WatchHandle;
   /** Open a directory O_PATH|O_DIRECTORY|O_CLOEXEC (or O_RDONLY|O_DIRECTORY when readable) for CLONE_INTO_CGROUP / BPF. */
   openDirectory(path: string): number;
+  /**
+   * unlink each file, then rmdir each directory, in order, as one threadpool job. codes[i] is
+   * null where the removal succeeded, else the errno name (files first, then dirs). Optional:
+   * without it (a fake binding) callers remove path by path.
+   */
+  removeAsync?(files: string[], dirs: string[], callback: (err: Error | null, codes?: (string | null)[]) => void): void;
 
   /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
   constants: Record<string, number>;

@@ -195,7 +195,8 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     extraFiles: extra,
     logFd: 3 + extra + 1,
     joinPidfd: req.joinPidfd !== undefined ? 3 + extra + 2 : -1,
-    logDebug: initLog.enabled,
+    // debug 4.4 leaves `enabled` undefined, not false, while DEBUG is unset: the helper must get a boolean.
+    logDebug: initLog.enabled === true,
   };
 
   // The channel is open before the helper exists. Messages that arrive before the spawn's

@@ -383,6 +383,30 @@ describe('native addon', { skip }, () => {
     }
   });
 
+  test('removeAsync: files then dirs, in order, one code per path; bad arguments throw', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'a'), '');
+      fs.mkdirSync(path.join(dir, 'empty'));
+      fs.mkdirSync(path.join(dir, 'full'));
+      fs.writeFileSync(path.join(dir, 'full', 'x'), '');
+      const remove = (files: string[], dirs: string[]) =>
+        new Promise<(string | null)[]>((resolve, reject) => b.removeAsync!(files, dirs, (err, codes) => (err ? reject(err) : resolve(codes!))));
+      const at = (n: string) => path.join(dir, n);
+      // The file goes before its directory is tried: the dir's rmdir then succeeds.
+      fs.writeFileSync(path.join(dir, 'empty', 'f'), '');
+      const codes = await remove([at('a'), at('missing'), at('empty/f'), at('full')], [at('empty'), at('full'), at('gone')]);
+      assert.deepEqual(codes, [null, 'ENOENT', null, 'EISDIR', null, 'ENOTEMPTY', 'ENOENT']);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['full']);
+      assert.deepEqual(await remove([], []), []);
+      assert.throws(() => b.removeAsync!(['a\0b'], [], () => {}), { name: 'TypeError', message: /files\[0\] must not contain NUL/ });
+      assert.throws(() => b.removeAsync!([], 'x' as unknown as string[], () => {}), { name: 'TypeError', message: /dirs must be an array/ });
+      assert.throws(() => (b.removeAsync as unknown as (f: string[], d: string[]) => void)([], []), { name: 'TypeError', message: /callback/ });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('open, mkfifo and errors carrying the path', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
     try {

@@ -226,6 +226,28 @@ describe('StateDir', () => {
     await odd.removeAsync();
     assert.equal(odd.exists(), false);
   });
+
+  test('removeAsync with a one-job remover: the known files and the dir in one call; leftovers fall back', async () => {
+    const calls: [string[], string[]][] = [];
+    const removeEach = async (files: string[], dirs: string[]): Promise<(string | null)[]> => {
+      calls.push([files, dirs]);
+      const codes: (string | null)[] = [];
+      for (const p of files) codes.push(await fsp.unlink(p).then(() => null, (e: NodeJS.ErrnoException) => e.code!));
+      for (const p of dirs) codes.push(await fsp.rmdir(p).then(() => null, (e: NodeJS.ErrnoException) => e.code!));
+      return codes;
+    };
+    const dir = StateDir.create(root, 'c5');
+    dir.write(sampleState('c5'));
+    await dir.removeAsync(removeEach);
+    assert.equal(dir.exists(), false);
+    assert.deepEqual(calls, [[['state.json', 'init.json', 'exec.fifo'].map((n) => path.join(dir.path, n)), [dir.path]]]);
+    await dir.removeAsync(removeEach); // gone already: fine
+    const odd = StateDir.create(root, 'c6');
+    odd.write(sampleState('c6'));
+    await fsp.writeFile(path.join(odd.path, 'state.json.tmp-1-1'), '{');
+    await odd.removeAsync(removeEach);
+    assert.equal(odd.exists(), false, 'a leftover temp file is removed the long way');
+  });
 });
 
 async function waitForExit(child: ChildProcess): Promise<void> {

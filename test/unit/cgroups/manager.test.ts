@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../../lib/errors';
 import { createManager } from '../../../lib/cgroups/manager';
+import { destroyDirs } from '../../../lib/cgroups/common';
 import { CgroupError } from '../../../lib/cgroups/errors';
 import { removeCgroup, type RemoveOps } from '../../../lib/cgroups/remove';
 import type { DeviceBinding } from '../../../lib/cgroups/v2/devices';
@@ -341,5 +342,25 @@ describe('removeCgroup', () => {
     assert.equal(fake[path.dirname(paths.pids)], undefined, 'empty default parent removed');
     assert.deepEqual(fake[path.dirname(paths.memory)], ['other-container'], 'a parent still in use stays');
     assert.ok(log.includes('sleep 1'), 'EBUSY retried');
+  });
+  test('with rmdirEach, empty cgroups go in one batch; a busy or non-empty one takes the long way', async () => {
+    const { ops, log } = fakeOps({ '/h1/c': [], '/h2/c': ['sub'], '/h2/c/sub': [], '/h3/c': [] }, { '/h3/c': 3 });
+    const batches: string[][] = [];
+    ops.rmdirEach = async (dirs) => {
+      batches.push(dirs);
+      return dirs.map((dir) => {
+        try {
+          ops.rmdir(dir);
+          return null;
+        } catch (err) {
+          return (err as { code: string }).code;
+        }
+      });
+    };
+    await destroyDirs(['/h1/c', '/h2/c', '/h3/c', '/h1/c', '/h4/gone'], [], { inner: '', absolute: true, isDefault: false }, ops);
+    assert.deepEqual(batches, [['/h1/c', '/h2/c', '/h3/c', '/h4/gone']], 'each distinct dir once, in one batch');
+    assert.ok(log.includes('rmdir /h2/c/sub') && log.includes('rmdir /h2/c'), 'the sub-cgroup, then its parent');
+    assert.ok(log.includes('sleep 1') && log.includes('rmdir /h3/c'), 'EBUSY retried');
+    assert.equal(log.filter((l) => l === 'rmdir /h1/c').length, 1, 'a removed dir is not tried again');
   });
 });
