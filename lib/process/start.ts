@@ -169,9 +169,14 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   let syncChild = -1;
   let logRead = -1;
   let logWrite = -1;
+  // The helper's log lines go to debug('node-libcontainer:init') and nowhere else: with that
+  // off, no pipe to make, watch and close per container. Its log slot then gets /dev/null
+  // (spawn's -1) and it writes only its rare warnings there. debug 4.4 leaves `enabled`
+  // undefined, not false, while DEBUG is unset.
+  const logging = initLog.enabled === true;
   try {
     [syncParent, syncChild] = binding.socketpair();
-    [logRead, logWrite] = binding.pipe();
+    if (logging) [logRead, logWrite] = binding.pipe();
   } catch (err) {
     closeAll(binding, [...stdio.closeAfterSpawn, ...stdio.parentEnds, syncParent, syncChild, logRead, logWrite]);
     throw err;
@@ -195,8 +200,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     extraFiles: extra,
     logFd: 3 + extra + 1,
     joinPidfd: req.joinPidfd !== undefined ? 3 + extra + 2 : -1,
-    // debug 4.4 leaves `enabled` undefined, not false, while DEBUG is unset: the helper must get a boolean.
-    logDebug: initLog.enabled === true,
+    logDebug: logging,
   };
 
   // The channel is open before the helper exists. Messages that arrive before the spawn's
@@ -256,7 +260,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   } finally {
     closeAll(binding, [...stdio.closeAfterSpawn, syncChild, logWrite]);
   }
-  forwardLogs(binding, logRead);
+  if (logRead >= 0) forwardLogs(binding, logRead);
   debug('spawned helper pid %d (%s mode, clone flags %s)', spawned.pid, req.mode, req.cloneFlags.toString(16));
 
   // The first child is the final process unless the helper forks (pid namespace joined later).

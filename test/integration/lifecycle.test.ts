@@ -127,18 +127,31 @@ describe('container lifecycle', { skip }, () => {
     assert.equal(fs.existsSync(path.join(stateRoot, 'life-nofifo')), false);
   });
 
-  test('init log lines are forwarded to debug (node-libcontainer:init)', async () => {
+  test('init log lines are forwarded to debug (node-libcontainer:init); without DEBUG the helper logs to /dev/null', async () => {
     const stateRoot = root();
     const lib = path.resolve(__dirname, '..', '..', 'lib', 'index.js');
-    const script = `const { createContainer } = require(${JSON.stringify(lib)});
+    const inChild = (body: string): string => `const { createContainer } = require(${JSON.stringify(lib)});
 (async () => {
   const c = await createContainer('life-debug', ${JSON.stringify(makeConfig({ process: { args: ['true'] } }))}, { root: ${JSON.stringify(stateRoot)} });
-  try { await (await c.run({ stdio: 'ignore' })).wait(); } finally { await c.destroy(); }
+  try { ${body} } finally { await c.destroy(); }
 })().catch((e) => { console.error(e); process.exit(1); });`;
     const { spawnSync } = await import('node:child_process');
-    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, DEBUG: 'node-libcontainer:init', DEBUG_COLORS: '0' } });
+    const r = spawnSync(process.execPath, ['-e', inChild("await (await c.run({ stdio: 'ignore' })).wait();")], {
+      env: { ...process.env, DEBUG: 'node-libcontainer:init', DEBUG_COLORS: '0' },
+    });
     assert.equal(r.status, 0, r.stderr.toString());
     assert.match(r.stderr.toString(), /node-libcontainer:init \w+ /);
+    // Without DEBUG the helper's log slot (fd 4, after stdio and the sync socket) is /dev/null,
+    // not a pipe the parent would make, watch and drain for every container.
+    const env = { ...process.env };
+    delete env.DEBUG;
+    const quiet = spawnSync(
+      process.execPath,
+      ['-e', inChild("const p = await c.start({ stdio: 'ignore' }); console.log(require('fs').readlinkSync(`/proc/${p.pid}/fd/4`)); await c.exec(); await p.wait();")],
+      { env },
+    );
+    assert.equal(quiet.status, 0, quiet.stderr.toString());
+    assert.equal(quiet.stdout.toString().trim(), '/dev/null');
   });
 
   test('two exec() at once: one releases the init, the other fails instead of hanging; overlapping destroys', async () => {
