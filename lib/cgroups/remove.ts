@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RemoveEach } from '../native/binding';
 import { CgroupError, errnoCode } from './errors';
 
 export interface RemoveOps {
@@ -69,7 +70,7 @@ export async function removeCgroup(dir: string, ops: RemoveOps = realRemoveOps, 
 }
 
 /** realRemoveOps plus the binding's one-job rmdir, where the binding has it. */
-export function removeOpsFor(removeEach: ((files: string[], dirs: string[]) => Promise<(string | null)[]>) | undefined): RemoveOps {
+export function removeOpsFor(removeEach: RemoveEach | undefined): RemoveOps {
   if (!removeEach) return realRemoveOps;
   return { ...realRemoveOps, rmdirEach: (dirs) => removeEach([], dirs) };
 }

@@ -41,7 +41,7 @@ export function sealedInitHelper(binding: NativeBinding): number {
   return sealedFd;
 }
 
-/** The removal codes of binding.removeAsync (null: removed), or null when the binding has no removeAsync. */
+/** Removal as one threadpool job (binding.removeAsync): the errno name per path, files first, null where removed. */
 export type RemoveEach = (files: string[], dirs: string[]) => Promise<(string | null)[]>;
 
 /** binding.removeAsync as a promise; undefined for a binding without it (a fake in unit tests). */
