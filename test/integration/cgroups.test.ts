@@ -332,7 +332,9 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     const other = await loadContainer(c.id, { root });
     await other.pause();
     assert.equal(await c.status(), 'paused');
-    await assert.rejects(c.exec(), { code: 'ERR_CONTAINER_STATE', message: /status paused/ });
+    // A regression would release the frozen init, which then cannot write the fifo: time out
+    // (and fail) rather than hang; destroy thaws it.
+    await assert.rejects(withTimeout(c.exec(), 5_000, 'exec of a paused container'), { code: 'ERR_CONTAINER_STATE', message: /status paused/ });
     await other.resume();
     assert.equal(await c.status(), 'created');
     init.signal('SIGKILL');
