@@ -183,8 +183,19 @@ async function main() {
   fs.mkdirSync(env.WORK, { recursive: true });
   const want = (key) => !opts.only || opts.only.has(key);
 
+  // crun makes /run/crun at every call (`--version` too), even with its --root elsewhere: what
+  // was not there before the run goes again at the end.
+  const peerRunDirs = ['/run/crun', '/run/runc'].filter((dir) => !fs.existsSync(dir));
+  const removePeerRunDirs = () => {
+    const problems = [];
+    problems.push(...removePeerRunDirs());
+    return problems;
+  };
   const found = env.detect(log);
-  if (!found.busybox) throw new Error('no static busybox: cannot build the bundle (apt-get install busybox-static)');
+  if (!found.busybox) {
+    removePeerRunDirs();
+    throw new Error('no static busybox: cannot build the bundle (apt-get install busybox-static)');
+  }
   const machine = env.machine();
   const cg = env.cgroupMode();
   const own = env.ownCgroup();
@@ -212,6 +223,13 @@ async function main() {
     if (crunNs) await crunNs.stop();
     crunNs = null;
     problems.push(...env.removeCgroups(own, createdCgroupDirs, log).map((d) => `cgroup not removed: ${d}`));
+    for (const dir of peerRunDirs) {
+      try {
+        fs.rmdirSync(dir);
+      } catch (err) {
+        if (err.code !== 'ENOENT') problems.push(`${dir}, made by a peer during the run, not removed: ${err.code}`);
+      }
+    }
     return problems;
   };
   // Between scenarios nothing of ours but shared helpers may be alive; a hung container's
