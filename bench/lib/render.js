@@ -290,14 +290,32 @@ function markdown(result, charts) {
     L.push(`${fmt(p.createSplit.plan.median, 3)} ms (measured separately on the same config); the rest is the state directory.`);
     L.push('');
     if (p.initLogArrivals.length) {
-      L.push('When the init helper\'s debug lines reach the parent (ms after the bootstrap was sent; an upper');
-      L.push('bound, as the parent reads the log pipe when its loop gets to it; the profile turns debug');
-      L.push('logging on, which the timed scenarios do not). Each line also carries the helper\'s own');
-      L.push('CLOCK_MONOTONIC timestamp (`t`) for finer splits:');
+      const clocked = p.initLogArrivals.some((l) => l.helperClockAfterSpawn);
+      L.push('The init helper\'s own stages, from its debug lines (the profile turns debug logging on,');
+      L.push('which the timed scenarios do not, so these runs are a little slower). Each line carries the');
+      L.push('helper\'s CLOCK_MONOTONIC time, the clock of `process.hrtime`: that gives when the helper got');
+      L.push('there, counted from the parent\'s start of the spawn, and so how long each stage took. The');
+      L.push('last column is when the line reached the parent, counted from the bootstrap message: an upper');
+      L.push('bound, as the parent reads the log pipe when its loop gets to it.');
       L.push('');
-      L.push('| helper log line | arrives after bootstrap sent (median ms) |');
-      L.push('|---|---:|');
-      for (const l of p.initLogArrivals) L.push(`| ${esc(l.msg.slice(0, 100))} | ${fmt(l.afterBootstrapSent.median, 3)} |`);
+      if (clocked) {
+        L.push('| helper log line | helper\'s clock: ms after spawn began (median) | since the line before | reached the parent: ms after bootstrap sent |');
+        L.push('|---|---:|---:|---:|');
+      } else {
+        L.push('| helper log line | reached the parent: ms after bootstrap sent (median) |');
+        L.push('|---|---:|');
+      }
+      let previous = null;
+      for (const l of p.initLogArrivals) {
+        if (!clocked) {
+          L.push(`| ${esc(l.msg.slice(0, 100))} | ${fmt(l.afterBootstrapSent.median, 3)} |`);
+          continue;
+        }
+        const own = l.helperClockAfterSpawn?.median;
+        const step = own !== undefined && previous !== null ? fmt(own - previous, 3) : '';
+        if (own !== undefined) previous = own;
+        L.push(`| ${esc(l.msg.slice(0, 100))} | ${own !== undefined ? fmt(own, 3) : '—'} | ${step} | ${fmt(l.afterBootstrapSent.median, 3)} |`);
+      }
       L.push('');
     }
   }
