@@ -453,7 +453,10 @@ export class Container {
   /** Release a created container: its init execs the user's program. Port of (*Container).exec. */
   async exec(): Promise<void> {
     this.#checkUsable();
-    const status = this.#status(true);
+    let status = this.#status(true);
+    // The refusal names what the saved state says too (a destroy elsewhere may not have been
+    // reported by our exit watch yet).
+    if (status !== 'created') status = this.#status(false);
     if (status !== 'created') throw new ContainerStateError(`cannot exec container ${this.id} in status ${status}`);
     await this.#openFifo();
     try {
@@ -672,6 +675,10 @@ export class Container {
   #destroying: Promise<void> | undefined;
 
   async #destroy(): Promise<void> {
+    // A handle that knows of no init re-reads the state: another handle or process may have
+    // started one since (runc re-reads it for every command). Before any await: #refresh
+    // stops once #destroying is set.
+    if (this.#saved.initPid === 0) this.#refresh();
     if (this.#destroyed) return;
     if (!this.#dir.exists()) {
       this.#destroyed = true;

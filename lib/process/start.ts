@@ -214,7 +214,9 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       else early.push([data, msgFds]);
     });
   } catch (err) {
-    closeAll(binding, [...stdio.closeAfterSpawn, ...stdio.parentEnds, syncParent, syncChild, logRead, logWrite]);
+    // The channel took syncParent even though it failed (and closes it): not closed here, or
+    // the number, perhaps reused by then, would be closed twice.
+    closeAll(binding, [...stdio.closeAfterSpawn, ...stdio.parentEnds, syncChild, logRead, logWrite]);
     throw err;
   }
   const sendPlan = (): void => channel.send(Buffer.from(JSON.stringify(bootstrap)));
@@ -282,29 +284,53 @@ export async function startProcess(req: StartRequest): Promise<Process> {
 
   return new Promise<Process>((resolve, reject) => {
     let state = hs.initialState(req.mode, readyAck);
-    const inbox: hs.InitMessage[] = [];
+    // What the helper sent, in order; 'invalid' stands for a message that could not be parsed.
+    const inbox: (hs.InitMessage | { type: 'invalid'; error: ContainerError })[] = [];
     let pumping = false;
     let settled = false;
 
-    const finish = async (error: ContainerError | null): Promise<void> => {
+    const finish = async (failure: ContainerError | null): Promise<void> => {
       if (settled) return;
       settled = true;
       channel.close();
+      // Messages still queued are not read any more: what they carry is closed (or killed).
+      for (const msg of inbox.splice(0)) discard(msg);
+      let error = failure;
+      if (!error && final === null) error = new ProtocolError('init finished its set-up without reporting the container process');
       if (!error) {
         attachStreams(final!, stdio.parentEnds);
         resolve(final!);
         return;
       }
-      // Nothing is left behind: kill what we started and reap it before rejecting.
-      closeAll(binding, stdio.parentEnds);
-      const procs = final && final !== first ? [first, final] : [first];
-      for (const p of procs) p.signal('SIGKILL');
-      const exits = await Promise.all(procs.map((p) => p.wait()));
-      if (error instanceof ProtocolError && /before procReady/.test(error.message)) {
-        const exit = exits[exits.length - 1];
-        error.message += exit.signal ? ` (killed by ${exit.signal})` : ` (exit status ${exit.exitCode})`;
+      // Nothing is left behind: kill what we started and reap it before rejecting. Nothing
+      // here may throw past the reject: the promise would never settle.
+      try {
+        closeAll(binding, stdio.parentEnds);
+        const procs = final && final !== first ? [first, final] : [first];
+        const exits = await Promise.all(procs.map((p) => p.kill()));
+        if (error instanceof ProtocolError && /before procReady/.test(error.message)) {
+          const exit = exits[exits.length - 1];
+          error.message += exit.signal ? ` (killed by ${exit.signal})` : ` (exit status ${exit.exitCode})`;
+        }
+      } catch (err) {
+        debug('pid %d: cleaning up after a failed start: %s', spawned.pid, (err as Error).message);
+      } finally {
+        reject(error);
       }
-      reject(error);
+    };
+
+    // A message the handshake will not take: its fds are closed, and a forked child it names
+    // (our child too, through CLONE_PARENT) is killed and reaped.
+    const discard = (msg: hs.InitMessage | { type: 'invalid' }): void => {
+      if (msg.type !== 'child') return;
+      const [pidfd, ...rest] = msg.fds;
+      closeAll(binding, rest);
+      if (pidfd === undefined) return;
+      try {
+        void new Process(binding, msg.pid, pidfd).kill();
+      } catch {
+        closeAll(binding, [pidfd]);
+      }
     };
 
     const apply = async (step: hs.Step): Promise<void> => {
@@ -347,7 +373,16 @@ export async function startProcess(req: StartRequest): Promise<Process> {
         while (inbox.length && !settled) {
           const msg = inbox.shift()!;
           try {
-            await apply(hs.receive(state, msg));
+            if (msg.type === 'invalid') throw msg.error;
+            let step: hs.Step;
+            try {
+              step = hs.receive(state, msg);
+            } catch (err) {
+              // Refused before anything took it over: what it carries goes now.
+              discard(msg);
+              throw err;
+            }
+            await apply(step);
           } catch (err) {
             const error = err instanceof ContainerError ? err : new ProtocolError(String((err as Error).message ?? err), { cause: err });
             try {
@@ -368,14 +403,23 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       if (data === null) {
         inbox.push({ type: 'eof' });
       } else {
+        let msg: hs.InitMessage;
         try {
-          inbox.push(hs.parseMessage(data, msgFds));
+          msg = hs.parseMessage(data, msgFds);
         } catch (err) {
           closeAll(binding, msgFds);
-          void apply(hs.parentFailed(state, err as ContainerError));
+          // In turn, through pump: the helper is told, as for any failure on our side.
+          inbox.push({ type: 'invalid', error: err as ContainerError });
+          void pump();
           return;
         }
-        if (settled) closeAll(binding, msgFds);
+        // Only a child message carries fds on purpose (its pidfd); any others are closed.
+        if (msg.type !== 'child') closeAll(binding, msgFds);
+        if (settled) {
+          discard(msg);
+          return;
+        }
+        inbox.push(msg);
       }
       void pump();
     };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createContainer, ConfigError, ContainerExistsError, HookError, InitError, listContainers } from '../../lib';
+import { createContainer, loadContainer, ConfigError, ContainerExistsError, HookError, InitError, listContainers } from '../../lib';
 import { skipUnlessRoot, makeConfig, tempRoot, collect } from './helpers';
 
 const skip = skipUnlessRoot();
@@ -64,6 +64,19 @@ describe('hooks', { skip }, () => {
     }
     assert.equal(JSON.parse(lines[0].slice(lines[0].indexOf('{'))).status, 'creating');
     assert.equal(JSON.parse(lines[5].slice(lines[5].indexOf('{'))).status, 'stopped');
+  });
+
+  test('destroy through a handle loaded before the init was started still kills it and runs poststop', async () => {
+    const marker = path.join(dir, 'poststop-stale');
+    const config = makeConfig({ process: { args: ['sleep', '1000'] }, hooks: { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] } });
+    const c = await createContainer('hooks-stale', config, { root: t.root });
+    const stale = await loadContainer('hooks-stale', { root: t.root });
+    const p = await c.run({ stdio: 'ignore' });
+    await stale.destroy();
+    assert.equal((await p.wait()).signal, 'SIGKILL');
+    assert.ok(fs.existsSync(marker), 'poststop ran: the container had been started');
+    assert.equal(fs.existsSync(path.join(t.root, 'hooks-stale')), false);
+    await c.destroy();
   });
 
   test('a failing poststop hook is a warning: the next one runs, destroy resolves and removes everything', async () => {
