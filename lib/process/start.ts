@@ -378,10 +378,11 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             try {
               step = hs.receive(state, msg);
             } catch (err) {
-              // Refused before anything took it over: what it carries goes now.
               discard(msg);
               throw err;
             }
+            // A child the handshake did not adopt (one too many, malformed, too late) goes now.
+            if (!step.actions.some((a) => a.kind === 'adoptChild')) discard(msg);
             await apply(step);
           } catch (err) {
             const error = err instanceof ContainerError ? err : new ProtocolError(String((err as Error).message ?? err), { cause: err });
