@@ -302,6 +302,12 @@ std::optional<SpawnRequest> ParseSpawnOptions(Napi::Value value, const char* ope
     request.cgroupFd = ToFd(cgroupValue, "options.cgroupFd");
     if (!request.cgroupFd) return std::nullopt;
   }
+  // Without a cgroupFd the clone is clone(2), whose flags hold the exit signal in their low
+  // byte: CLONE_NEWTIME (0x80) would be taken as a signal number there. Only clone3 has it.
+  if (!request.cgroupFd && (request.cloneFlags & CLONE_NEWTIME)) {
+    ThrowRange(env, "options.cloneFlags: CLONE_NEWTIME needs clone3 (options.cgroupFd)");
+    return std::nullopt;
+  }
 
   Napi::Value affinityValue = options.Get("cpuAffinity");
   if (!affinityValue.IsUndefined() && !affinityValue.IsNull()) {

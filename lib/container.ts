@@ -527,11 +527,18 @@ export class Container {
     }
     let watch: { cancel(): void } | null = null;
     const promise = new Promise<void>((resolve) => {
-      watch = this.#binding.watchExit(pidfd, false, () => {
-        watch = null;
+      try {
+        watch = this.#binding.watchExit(pidfd, false, () => {
+          watch = null;
+          this.#binding.close(pidfd);
+          resolve();
+        });
+      } catch (err) {
+        // Not watchable (the loop could not poll it): the caller's other wait (the fifo)
+        // still ends, this one never does; no rejection nobody handles, no pidfd left open.
+        debug('cannot watch the init of %s for its exit: %s', this.id, (err as Error).message);
         this.#binding.close(pidfd);
-        resolve();
-      });
+      }
     });
     return {
       promise,

@@ -231,6 +231,8 @@ describe('native addon', { skip }, () => {
     assert.throws(() => b.spawn({ execFd: exe, argv: [], env: [], cloneFlags: 0, fds: [] }), TypeError);
     assert.throws(() => b.spawn({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0x100 /* CLONE_VM */, fds: [] }), RangeError);
     assert.throws(() => b.spawn({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0, fds: [-2] }), RangeError);
+    // clone(2) would read CLONE_NEWTIME (0x80) as part of the exit signal: only with a cgroupFd (clone3).
+    assert.throws(() => b.spawn({ execFd: exe, argv: ['x'], env: [], cloneFlags: 0x80, fds: [] }), { name: 'RangeError', message: /CLONE_NEWTIME needs clone3/ });
   });
 
   test('cpuAffinity pins the child before exec; setAffinity changes a running one', async () => {
