@@ -685,7 +685,15 @@ export class Container {
     // A handle that knows of no init re-reads the state: another handle or process may have
     // started one since (runc re-reads it for every command). Before any await: #refresh
     // stops once #destroying is set.
-    if (this.#saved.initPid === 0) this.#refresh();
+    if (this.#saved.initPid === 0) {
+      try {
+        this.#refresh();
+      } catch (err) {
+        // An unreadable state must not keep a container from being destroyed: go on with
+        // what this handle knows.
+        debug('destroy %s: cannot re-read the state: %s', this.id, (err as Error).message);
+      }
+    }
     if (this.#destroyed) return;
     if (!this.#dir.exists()) {
       this.#destroyed = true;

@@ -184,6 +184,14 @@ describe('container lifecycle', { skip }, () => {
     await c.destroy();
   });
 
+  test('destroy of a never-started container whose state.json is corrupt still removes it', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-corrupt', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });
+    fs.writeFileSync(path.join(stateRoot, 'life-corrupt', 'state.json'), '{');
+    await c.destroy();
+    assert.equal(fs.existsSync(path.join(stateRoot, 'life-corrupt')), false);
+  });
+
   test('status from facts: an init killed behind our back is stopped', async () => {
     const stateRoot = root();
     const c = await createContainer('life-facts', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
