@@ -298,6 +298,10 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       let error = failure;
       if (!error && final === null) error = new ProtocolError('init finished its set-up without reporting the container process');
       if (!error) {
+        // A helper that forked the final process exits right after: reaped before we resolve
+        // (runc's execSetns waits for it too), so it is never listed among the container's
+        // processes once the start has resolved.
+        if (final !== first) await first.wait();
         attachStreams(final!, stdio.parentEnds);
         resolve(final!);
         return;
