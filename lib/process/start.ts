@@ -378,13 +378,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
           const msg = inbox.shift()!;
           try {
             if (msg.type === 'invalid') throw msg.error;
-            let step: hs.Step;
-            try {
-              step = hs.receive(state, msg);
-            } catch (err) {
-              discard(msg);
-              throw err;
-            }
+            const step = hs.receive(state, msg);
             // A child the handshake did not adopt (one too many, malformed, too late) goes now.
             if (!step.actions.some((a) => a.kind === 'adoptChild')) discard(msg);
             await apply(step);

@@ -248,7 +248,7 @@ export class StateDir {
       // rmdir fail, and the way below removes it.
       const codes = await removeEach([STATE_FILE, INIT_FILE, EXEC_FIFO].map((name) => path.join(this.path, name)), [this.path]);
       const dir = codes[codes.length - 1];
-      if (dir === null || (dir === 'ENOENT' && !fs.existsSync(this.path))) return;
+      if (dir === null || dir === 'ENOENT') return;
     }
     try {
       const names = await fs.promises.readdir(this.path);
