@@ -13,6 +13,7 @@ import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
+import { prepareConfig } from './process/prepared';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
 import { Process } from './process/process';
@@ -827,19 +828,10 @@ function stdioList(stdio: ProcessOptions['stdio']): StdioStream[] {
 /** Create a container (status `stopped` until `start`). Bad input throws before anything is made. */
 export async function createContainer(id: string, config: unknown, options: ContainerOptions = {}): Promise<Container> {
   const cid = validateId(id);
-  const spec = validateConfig(config);
+  // Validated and planned now so every config error surfaces before anything is created;
+  // start reuses the plan, and so do later containers made from the same config object.
   const bundle = path.resolve(options.bundle ?? process.cwd());
-  if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
-  const rootfs = path.resolve(bundle, spec.root.path);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(rootfs);
-  } catch {
-    throw new ConfigError('root.path', `rootfs ${rootfs} does not exist`);
-  }
-  if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs ${rootfs} is not a directory`);
-  // Plan once now so every config error surfaces before anything is created; start reuses it.
-  const plan = buildInitPlan(spec, rootfs, bundle, {}, null);
+  const { spec, rootfs, plan } = prepareConfig(config, bundle);
   const binding = options.binding ?? loadBinding();
   const cgroups = createManager({ id: cid, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, binding });
   const dir = StateDir.create(options.root ?? defaultRoot(), cid);

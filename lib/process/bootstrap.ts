@@ -103,7 +103,7 @@ function processJson(p: ResolvedProcess): Record<string, unknown> {
   };
 }
 
-function statKind(p: string): 'dir' | 'file' | 'missing' {
+export function statKind(p: string): 'dir' | 'file' | 'missing' {
   try {
     return fs.statSync(p).isDirectory() ? 'dir' : 'file';
   } catch {
