@@ -5,6 +5,7 @@
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
+const { isStaticElf } = require('../../scripts/elf');
 const os = require('node:os');
 const path = require('node:path');
 const defaults = require('../../dist/lib/presets/defaults');
@@ -48,30 +49,6 @@ function firstLine(cmd, args) {
   } catch (err) {
     const out = `${err.stdout || ''}${err.stderr || ''}`;
     return out.split('\n')[0].trim() || 'unknown';
-  }
-}
-
-/** True when the ELF file has no PT_INTERP program header (static or static-pie). */
-function isStaticElf(file) {
-  let fd;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const ehdr = Buffer.alloc(64);
-    if (fs.readSync(fd, ehdr, 0, 64, 0) < 64 || ehdr.readUInt32BE(0) !== 0x7f454c46) return false;
-    if (ehdr[4] !== 2 || ehdr[5] !== 1) return false; // 64-bit little endian only (what we run on)
-    const phoff = Number(ehdr.readBigUInt64LE(32));
-    const phentsize = ehdr.readUInt16LE(54);
-    const phnum = ehdr.readUInt16LE(56);
-    const ph = Buffer.alloc(phentsize * phnum);
-    fs.readSync(fd, ph, 0, ph.length, phoff);
-    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * phentsize) === 3 /* PT_INTERP */) return false;
-    return true;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
