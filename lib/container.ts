@@ -830,8 +830,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
   const cid = validateId(id);
   // Validated and planned now so every config error surfaces before anything is created;
   // start reuses the plan, and so do later containers made from the same config object.
-  const bundle = path.resolve(options.bundle ?? process.cwd());
-  const { spec, rootfs, plan } = prepareConfig(config, bundle);
+  const { spec, bundle, rootfs, plan } = prepareConfig(config, options.bundle);
   const binding = options.binding ?? loadBinding();
   const cgroups = createManager({ id: cid, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, binding });
   const dir = StateDir.create(options.root ?? defaultRoot(), cid);

@@ -7,58 +7,70 @@ import { buildInitPlan, statKind, type InitPlan } from './bootstrap';
 
 /** What createContainer derives from a config before it makes anything. */
 export interface PreparedConfig {
-  /** The validated config: a frozen copy of the caller's object, shared by the containers made from it. */
+  /** The validated config: a frozen copy of the caller's plain-data object, or that object itself. */
   spec: Spec;
+  /** The absolute host path of the bundle. */
+  bundle: string;
   /** The absolute host path of the rootfs. */
   rootfs: string;
-  /** The init's plan for config.process (frozen). */
+  /** The init's plan for config.process. */
   plan: InitPlan;
 }
 
-interface Entry extends PreparedConfig {
-  bundle: string;
-}
-
 /**
- * The last preparation of each config object. A pool that creates many containers from one
- * config pays for validation and the plan once (about a tenth of a container's CPU at 8 at a
- * time here): later calls only compare the object with the copy that was validated.
+ * The last preparation of each config object passed more than once. A pool that creates many
+ * containers from one config pays for validation and the plan once more (about a tenth of a
+ * container's CPU at 8 at a time here): later calls only compare the object with the copy
+ * that was validated. Objects seen once are only marked, so that a caller who builds a fresh
+ * config per container keeps nothing alive and pays for no more than the copy.
  */
-const prepared = new WeakMap<object, Entry>();
+const prepared = new WeakMap<object, PreparedConfig>();
+const seenOnce = new WeakSet<object>();
 
 /**
  * Validate `config` and plan its init, or reuse what an earlier call derived from the same
- * object while it still holds the same data. The container gets a frozen copy (what
- * structuredClone gives: own enumerable properties), so what runs is what was validated even
- * if the caller changes its object later. Throws ConfigError naming the bad field.
+ * object while it still holds the same data. From its second call on, a config made of plain
+ * data (objects, arrays, primitives, as JSON.parse gives) is copied first and the container
+ * keeps to the frozen copy, so what runs is what was validated even if the caller changes its
+ * object later. A first call, and a config of anything else, validate and use the object as
+ * given. Throws ConfigError naming the bad field, in the order of the checks: the config,
+ * root.path, the rootfs, then the plan.
  */
-export function prepareConfig(config: unknown, bundle: string): PreparedConfig {
+export function prepareConfig(config: unknown, bundleOption: string | undefined): PreparedConfig {
   const key = typeof config === 'object' && config !== null ? config : null;
   const last = key ? prepared.get(key) : undefined;
-  if (last && last.bundle === bundle && sameData(config, last.spec, 0)) {
-    checkRootfs(last.rootfs);
-    if (bindKindsUnchanged(last.plan)) return last;
-    // A bind source changed kind (or went away) since: plan again, from the same copy.
-    return remember(key!, { ...last, plan: planFor(last.spec, last.rootfs, bundle) });
+  if (last && sameData(config, last.spec, 0)) {
+    const bundle = resolveBundle(bundleOption);
+    if (bundle === last.bundle) {
+      checkRootfs(last.rootfs);
+      if (bindKindsUnchanged(last.plan)) return last;
+      // A bind source changed kind (or went away) since: plan again, from the same copy.
+      return remember(key!, { ...last, plan: deepFreeze(buildInitPlan(last.spec, last.rootfs, bundle, {}, null)) });
+    }
   }
-  const copy = copyOf(config);
-  const spec = validateConfig(copy ?? config);
+  // A first call validates the object as given (as every call once did) and only marks it; a
+  // second one copies it, so that later calls can tell whether it changed.
+  const firstSight = key !== null && !last && !seenOnce.has(key);
+  const copy = key === null || firstSight ? NOT_PLAIN : frozenCopy(config, 0);
+  const spec = validateConfig(copy === NOT_PLAIN ? config : copy);
+  const bundle = resolveBundle(bundleOption);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(bundle, spec.root.path);
   checkRootfs(rootfs);
-  const plan = planFor(spec, rootfs, bundle);
-  // A config that cannot be copied (a function or a class instance in it) is used as given, unshared.
-  if (!copy || !key) return { spec, rootfs, plan };
-  return remember(key, { spec: deepFreeze(spec), rootfs, plan, bundle });
+  const plan = buildInitPlan(spec, rootfs, bundle, {}, null);
+  if (firstSight) seenOnce.add(key);
+  if (copy === NOT_PLAIN || !key) return { spec, bundle, rootfs, plan };
+  // Frozen as the spec is: containers made from this config share both.
+  return remember(key, { spec, bundle, rootfs, plan: deepFreeze(plan) });
 }
 
-function remember(key: object, entry: Entry): Entry {
+function remember(key: object, entry: PreparedConfig): PreparedConfig {
   prepared.set(key, entry);
   return entry;
 }
 
-function planFor(spec: Spec, rootfs: string, bundle: string): InitPlan {
-  return deepFreeze(buildInitPlan(spec, rootfs, bundle, {}, null));
+function resolveBundle(bundleOption: string | undefined): string {
+  return path.resolve(bundleOption ?? process.cwd());
 }
 
 function checkRootfs(rootfs: string): void {
@@ -82,25 +94,41 @@ function bindKindsUnchanged(plan: InitPlan): boolean {
   return true;
 }
 
-/** A structured clone of a plain-data config; null when it holds something that is not plain data. */
-function copyOf(config: unknown): object | null {
-  if (typeof config !== 'object' || config === null || !isPlainTree(config, 0)) return null;
-  try {
-    return structuredClone(config) as object;
-  } catch {
-    return null;
-  }
-}
-
+const NOT_PLAIN: unique symbol = Symbol('not plain data');
 const MAX_DEPTH = 64;
 
-/** Only plain objects, arrays and primitives (no Date, Map, class instance, function, cycle). */
-function isPlainTree(value: unknown, depth: number): boolean {
-  if (typeof value === 'function' || typeof value === 'symbol') return false;
-  if (typeof value !== 'object' || value === null) return true;
-  if (depth > MAX_DEPTH || !isPlainContainer(value)) return false;
-  for (const key of Object.keys(value)) if (!isPlainTree((value as Record<string, unknown>)[key], depth + 1)) return false;
-  return true;
+/**
+ * A deep, frozen copy of plain data, or NOT_PLAIN when `value` holds anything a copy could
+ * not stand for: a function, a symbol, a class instance, a Date, a sparse array, a property
+ * that is not enumerable (validation reads fields by name, enumerable or not), or nesting
+ * deeper than any config (a cycle). Getters are read once, into the copy.
+ */
+function frozenCopy(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) {
+    return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value;
+  }
+  if (depth > MAX_DEPTH || !isPlainContainer(value)) return NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return NOT_PLAIN;
+      const item = frozenCopy(value[i], depth + 1);
+      if (item === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = item;
+    }
+    return Object.freeze(out);
+  }
+  const names = Object.getOwnPropertyNames(value);
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (!Object.prototype.propertyIsEnumerable.call(value, name)) return NOT_PLAIN;
+    const item = frozenCopy((value as Record<string, unknown>)[name], depth + 1);
+    if (item === NOT_PLAIN) return NOT_PLAIN;
+    // "__proto__" from JSON.parse is an own property; plain assignment would set the prototype.
+    if (name === '__proto__') Object.defineProperty(out, name, { value: item, enumerable: true, writable: true, configurable: true });
+    else out[name] = item;
+  }
+  return Object.freeze(out);
 }
 
 function isPlainContainer(value: object): boolean {
@@ -109,25 +137,25 @@ function isPlainContainer(value: object): boolean {
 }
 
 /**
- * Whether `value` holds exactly the data of `copy` (an earlier structured clone of plain data):
- * the same own enumerable keys, and primitives equal by SameValue (NaN equals NaN, -0 does not
- * equal 0). Anything but plain objects and arrays counts as different.
+ * Whether `value` holds exactly the data of `copy` (a frozenCopy): the same own property
+ * names (enumerable or not: a hidden property counts as a difference), array items with no
+ * holes, and primitives equal by SameValue (NaN equals NaN, -0 does not equal 0).
  */
 function sameData(value: unknown, copy: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return Object.is(value, copy);
   if (typeof copy !== 'object' || copy === null || depth > MAX_DEPTH || !isPlainContainer(value)) return false;
   if (Array.isArray(value)) {
     if (!Array.isArray(copy) || value.length !== copy.length) return false;
-    for (let i = 0; i < value.length; i++) if (!sameData(value[i], copy[i], depth + 1)) return false;
-    return Object.keys(value).length === Object.keys(copy).length;
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !sameData(value[i], copy[i], depth + 1)) return false;
+    return true;
   }
   if (Array.isArray(copy)) return false;
-  const keys = Object.keys(value);
-  if (keys.length !== Object.keys(copy).length) return false;
+  const names = Object.getOwnPropertyNames(value);
+  if (names.length !== Object.keys(copy).length) return false;
   const c = copy as Record<string, unknown>;
   const v = value as Record<string, unknown>;
-  for (const key of keys) {
-    if (!Object.prototype.hasOwnProperty.call(c, key) || !sameData(v[key], c[key], depth + 1)) return false;
+  for (const name of names) {
+    if (!Object.prototype.hasOwnProperty.call(c, name) || !sameData(v[name], c[name], depth + 1)) return false;
   }
   return true;
 }

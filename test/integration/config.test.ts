@@ -195,4 +195,30 @@ describe('config applied inside the container', { skip }, () => {
       fs.closeSync(extra);
     }
   });
+  test('containers made one after another from one config object follow its changes', async () => {
+    const base = makeConfig({}) as Record<string, any>;
+    const config = { ...base, hostname: 'first', process: { ...base.process, args: ['sh', '-c', 'hostname; echo $MARK'], env: ['PATH=/bin:/usr/bin', 'MARK=a'] } };
+    const seen: string[] = [];
+    const runOnce = async (id: string) => {
+      const c = await createContainer(id, config, { root });
+      try {
+        const p = await c.run();
+        const out = collect(p.stdout!);
+        assert.equal((await p.wait()).exitCode, 0);
+        seen.push((await out).trim().replace('\n', ' '));
+        return c.config;
+      } finally {
+        await c.destroy();
+      }
+    };
+    await runOnce('cfg-reuse1');
+    const copy = await runOnce('cfg-reuse2'); // from here on, a frozen copy is reused
+    assert.equal(await runOnce('cfg-reuse3'), copy);
+    config.hostname = 'second';
+    config.process.env[1] = 'MARK=b';
+    await runOnce('cfg-reuse4');
+    (config as Record<string, unknown>).hostname = 42;
+    await assert.rejects(createContainer('cfg-reuse5', config, { root }), (e: Error & { field?: string }) => e.field === 'hostname');
+    assert.deepEqual(seen, ['first a', 'first a', 'first a', 'second b']);
+  });
 });
