@@ -28,7 +28,7 @@ function parseOptions(argv) {
   const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
   const defaults = quick
     ? { rounds: 5, warmup: 1, tpTotal: 40, tpConcurrency: 8, tpRounds: 1, tpWarmup: 1, memContainers: 20, profileIterations: 5, floorBatch: 3 }
-    : { rounds: 30, warmup: 3, tpTotal: 200, tpConcurrency: 8, tpRounds: 3, tpWarmup: 1, memContainers: 100, profileIterations: 30, floorBatch: 3 };
+    : { rounds: 30, warmup: 3, tpTotal: 200, tpConcurrency: 8, tpRounds: 5, tpWarmup: 1, memContainers: 100, profileIterations: 30, floorBatch: 3 };
   const opts = { ...defaults, quick, only: null, write: !quick };
   const envName = (key) => `BENCH_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
   const flagName = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

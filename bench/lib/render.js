@@ -194,7 +194,7 @@ function markdown(result, charts) {
   if (result.missing.length) L.push(`- Missing (not benchmarked): ${result.missing.join(', ')}`);
   L.push(`- Load average (1, 5, 15 min): ${result.load.before.join(' ')} before, ${result.load.after.join(' ')} after`);
   const o = result.options;
-  L.push(`- Rounds: ${o.rounds} per latency scenario after ${o.warmup} warm-up rounds (the floor: ${o.floorBatch} iterations per round); throughput: ${o.tpRounds} rounds of ${o.tpTotal} containers, ${o.tpConcurrency} at a time, after ${o.tpWarmup ?? 0} warm-up rounds; memory: ${o.memContainers} containers`);
+  L.push(`- Rounds: ${o.rounds} per latency scenario after ${o.warmup} warm-up rounds (the floor: ${o.floorBatch} iterations per round); throughput: ${o.tpRounds} rounds of ${o.tpTotal} containers, ${o.tpConcurrency} at a time, after ${o.tpWarmup ?? 0} warm-up round${(o.tpWarmup ?? 0) === 1 ? '' : 's'}; memory: ${o.memContainers} containers`);
   for (const n of result.notes) L.push(`- ${n}`);
   L.push('');
   L.push('The bundle: one busybox rootfs (bench/.work/bundle) with a `runc spec`-style config:');
