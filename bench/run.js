@@ -56,7 +56,10 @@ function parseOptions(argv) {
 
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
-/** Contenders interleaved round by round (A B C A B C ...); the first `warmup` rounds are dropped. */
+/**
+ * Contenders interleaved round by round (A B C A B C ...); the first `warmup` rounds are dropped
+ * (iterate gets the round, negative while warming up).
+ */
 async function interleave(title, contenders, rounds, warmup, timeoutMs = 20000) {
   const samples = new Map(contenders.map((c) => [c.name, []]));
   const errors = new Map();
@@ -78,7 +81,7 @@ async function interleave(title, contenders, rounds, warmup, timeoutMs = 20000) 
         if (errors.has(c.name)) continue;
         try {
           const ac = new AbortController();
-          const t = await withTimeout(c.iterate(ac.signal), timeoutMs, `${c.name} round ${r}`).catch((err) => {
+          const t = await withTimeout(c.iterate(ac.signal, r), timeoutMs, `${c.name} round ${r}`).catch((err) => {
             ac.abort();
             throw err;
           });
@@ -106,6 +109,7 @@ async function interleave(title, contenders, rounds, warmup, timeoutMs = 20000) 
     results[c.name] = {
       ...(s.length ? summarize(s) : { n: 0 }),
       ...(c.note ? { note: c.note } : {}),
+      ...(c.extraResults ? c.extraResults() : {}),
       ...(errors.has(c.name) ? { error: errors.get(c.name) } : {}),
       samples: s.map((x) => Math.round(x * 1000) / 1000),
     };
@@ -123,7 +127,8 @@ function printLatency(title, unit, res) {
       continue;
     }
     const ratio = r.ratioToCrun !== undefined ? `  ${r.ratioToCrun.toFixed(2)}× crun` : '';
-    log(`  ${name.padEnd(18)} median ${r.median.toFixed(2)} ${unit}  p10 ${r.p10.toFixed(2)}  p90 ${r.p90.toFixed(2)}  n=${r.n}${ratio}${r.note ? `  (${r.note})` : ''}`);
+    const cpu = r.machineCpuMsPerContainer !== undefined ? `  machine CPU ${r.machineCpuMsPerContainer.toFixed(2)} ms/container` : '';
+    log(`  ${name.padEnd(18)} median ${r.median.toFixed(2)} ${unit}  p10 ${r.p10.toFixed(2)}  p90 ${r.p90.toFixed(2)}  n=${r.n}${ratio}${cpu}${r.note ? `  (${r.note})` : ''}`);
   }
 }
 

@@ -242,6 +242,11 @@ function markdown(result, charts) {
     L.push('');
     L.push(latencyTable(s5));
     L.push('');
+    const cpu = ORDER.filter((n) => s5.results[n]?.machineCpuMsPerContainer !== undefined).map((n) => `${n} ${fmt(s5.results[n].machineCpuMsPerContainer, 2)} ms`);
+    if (cpu.length) {
+      L.push(`Machine CPU per container (both CPUs' busy time, steal left out, over each contender's timed rounds; median): ${cpu.join(', ')}.`);
+      L.push('');
+    }
   }
   const s6 = result.scenarios.s6;
   if (s6) {

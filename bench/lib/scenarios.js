@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const vm = require('node:vm');
 const v8 = require('node:v8');
 const env = require('./env');
+const { summarize } = require('./stats');
 const { uniqueId, withTimeout, checkFloorSpec } = require('./contenders');
 
 /** One container in the throughput pool normally takes tens of ms; a hung one counts as failed. */
@@ -209,6 +210,32 @@ async function pool(total, concurrency, job, signal, failures, onFailure = () =>
   return timeIt(() => Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k))));
 }
 
+/** Busy time of all CPUs so far, in ms (/proc/stat: idle, iowait and steal left out; guest time is inside user). */
+function machineBusyMs() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq] = f;
+  return (user + nice + system + irq + softirq) * 10; // USER_HZ is 100 in /proc/stat
+}
+
+/**
+ * `entry` with the machine's CPU time per container measured over each timed round: what a
+ * container costs the whole machine (the contender's processes, its helpers, kernel threads),
+ * and so what bounds its throughput on a busy machine. Other work on the machine counts too:
+ * the rounds are interleaved so it hits all contenders alike.
+ */
+function measuringMachineCpu(entry, containers) {
+  const perContainer = [];
+  const iterate = entry.iterate;
+  entry.iterate = async (signal, round) => {
+    const before = machineBusyMs();
+    const rate = await iterate(signal, round);
+    if (round >= 0) perContainer.push((machineBusyMs() - before) / containers);
+    return rate;
+  };
+  entry.extraResults = () => (perContainer.length ? { machineCpuMsPerContainer: summarize(perContainer).median } : {});
+  return entry;
+}
+
 /** Scenario 5: `total` run-to-exit containers, `concurrency` at a time. iterate() gives containers/s. */
 function throughput(ctx) {
   const { tpTotal: total, tpConcurrency: conc } = ctx.opts;
@@ -280,7 +307,7 @@ function throughput(ctx) {
   }
   if (ctx.bwrap) list.push(contender('bwrap', () => ctx.bwrap.run({})));
   if (ctx.floor) list.push(floorSpec(ctx, env.variantConfig({}), true, 'tp', (spec) => ctx.floor.throughput(total, conc, spec)));
-  return list;
+  return list.map((entry) => measuringMachineCpu(entry, total));
 }
 
 // ---------------------------------------------------------------------------------------
