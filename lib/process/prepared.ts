@@ -20,9 +20,9 @@ export interface PreparedConfig {
 /**
  * The last preparation of each config object passed more than once. A pool that creates many
  * containers from one config validates and plans it twice in all (validation and planning were
- * about a tenth of a container's CPU at 8 at a time here): later calls only compare the object
- * with the copy that was validated. Objects seen once are only marked, so that a caller who
- * builds a fresh config per container keeps nothing alive and pays for nothing but the mark.
+ * about a tenth of Node's CPU per container at 8 at a time here): later calls only compare the
+ * object with the copy that was validated. Objects seen once are only marked, so that a caller
+ * who builds a fresh config per container keeps nothing alive and pays for nothing but the mark.
  */
 const prepared = new WeakMap<object, PreparedConfig>();
 const seenOnce = new WeakSet<object>();
