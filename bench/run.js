@@ -56,6 +56,22 @@ function parseOptions(argv) {
 
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
+/** /proc/stat's CPU line: [total, steal] jiffies so far. */
+function cpuJiffies() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return [f.reduce((a, b) => a + b, 0), f[7]];
+}
+
+/**
+ * The share of the CPUs' time the hypervisor gave to others (steal) since `before`: a run here
+ * can be slowed by half without a change in the load average.
+ */
+function stealPercent(before) {
+  const [total, steal] = cpuJiffies();
+  const dt = total - before[0];
+  return dt > 0 ? Math.round((1000 * (steal - before[1])) / dt) / 10 : 0;
+}
+
 /**
  * Contenders interleaved round by round (A B C A B C ...); the first `warmup` rounds are dropped
  * (iterate gets the round, negative while warming up).
@@ -64,6 +80,7 @@ async function interleave(title, contenders, rounds, warmup, timeoutMs = 20000) 
   const samples = new Map(contenders.map((c) => [c.name, []]));
   const errors = new Map();
   const loadBefore = loadavg();
+  const cpu0 = cpuJiffies();
   const t0 = performance.now();
   const ready = [];
   for (const c of contenders) {
@@ -116,11 +133,11 @@ async function interleave(title, contenders, rounds, warmup, timeoutMs = 20000) 
   }
   const crun = results.crun?.median;
   for (const r of Object.values(results)) if (crun && r.median !== undefined) r.ratioToCrun = r.median / crun;
-  return { loadBefore, loadAfter: loadavg(), seconds: (performance.now() - t0) / 1000, results };
+  return { loadBefore, loadAfter: loadavg(), stealPercent: stealPercent(cpu0), seconds: (performance.now() - t0) / 1000, results };
 }
 
 function printLatency(title, unit, res) {
-  log(`${title} (${res.seconds.toFixed(1)} s, load ${res.loadBefore.join(' ')} → ${res.loadAfter.join(' ')})`);
+  log(`${title} (${res.seconds.toFixed(1)} s, load ${res.loadBefore.join(' ')} → ${res.loadAfter.join(' ')}, CPU steal ${res.stealPercent}%)`);
   for (const [name, r] of Object.entries(res.results)) {
     if (!r.n) {
       log(`  ${name.padEnd(18)} no result${r.error ? `: ${r.error}` : ''}`);

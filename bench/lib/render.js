@@ -159,6 +159,11 @@ function targets(result) {
   return out;
 }
 
+/** ", CPU steal 12%" for a scenario that recorded it (runs before it did not). */
+function steal(s) {
+  return s.stealPercent === undefined ? '' : `, CPU steal ${fmt(s.stealPercent, 1)}%`;
+}
+
 function latencyTable(s) {
   const rows = ['| contender | median | p10 | p90 | n | ratio to crun | note |', '|---|---:|---:|---:|---:|---:|---|'];
   for (const n of ORDER) {
@@ -229,7 +234,7 @@ function markdown(result, charts) {
     if (!s) continue;
     L.push(`### ${esc(s.title)}`);
     L.push('');
-    L.push(`Times in ms. Load ${s.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after (${fmt(s.seconds, 1)} s).`);
+    L.push(`Times in ms. Load ${s.loadBefore.join(' ')} before, ${s.loadAfter.join(' ')} after (${fmt(s.seconds, 1)} s)${steal(s)}.`);
     L.push('');
     L.push(latencyTable(s));
     L.push('');
@@ -238,7 +243,7 @@ function markdown(result, charts) {
   if (s5) {
     L.push(`### ${esc(s5.title)}`);
     L.push('');
-    L.push(`Containers per second (higher is better; the ratio is ours over crun's). Load ${s5.loadBefore.join(' ')} before, ${s5.loadAfter.join(' ')} after.`);
+    L.push(`Containers per second (higher is better; the ratio is ours over crun's). Load ${s5.loadBefore.join(' ')} before, ${s5.loadAfter.join(' ')} after${steal(s5)}.`);
     L.push('');
     L.push(latencyTable(s5));
     L.push('');
