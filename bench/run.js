@@ -56,20 +56,14 @@ function parseOptions(argv) {
 
 const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 
-/** /proc/stat's CPU line: [total, steal] jiffies so far. */
-function cpuJiffies() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  return [f.reduce((a, b) => a + b, 0), f[7]];
-}
-
 /**
  * The share of the CPUs' time the hypervisor gave to others (steal) since `before`: a run here
  * can be slowed by half without a change in the load average.
  */
 function stealPercent(before) {
-  const [total, steal] = cpuJiffies();
-  const dt = total - before[0];
-  return dt > 0 ? Math.round((1000 * (steal - before[1])) / dt) / 10 : 0;
+  const now = env.cpuTimes();
+  const dt = now.total - before.total;
+  return dt > 0 ? Math.round((1000 * (now.steal - before.steal)) / dt) / 10 : 0;
 }
 
 /**
@@ -80,7 +74,7 @@ async function interleave(title, contenders, rounds, warmup, timeoutMs = 20000) 
   const samples = new Map(contenders.map((c) => [c.name, []]));
   const errors = new Map();
   const loadBefore = loadavg();
-  const cpu0 = cpuJiffies();
+  const cpu0 = env.cpuTimes();
   const t0 = performance.now();
   const ready = [];
   for (const c of contenders) {

@@ -52,6 +52,17 @@ function firstLine(cmd, args) {
   }
 }
 
+/**
+ * The CPUs' time so far, in ms, from /proc/stat's first line (USER_HZ is 100 there): `busy`
+ * leaves out idle, iowait and steal (guest time is already inside user), `total` has them all.
+ */
+function cpuTimes() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  const busy = user + nice + system + irq + softirq;
+  return { busy: busy * 10, steal: steal * 10, total: (busy + idle + iowait + steal) * 10 };
+}
+
 /** Which peers and tools are present; prints what is missing and how to get it. */
 function detect(log) {
   const found = {};
@@ -376,6 +387,7 @@ async function startCrunNamespace(wrapper) {
 }
 
 module.exports = {
+  cpuTimes,
   BENCH_DIR,
   WORK,
   BUNDLE,

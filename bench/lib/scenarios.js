@@ -210,13 +210,6 @@ async function pool(total, concurrency, job, signal, failures, onFailure = () =>
   return timeIt(() => Promise.all(Array.from({ length: concurrency }, (_, k) => worker(k))));
 }
 
-/** Busy time of all CPUs so far, in ms (/proc/stat: idle, iowait and steal left out; guest time is inside user). */
-function machineBusyMs() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq] = f;
-  return (user + nice + system + irq + softirq) * 10; // USER_HZ is 100 in /proc/stat
-}
-
 /**
  * `entry` with the machine's CPU time per container measured over each timed round: what a
  * container costs the whole machine (the contender's processes, its helpers, kernel threads),
@@ -227,9 +220,9 @@ function measuringMachineCpu(entry, containers) {
   const perContainer = [];
   const iterate = entry.iterate;
   entry.iterate = async (signal, round) => {
-    const before = machineBusyMs();
+    const before = env.cpuTimes().busy;
     const rate = await iterate(signal, round);
-    if (round >= 0) perContainer.push((machineBusyMs() - before) / containers);
+    if (round >= 0) perContainer.push((env.cpuTimes().busy - before) / containers);
     return rate;
   };
   entry.extraResults = () => (perContainer.length ? { machineCpuMsPerContainer: summarize(perContainer).median } : {});
