@@ -7,10 +7,10 @@
 // through that mount.
 
 const childProcess = require('node:child_process');
-const { isStaticElf } = require('./elf');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { isStaticElf } = require('./elf');
 
 const root = path.resolve(__dirname, '..');
 const rootfs = path.join(root, 'test', '.rootfs');

@@ -5,9 +5,9 @@
 
 const childProcess = require('node:child_process');
 const fs = require('node:fs');
-const { isStaticElf } = require('../../scripts/elf');
 const os = require('node:os');
 const path = require('node:path');
+const { isStaticElf } = require('../../scripts/elf');
 const defaults = require('../../dist/lib/presets/defaults');
 
 const BENCH_DIR = path.resolve(__dirname, '..');
