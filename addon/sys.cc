@@ -216,6 +216,91 @@ Napi::Value RemoveAsync(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// mkdirAsync(dirs, mode, cb): make each directory and the missing ones above it (mkdir -p),
+// in order, on one threadpool thread. A v1 cgroup mkdir is expensive (the kernel makes every
+// controller file, and the memory controller's per-CPU state) and a container makes one per
+// hierarchy: done here, the event loop goes on while the helper is being cloned.
+// cb(null, results): results[i] = [errno name or null, the directories made for dirs[i], top
+// first]. A parent that vanishes between our mkdirs (another container's destroy removing a
+// shared parent) is made again, a few times.
+class MkdirWorker : public Napi::AsyncWorker {
+ public:
+  MkdirWorker(Napi::Function callback, std::vector<std::string> dirs, mode_t mode)
+      : Napi::AsyncWorker(callback, "nlc:mkdirAsync"), dirs_(std::move(dirs)), mode_(mode) {}
+
+ protected:
+  void Execute() override {
+    results_.resize(dirs_.size());
+    for (size_t i = 0; i < dirs_.size(); i++) results_[i].error = MakeAll(dirs_[i], results_[i].created, 0);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Array out = Napi::Array::New(env, results_.size());
+    for (uint32_t i = 0; i < results_.size(); i++) {
+      const Result& r = results_[i];
+      Napi::Array created = Napi::Array::New(env, r.created.size());
+      for (uint32_t k = 0; k < r.created.size(); k++) created.Set(k, Napi::String::New(env, r.created[k]));
+      Napi::Array entry = Napi::Array::New(env, 2);
+      entry.Set(0u, r.error == 0 ? env.Null() : Napi::String::New(env, ErrnoName(r.error)));
+      entry.Set(1u, created);
+      out.Set(i, entry);
+    }
+    Callback().Call(Receiver().Value(), {env.Null(), out});
+  }
+
+ private:
+  struct Result {
+    int error = 0;
+    std::vector<std::string> created;
+  };
+
+  // 0, or the errno of the mkdir that failed. EEXIST is success only for a directory.
+  int MakeAll(const std::string& dir, std::vector<std::string>& created, int depth) {
+    if (depth > 64) return ELOOP;
+    for (int attempt = 0; attempt < 4;) {
+      if (mkdir(dir.c_str(), mode_) == 0) {
+        created.push_back(dir);
+        return 0;
+      }
+      int err = errno;
+      if (err == EINTR) continue;
+      attempt++;
+      if (err == EEXIST) {
+        struct stat st;
+        if (stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+        if (errno == ENOENT) continue;  // removed meanwhile: make it again
+        return errno;
+      }
+      if (err != ENOENT) return err;
+      size_t slash = dir.find_last_of('/');
+      if (slash == std::string::npos || slash == 0) return ENOENT;
+      int parent = MakeAll(dir.substr(0, slash), created, depth + 1);
+      if (parent != 0) return parent;
+    }
+    return ENOENT;
+  }
+
+  std::vector<std::string> dirs_;
+  mode_t mode_;
+  std::vector<Result> results_;
+};
+
+Napi::Value MkdirAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto dirs = ToStringArray(info[0], "dirs");
+  if (!dirs) return env.Undefined();
+  for (size_t i = 0; i < dirs->size(); i++) {
+    if ((*dirs)[i].empty() || (*dirs)[i][0] != '/') return ThrowType(env, "mkdirAsync: dirs[" + std::to_string(i) + "] must be an absolute path");
+  }
+  auto mode = ToInt(info[1], "mode", 0, 07777);
+  if (!mode) return env.Undefined();
+  if (!info[2].IsFunction()) return ThrowType(env, "mkdirAsync: callback must be a function");
+  // Deletes itself after OnOK.
+  (new MkdirWorker(info[2].As<Napi::Function>(), std::move(*dirs), static_cast<mode_t>(*mode)))->Queue();
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitSys(Napi::Env env, Napi::Object exports) {
@@ -229,6 +314,7 @@ void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("getAffinity", Napi::Function::New(env, GetAffinity, "getAffinity"));
   exports.Set("openDirectory", Napi::Function::New(env, OpenDirectory, "openDirectory"));
   exports.Set("removeAsync", Napi::Function::New(env, RemoveAsync, "removeAsync"));
+  exports.Set("mkdirAsync", Napi::Function::New(env, MkdirAsync, "mkdirAsync"));
 }
 
 }  // namespace nlc

@@ -274,8 +274,8 @@ export class Container {
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
         // The helper joins its v1 cgroups (made here, before the plan goes) and needs nothing else.
         planBeforeSpawned: true,
-        whileSpawning: () => {
-          this.#cgroups.create('v1');
+        whileSpawning: async () => {
+          await this.#cgroups.createAsync('v1');
           if (!syncHooks) this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
         },
         onHooks: async (pid) => {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LinuxResources } from '../../types/oci';
-import { removeEachOf } from '../native/binding';
+import { makeDirsOf, removeEachOf } from '../native/binding';
 import type { NativeBinding } from '../native/types';
 import { CGROUP_ROOT, detectMode, hierarchyMounts, ownCgroups, type CgroupMount } from './detect';
 import { DEFAULT_PARENT, cgroupPlacement, resolvePaths } from './paths';
@@ -63,7 +63,7 @@ function ownCgroupsOf(text: string): Record<string, string> {
 }
 
 export function createManager(opts: CreateManagerOptions): CgroupManager {
-  const common = { resources: opts.resources, skipDevices: opts.skipDevices, removeOps: opts.removeOps ?? removeOpsFor(removeEachOf(opts.binding)) };
+  const common = { resources: opts.resources, skipDevices: opts.skipDevices, removeOps: opts.removeOps ?? removeOpsFor(removeEachOf(opts.binding)), makeDirs: makeDirsOf(opts.binding) };
   if (opts.paths && Object.keys(opts.paths).length > 0) {
     const paths = { ...opts.paths };
     const keys = Object.keys(paths);

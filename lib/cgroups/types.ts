@@ -76,6 +76,8 @@ export interface CgroupManager {
    * made while it is being cloned).
    */
   create(which?: 'all' | 'unified' | 'v1'): void;
+  /** create(), with the directories made off the main thread where the manager can. */
+  createAsync(which?: 'all' | 'unified' | 'v1'): Promise<void>;
   /** Create, then move pid into every hierarchy (runc's Apply). */
   apply(pid: number): void;
   /**

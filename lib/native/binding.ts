@@ -53,3 +53,16 @@ export function removeEachOf(binding: NativeBinding | undefined): RemoveEach | u
       remove.call(binding, files, dirs, (err, codes) => (err ? reject(err) : resolve(codes!)));
     });
 }
+
+/** mkdir -p of each directory as one threadpool job (binding.mkdirAsync): per directory, the errno name or null, and the directories made, top first. */
+export type MakeDirs = (dirs: string[]) => Promise<{ code: string | null; created: string[] }[]>;
+
+/** binding.mkdirAsync (mode 0755) as a promise; undefined for a binding without it (a fake in unit tests). */
+export function makeDirsOf(binding: NativeBinding | undefined): MakeDirs | undefined {
+  const make = binding?.mkdirAsync;
+  if (!make) return undefined;
+  return (dirs) =>
+    new Promise((resolve, reject) => {
+      make.call(binding, dirs, 0o755, (err, results) => (err ? reject(err) : resolve(results!.map(([code, created]) => ({ code, created })))));
+    });
+}

@@ -133,6 +133,12 @@ export interface NativeBinding {
    * without it (a fake binding) callers remove path by path.
    */
   removeAsync?(files: string[], dirs: string[], callback: (err: Error | null, codes?: (string | null)[]) => void): void;
+  /**
+   * mkdir -p each directory (absolute paths), in order, as one threadpool job. results[i] is
+   * [errno name or null, the directories made for dirs[i], top first]. Optional: without it
+   * (a fake binding) callers make the directories on the main thread.
+   */
+  mkdirAsync?(dirs: string[], mode: number, callback: (err: Error | null, results?: [string | null, string[]][]) => void): void;
 
   /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
   constants: Record<string, number>;

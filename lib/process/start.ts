@@ -52,8 +52,11 @@ export interface StartRequest {
   cgroupFd?: number;
   /** CPUs for the clone itself (execCPUAffinity.initial): the helper and its program inherit them. */
   cpuAffinity?: number[];
-  /** While the helper is being cloned and exec'd (it has not read its plan yet): work that need not wait. */
-  whileSpawning?: () => void;
+  /**
+   * While the helper is being cloned and exec'd (it has not read its plan yet): work that need
+   * not wait. A promise it returns is awaited (alongside the spawn) before the plan goes.
+   */
+  whileSpawning?: () => void | Promise<void>;
   /**
    * Send the bootstrap plan right after whileSpawning, before the spawn has completed: for a
    * helper that needs nothing from onSpawned before it starts (the init, cloned into its v2
@@ -242,13 +245,17 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       );
     });
     let overlapError: unknown = null;
-    try {
-      req.whileSpawning?.();
+    const overlap = (async () => {
+      await req.whileSpawning?.();
       if (req.planBeforeSpawned) sendPlan();
-    } catch (err) {
+    })().catch((err: unknown) => {
       overlapError = err;
-    }
-    spawned = await spawning;
+    });
+    // Both settle before either's failure is handled: a spawned helper must be reaped, and
+    // whileSpawning's work must be over before the caller undoes it.
+    const [result] = await Promise.allSettled([spawning, overlap]);
+    if (result.status === 'rejected') throw result.reason;
+    spawned = result.value;
     if (overlapError) {
       const first = new Process(binding, spawned.pid, spawned.pidfd);
       await first.kill();

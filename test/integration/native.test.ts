@@ -409,6 +409,33 @@ describe('native addon', { skip }, () => {
     }
   });
 
+  test('mkdirAsync: mkdir -p of each directory, the ones made listed top first, one result per path; bad arguments throw', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
+    try {
+      const make = (dirs: string[]) =>
+        new Promise<[string | null, string[]][]>((resolve, reject) => b.mkdirAsync!(dirs, 0o755, (err, results) => (err ? reject(err) : resolve(results!))));
+      const at = (n: string) => path.join(dir, n);
+      fs.mkdirSync(at('have'));
+      fs.writeFileSync(at('file'), '');
+      const results = await make([at('have'), at('a/b/c'), at('a/b/d'), at('file'), at('file/x')]);
+      assert.deepEqual(results, [
+        [null, []],
+        [null, [at('a'), at('a/b'), at('a/b/c')]],
+        [null, [at('a/b/d')]],
+        ['ENOTDIR', []],
+        ['ENOTDIR', []],
+      ]);
+      assert.ok(fs.statSync(at('a/b/c')).isDirectory());
+      assert.equal(fs.statSync(at('a/b/d')).mode & 0o777, 0o755 & ~process.umask());
+      assert.deepEqual(await make([]), []);
+      assert.throws(() => b.mkdirAsync!(['relative'], 0o755, () => {}), { name: 'TypeError', message: /dirs\[0\] must be an absolute path/ });
+      assert.throws(() => b.mkdirAsync!([at('x\0y')], 0o755, () => {}), { name: 'TypeError', message: /NUL/ });
+      assert.throws(() => (b.mkdirAsync as unknown as (d: string[], m: number) => void)([], 0o755), { name: 'TypeError', message: /callback/ });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('open, mkfifo and errors carrying the path', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
     try {

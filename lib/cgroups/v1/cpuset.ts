@@ -53,6 +53,15 @@ export function ensureDir(mountpoint: string, dir: string, resources: LinuxResou
     }
   };
   make(dir);
+  fill(mountpoint, dir, created, resources);
+  return created;
+}
+
+/**
+ * The cpus and mems of dir once it exists (ensureDir's second half, for a caller that made
+ * the directories elsewhere): `created` lists the directories just made, top first.
+ */
+export function fill(mountpoint: string, dir: string, created: readonly string[], resources: LinuxResources | undefined): void {
   if (resources?.cpu?.cpus || resources?.cpu?.mems) {
     // The user's cpus/mems must be a subset of the parent's, so the parent gets its own first.
     populate(mountpoint, path.dirname(dir));
@@ -62,7 +71,6 @@ export function ensureDir(mountpoint: string, dir: string, resources: LinuxResou
   // parent's, with cgroup.clone_children): copying the parent's needs no read of it first.
   const fresh = created.includes(dir) && !resources?.cpu?.cpus && !resources?.cpu?.mems;
   populate(mountpoint, dir, fresh);
-  return created;
 }
 
 /** cpuset.cpus, or cpus on a noprefix mount: decided once per hierarchy (a mount option). */

@@ -48,6 +48,11 @@ export class V2Manager implements CgroupManager {
     });
   }
 
+  /** As create(): one directory, made before the clone that lands in it, where it has to be synchronous anyway. */
+  async createAsync(which: 'all' | 'unified' | 'v1' = 'all'): Promise<void> {
+    this.create(which);
+  }
+
   apply(pid: number): void {
     this.create();
     writeCgroupProc(this.dir, pid);

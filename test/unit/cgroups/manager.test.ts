@@ -82,6 +82,39 @@ describe('V1Manager on a hybrid host', () => {
     assert.equal(read(`${root}/cpuset/node-libcontainer`, 'cpuset.cpus'), '0-3');
     assert.equal(read(m.paths.cpuset, 'cpuset.mems'), '0');
   });
+  test('createAsync: the v1 directories in one mkdirAsync job, then the cpuset copied down', async () => {
+    const calls: string[][] = [];
+    const binding = {
+      mkdirAsync(dirs: string[], mode: number, cb: (err: Error | null, results?: [string | null, string[]][]) => void) {
+        calls.push(dirs);
+        assert.equal(mode, 0o755);
+        setImmediate(() => cb(null, dirs.map((d) => [null, fs.existsSync(d) ? [] : [fs.mkdirSync(d, { recursive: true }) ?? d]] as [null, string[]])));
+      },
+    } as unknown as NativeBinding;
+    const { root, m } = hybrid('c1', { binding });
+    await m.createAsync('v1');
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0], Object.entries(m.paths).filter(([k]) => k !== '').map(([, d]) => d), 'every v1 dir, not the unified one');
+    assert.equal(read(`${root}/cpuset/node-libcontainer`, 'cpuset.cpus'), '0-3');
+    assert.equal(read(m.paths.cpuset, 'cpuset.cpus'), '0-3');
+    assert.equal(read(m.paths.cpuset, 'cpuset.mems'), '0');
+  });
+  test('createAsync: a directory the job could not make is made the synchronous way, whose failure names it', async () => {
+    const { root } = hybrid('c1');
+    const blocked = `${root}/pids/node-libcontainer/c2`;
+    fs.mkdirSync(path.dirname(blocked), { recursive: true });
+    fs.writeFileSync(blocked, 'not a directory');
+    // The kernel makes a new cpuset's files, empty.
+    addFiles(root, { 'cpuset/node-libcontainer/c2/cpuset.cpus': '\n', 'cpuset/node-libcontainer/c2/cpuset.mems': '\n' });
+    const binding = {
+      mkdirAsync(dirs: string[], _mode: number, cb: (err: Error | null, results?: [string | null, string[]][]) => void) {
+        const made = (d: string): [string | null, string[]] => (fs.existsSync(d) ? [null, []] : [null, [fs.mkdirSync(d, { recursive: true })!]]);
+        setImmediate(() => cb(null, dirs.map((d) => (d === blocked ? ['EEXIST', []] : made(d)))));
+      },
+    } as unknown as NativeBinding;
+    const m = createManager({ id: 'c2', root, mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP, skipDevices: true, binding });
+    await assert.rejects(m.createAsync('v1'), (e: unknown) => e instanceof CgroupError && e.path === blocked && /cannot create cgroup/.test(e.message));
+  });
   test('apply uses the creation resources for a new cpuset', () => {
     const { m } = hybrid('c1', { resources: { cpu: { cpus: '1' } } });
     m.create();
