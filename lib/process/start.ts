@@ -230,6 +230,15 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   // it runs instead of after our wake-up for the spawn's completion.
   let spawned: SpawnResult;
   try {
+    // Started first: work it queues on the threadpool (the v1 cgroup mkdirs) then runs while
+    // the clone creates the namespaces, instead of queueing behind the clone for its locks.
+    let overlapError: unknown = null;
+    const overlap = (async () => {
+      await req.whileSpawning?.();
+      if (req.planBeforeSpawned) sendPlan();
+    })().catch((err: unknown) => {
+      overlapError = err;
+    });
     const spawning = new Promise<SpawnResult>((resolve, reject) => {
       binding.spawnAsync(
         {
@@ -243,13 +252,6 @@ export async function startProcess(req: StartRequest): Promise<Process> {
         },
         (err, result) => (err ? reject(err) : resolve(result!)),
       );
-    });
-    let overlapError: unknown = null;
-    const overlap = (async () => {
-      await req.whileSpawning?.();
-      if (req.planBeforeSpawned) sendPlan();
-    })().catch((err: unknown) => {
-      overlapError = err;
     });
     // Both settle before either's failure is handled: a spawned helper must be reaped, and
     // whileSpawning's work must be over before the caller undoes it.
