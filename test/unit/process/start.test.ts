@@ -151,6 +151,49 @@ describe('startProcess with a fake binding', () => {
     assert.ok(fake.signalled.some(([, sig]) => sig === SIGKILL), 'the helper was killed');
   });
 
+  test('asynchronous whileSpawning work starts before the spawn is queued, and the plan waits for it', async () => {
+    const fake = fakeBinding();
+    const order: string[] = [];
+    const spawn = fake.binding.spawnAsync.bind(fake.binding);
+    (fake.binding as { spawnAsync: unknown }).spawnAsync = (opts: never, cb: never) => {
+      order.push('spawn queued');
+      spawn(opts, cb);
+    };
+    let finishWork!: () => void;
+    const starting = startProcess(
+      request(fake, {
+        planBeforeSpawned: true,
+        whileSpawning: () => {
+          order.push('work started');
+          return new Promise<void>((resolve) => (finishWork = resolve));
+        },
+      }),
+    );
+    await tick();
+    await tick();
+    assert.deepEqual(order, ['work started', 'spawn queued']);
+    assert.equal(fake.sent.length, 0, 'no plan before the work is done');
+    finishWork();
+    await tick();
+    assert.deepEqual(fake.sent.map((m) => m.type), ['bootstrap']);
+    fake.helperSends('{"type":"procReady"}');
+    fake.helperSends(null);
+    assert.equal((await settled(starting)).status, 'fulfilled');
+  });
+
+  test('whileSpawning failing: no plan goes, the spawned helper is killed and reaped, the start fails with that error', async () => {
+    const fake = fakeBinding();
+    const failure = new Error('mkdir refused');
+    const starting = startProcess(request(fake, { planBeforeSpawned: true, whileSpawning: () => Promise.reject(failure) }));
+    const r = await settled(starting);
+    assert.equal(r.status, 'rejected');
+    assert.equal((r as PromiseRejectedResult).reason, failure);
+    assert.equal(fake.sent.length, 0, 'no plan was sent');
+    assert.ok(fake.signalled.some(([, sig]) => sig === SIGKILL), 'the helper was killed');
+    await tick();
+    assert.deepEqual([...fake.open], [], 'every fd closed');
+  });
+
   test('a forking helper that finishes without reporting its child fails the start instead of hanging', async () => {
     const fake = fakeBinding();
     const starting = startProcess(request(fake, { bootstrap: { namespaces: { forkChild: true } } }));
