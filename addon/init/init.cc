@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -79,6 +80,15 @@ void releaseParent(SyncSocket& sync) {
   sync.close();
 }
 
+// With nothing to wait for before the program (no exec fifo), the sync socket is not closed
+// here but by the execve (it is close-on-exec): the parent's EOF then means the program has
+// replaced us, and a startContainer hook or an execve that fails is reported like any other
+// step instead of only as our exit status.
+void releaseParentAtExec() {
+  setParentDeathSignal(false);
+  log::debug("init: the sync socket closes with the execve");
+}
+
 // procReady / procRun: the parent sets rlimits and saves the state in between.
 void readyAndWait(SyncSocket& sync) {
   sync.send(currentStage, json::Value::object({{"type", "procReady"}}));
@@ -92,8 +102,10 @@ void readyAndWait(SyncSocket& sync) {
 void readyWithoutAck(const Bootstrap& plan, SyncSocket& sync) {
   currentStage = "rlimits";
   for (const RlimitPlan& r : plan.rlimits) {
-    struct rlimit64 lim{r.soft, r.hard};
-    if (::prlimit64(0, static_cast<__rlimit_resource>(r.resource), &lim, nullptr) < 0)
+    // The system call itself: the libc wrappers disagree on the resource's type (glibc's is
+    // an enum) and on whether prlimit64 exists apart from prlimit.
+    struct rlimit lim{static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    if (::syscall(SYS_prlimit64, 0, r.resource, &lim, nullptr) < 0)
       fail("rlimits", "prlimit", "", "setting rlimit " + std::to_string(r.resource));
   }
   if (plan.affinity == Bootstrap::Affinity::Reset) {
@@ -236,11 +248,14 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
-  log::debug("init: closing the sync socket to signal that set-up succeeded");
-  releaseParent(sync);
-
-  if (fifo.valid()) waitOnExecFifo(fifo);
-  log::debug("stage: exec fifo released");
+  if (fifo.valid()) {
+    log::debug("init: closing the sync socket to signal that set-up succeeded");
+    releaseParent(sync);
+    waitOnExecFifo(fifo);
+    log::debug("stage: exec fifo released");
+  } else {
+    releaseParentAtExec();
+  }
   currentStage = "hooks";
   runHooks("startContainer", plan.startContainerHooks, state, -1);
 
@@ -256,7 +271,7 @@ void runExec(Bootstrap& plan, SyncSocket& sync) {
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
-  releaseParent(sync);
+  releaseParentAtExec();
   if (plan.process.umask) ::umask(static_cast<mode_t>(*plan.process.umask));
   execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
 }

@@ -152,11 +152,26 @@ UniqueFd openOrCreateInRoot(int rootFd, const std::string& path, TargetKind kind
   return std::move(dirs.back());
 }
 
+// The mount API's system calls themselves: glibc has wrappers only since 2.36, musl none.
+// The flags' values are the kernel's (linux/mount.h, which clashes with glibc's sys/mount.h).
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
 bool bindMountFd(int sourceFd, int targetFd, bool recursive) {
   const unsigned treeFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
-  UniqueFd tree(open_tree(sourceFd, "", treeFlags));
+  UniqueFd tree(static_cast<int>(syscall(SYS_open_tree, sourceFd, "", treeFlags)));
   if (!tree.valid()) return false;
-  return move_mount(tree.get(), "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0;
+  return syscall(SYS_move_mount, tree.get(), "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0;
 }
 
 std::string procFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }

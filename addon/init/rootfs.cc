@@ -12,14 +12,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "devices.h"
 #include "error.h"
 #include "fd.h"
+#include "fileio.h"
 #include "paths.h"
 
 namespace nlc {
@@ -27,6 +26,19 @@ namespace nlc {
 namespace {
 
 constexpr const char* kMounts = "mounts";
+
+// The non-empty pieces of s between sep characters.
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
 
 bool hasAtimeFlag(unsigned long flags) { return (flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) != 0; }
 
@@ -103,29 +115,34 @@ struct CgroupHierarchy {
   bool v2 = false;
 };
 
+// The lines of a small procfs file ("" and no lines when it cannot be read).
+std::vector<std::string> fileLines(const char* path) {
+  std::string text;
+  if (!readFile(path, text)) text.clear();
+  return split(text, '\n');
+}
+
 std::vector<CgroupHierarchy> hostCgroupHierarchies() {
   std::vector<CgroupHierarchy> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
   const std::string prefix = "/sys/fs/cgroup/";
-  while (std::getline(in, line)) {
+  for (const std::string& line : fileLines("/proc/self/mountinfo")) {
     // id parent major:minor root mountpoint opts [optional...] - fstype source superopts
-    std::istringstream fields(line);
-    std::string id, parent, devno, root, mountPoint, opts, tok;
-    fields >> id >> parent >> devno >> root >> mountPoint >> opts;
-    while (fields >> tok && tok != "-") {
-    }
-    std::string fstype, source, superOpts;
-    fields >> fstype >> source >> superOpts;
+    const std::vector<std::string> fields = split(line, ' ');
+    if (fields.size() < 6) continue;
+    size_t dash = 6;
+    while (dash < fields.size() && fields[dash] != "-") dash++;
+    if (dash + 3 >= fields.size()) continue;
+    const std::string& root = fields[3];
+    const std::string& mountPoint = fields[4];
+    const std::string& fstype = fields[dash + 1];
+    const std::string& superOpts = fields[dash + 3];
     if (fstype != "cgroup" && fstype != "cgroup2") continue;
     if (mountPoint.compare(0, prefix.size(), prefix) != 0) continue;
     std::string dir = mountPoint.substr(prefix.size());
     if (dir.empty() || dir.find('/') != std::string::npos) continue;
     CgroupHierarchy h{dir, "", root, fstype == "cgroup2"};
-    std::istringstream so(superOpts);
-    std::string opt;
-    while (std::getline(so, opt, ',')) {
-      if (opt == "rw" || opt == "ro" || opt.empty()) continue;
+    for (const std::string& opt : split(superOpts, ',')) {
+      if (opt == "rw" || opt == "ro") continue;
       if (opt.compare(0, 5, "name=") == 0 || opt.find('=') == std::string::npos) {
         if (!h.options.empty()) h.options += ",";
         h.options += opt;
@@ -136,28 +153,16 @@ std::vector<CgroupHierarchy> hostCgroupHierarchies() {
   return out;
 }
 
-std::vector<std::string> splitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 // Our cgroup path in hierarchy h, from /proc/self/cgroup (the "0::" line for v2; for v1 the
 // line whose controllers are all among h's mount options). Empty when not found: binding
 // the hierarchy's root instead would show the host's whole tree.
 std::string ownCgroupPath(const CgroupHierarchy& h) {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  const auto options = splitCommas(h.options);
-  while (std::getline(in, line)) {
+  const auto options = split(h.options, ',');
+  for (const std::string& line : fileLines("/proc/self/cgroup")) {
     size_t a = line.find(':');
     size_t b = a == std::string::npos ? a : line.find(':', a + 1);
     if (b == std::string::npos) continue;
-    const auto ctrls = splitCommas(line.substr(a + 1, b - a - 1));
+    const auto ctrls = split(line.substr(a + 1, b - a - 1), ',');
     bool match;
     if (h.v2) {
       match = line.compare(0, a, "0") == 0 && ctrls.empty();

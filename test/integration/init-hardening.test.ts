@@ -223,6 +223,43 @@ describe('init helper: exec errors name the stage, syscall, errno and path', { s
     });
   }
 
+  test('an execve that fails after the path was found (ENOEXEC) rejects run() and exec with its errno; the socket stays open until the exec', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-noexec-'));
+    try {
+      // Executable, found on the path, but neither ELF nor a script: only execve itself can tell.
+      fs.writeFileSync(path.join(dir, 'text'), 'just text\n', { mode: 0o755 });
+      const mounts = defaultMountsPlus({ destination: '/opt', type: 'bind', source: dir, options: ['bind', 'ro'] });
+      const expectEnoexec = (err: unknown) => {
+        assert.ok(err instanceof InitError, String(err));
+        assert.equal(err.stage, 'exec');
+        assert.equal(err.syscall, 'execve');
+        assert.equal(err.errno, os.constants.errno.ENOEXEC);
+        assert.equal(err.path, '/opt/text');
+      };
+      const init = await createContainer('harden-enoexec-init', configWith({ mounts }, ['/opt/text']), { root: t.root });
+      try {
+        await assert.rejects(init.run({ stdio: 'ignore' }), (err) => (expectEnoexec(err), true));
+        assert.equal(await init.status(), 'stopped');
+      } finally {
+        await init.destroy();
+      }
+      const c = await createContainer('harden-enoexec-exec', configWith({ mounts }, ['sleep', '1000']), { root: t.root });
+      try {
+        await c.run({ stdio: 'ignore' });
+        await assert.rejects(c.start({ init: false, args: ['/opt/text'], stdio: 'ignore' }), (err) => (expectEnoexec(err), true));
+        // When start() resolves, the program has replaced the helper.
+        const p = await c.start({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+        assert.ok(fs.readlinkSync(`/proc/${p.pid}/exe`).endsWith('busybox'));
+        p.signal('SIGKILL');
+        await p.wait();
+      } finally {
+        await c.destroy();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('env: one entry per name, the last value wins; an empty HOME is filled in', async () => {
     const r = await runToExit(t.root, 'harden-env',
       configWith({}, ['sh', '-c', 'echo "$A $HOME"; env | grep -c "^A="; env | grep -c "^HOME="'], { env: ['PATH=/bin:/usr/bin', 'A=1', 'HOME=', 'A=2'] }));
