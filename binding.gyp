@@ -23,6 +23,20 @@
       # exit against 0.95-1.08 ms dynamically linked, measured here), still position
       # independent so the root helper keeps ASLR (-static alone: 0.55 ms).
       "ldflags": ["-static-pie"]
+    },
+    {
+      # The same helper against musl, where the machine has it (best effort; see the script):
+      # glibc's start-up probes the CPU, which costs a VM a trap per instruction.
+      "target_name": "nlc-init-musl",
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "build_init_musl",
+          "inputs": ["<!@(ls -1 addon/init/*.cc addon/init/*.h addon/init/musl/*)", "scripts/build-init-musl.js"],
+          "outputs": ["<(PRODUCT_DIR)/nlc-init-musl"],
+          "action": ["node", "scripts/build-init-musl.js", "<(PRODUCT_DIR)/nlc-init-musl"]
+        }
+      ]
     }
   ]
 }
