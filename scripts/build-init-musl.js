@@ -107,6 +107,13 @@ async function build(out, tc) {
   if (check.status !== 2 || !/^nlc-init: usage:/.test(check.stderr)) {
     throw new Error(`the built helper does not run as expected (exit ${check.status}, signal ${check.signal}, stderr ${JSON.stringify(check.stderr)})`);
   }
+  // And its exceptions must unwind (libgcc finding the tables through our _dl_find_object):
+  // given /dev/null for a sync socket, reading the plan fails, the error is thrown, caught
+  // and reported, and the helper exits 1. A broken unwinder aborts instead.
+  const thrown = childProcess.spawnSync(tmp, ['0'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (thrown.status !== 1 || thrown.signal !== null) {
+    throw new Error(`the built helper does not handle its own errors (exit ${thrown.status}, signal ${thrown.signal}, stderr ${JSON.stringify(thrown.stderr)})`);
+  }
   fs.chmodSync(tmp, 0o755);
   fs.renameSync(tmp, out);
   fs.rmSync(work, { recursive: true, force: true });
