@@ -22,17 +22,7 @@ namespace {
 // Linux's own limit on symlinks followed in one lookup.
 constexpr int kMaxSymlinks = 40;
 
-std::deque<std::string> splitComponents(const std::string& path) {
-  std::deque<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    if (end > start) parts.emplace_back(path, start, end - start);
-    start = end + 1;
-  }
-  return parts;
-}
+std::deque<std::string> splitComponents(const std::string& path) { return splitNonEmpty<std::deque<std::string>>(path, '/'); }
 
 bool onlyTrivialLeft(const std::deque<std::string>& parts) {
   for (const auto& p : parts) {

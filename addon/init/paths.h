@@ -49,4 +49,19 @@ std::string cleanPath(const std::string& path);
 // The cleaned path's parent and last component: ("/a/b", "c"); ("/", "") for "/".
 std::pair<std::string, std::string> splitParent(const std::string& path);
 
+// The non-empty pieces of s between sep characters ("a//b/" -> "a", "b"), into a vector or a
+// deque: path components (sep '/'), or the fields and options of a procfs line.
+template <typename Pieces>
+Pieces splitNonEmpty(const std::string& s, char sep) {
+  Pieces out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.emplace_back(s, start, end - start);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace nlc

@@ -27,18 +27,7 @@ namespace {
 
 constexpr const char* kMounts = "mounts";
 
-// The non-empty pieces of s between sep characters.
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find(sep, start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
+std::vector<std::string> split(const std::string& s, char sep) { return splitNonEmpty<std::vector<std::string>>(s, sep); }
 
 bool hasAtimeFlag(unsigned long flags) { return (flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) != 0; }
 

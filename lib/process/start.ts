@@ -232,13 +232,10 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   try {
     // Started first: work it queues on the threadpool (the v1 cgroup mkdirs) then runs while
     // the clone creates the namespaces, instead of queueing behind the clone for its locks.
-    let overlapError: unknown = null;
     const overlap = (async () => {
       await req.whileSpawning?.();
       if (req.planBeforeSpawned) sendPlan();
-    })().catch((err: unknown) => {
-      overlapError = err;
-    });
+    })();
     const spawning = new Promise<SpawnResult>((resolve, reject) => {
       binding.spawnAsync(
         {
@@ -255,13 +252,13 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     });
     // Both settle before either's failure is handled: a spawned helper must be reaped, and
     // whileSpawning's work must be over before the caller undoes it.
-    const [result] = await Promise.allSettled([spawning, overlap]);
+    const [result, overlapResult] = await Promise.allSettled([spawning, overlap]);
     if (result.status === 'rejected') throw result.reason;
     spawned = result.value;
-    if (overlapError) {
+    if (overlapResult.status === 'rejected') {
       const first = new Process(binding, spawned.pid, spawned.pidfd);
       await first.kill();
-      throw overlapError;
+      throw overlapResult.reason;
     }
   } catch (err) {
     channel.close();
