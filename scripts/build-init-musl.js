@@ -83,7 +83,9 @@ async function build(out, tc) {
   const sources = fs.readdirSync(INIT_DIR).filter((f) => f.endsWith('.cc')).sort();
   const jobs = sources.map((f) => ['g++', ['-std=c++20', ...common, '-include', path.join(INIT_DIR, 'musl', 'libstdcxx-shim.h'), ...includes, '-I', INIT_DIR, '-c', path.join(INIT_DIR, f), '-o', path.join(work, `${f}.o`)]]);
   const cIncludes = ['-nostdinc', '-isystem', tc.gccInclude, '-isystem', MUSL_INCLUDE, '-isystem', path.join(work, 'kernel')];
-  jobs.push(['gcc', [...common, ...cIncludes, '-c', path.join(INIT_DIR, 'musl', 'compat.c'), '-o', path.join(work, 'compat.o')]]);
+  // compat.c: what the glibc-built C++ archives need from a C library; arena.c: our malloc.
+  const cSources = ['compat.c', 'arena.c'];
+  for (const f of cSources) jobs.push(['gcc', [...common, '-fno-builtin', ...cIncludes, '-c', path.join(INIT_DIR, 'musl', f), '-o', path.join(work, `${f}.o`)]]);
   // As many compilers at once as there are CPUs.
   let next = 0;
   const worker = async () => {
@@ -93,7 +95,7 @@ async function build(out, tc) {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, os.cpus().length) }, worker));
-  const objects = [...sources.map((f) => path.join(work, `${f}.o`)), path.join(work, 'compat.o')];
+  const objects = [...sources, ...cSources].map((f) => path.join(work, `${f}.o`));
   const tmp = `${out}.tmp`;
   // Static and position independent as the glibc build (ASLR kept), with musl's start files.
   await run('g++', [

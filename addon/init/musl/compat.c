@@ -1,13 +1,31 @@
 // What the glibc-built libstdc++ and libgcc archives expect from a C library and musl does
 // not provide, for the musl build of the init helper (scripts/build-init-musl.js).
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <link.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 // libstdc++ skips atomic reference counts when this is set. The helper is single-threaded
 // (it forks, but never starts a thread).
 char __libc_single_threaded = 1;
+
+// musl's open() follows an O_CLOEXEC open with fcntl(F_SETFD) for kernels older than 2.6.23;
+// the helper opens about fifteen files per container, each with O_CLOEXEC. Its openat() does
+// not, so open() is openat() from the working directory here.
+int open(const char *path, int flags, ...) {
+  mode_t mode = 0;
+  if (flags & (O_CREAT | O_TMPFILE)) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = va_arg(ap, mode_t);
+    va_end(ap);
+  }
+  return openat(AT_FDCWD, path, flags, mode);
+}
 
 // libstdc++'s random_device may use it; the helper does not, but the archive refers to it.
 unsigned arc4random(void) {
