@@ -53,8 +53,7 @@ async function main() {
   const before = env.cgroupSnapshot(own);
   const builds = {};
   for (const [key, tree] of [['A', opts.a], ['B', opts.b]]) {
-    const root = path.join(env.WORK, `ab-root-${key}`);
-    fs.mkdirSync(root, { recursive: true });
+    const root = env.stateRoot(`ab-${key}`);
     builds[key] = {
       lib: require(path.join(tree, 'dist/lib/index.js')),
       binding: require(path.join(tree, 'dist/lib/native/binding.js')).loadBinding(),
@@ -86,7 +85,10 @@ async function main() {
     const ms = performance.now() - t0;
     return { main: (mainThreadCpu() - cpu0) / 1e6 / opts.total, machine: (env.cpuTimes().busy - busy0) / opts.total, rate: opts.total / (ms / 1000) };
   };
+  // State roots on a tmpfs, as in bench/run.js.
+  const stateDir = env.prepareStateDir(false);
   try {
+    for (const { root } of Object.values(builds)) fs.mkdirSync(root, { recursive: true });
     // Warm-up: both builds' code optimised by V8 before anything counts.
     for (const key of ['A', 'B', 'A', 'B']) await batch(key);
     const pairs = [];
@@ -95,7 +97,7 @@ async function main() {
       for (const key of i % 2 ? ['B', 'A'] : ['A', 'B']) pair[key] = await batch(key);
       pairs.push(pair);
     }
-    console.log(`A ${opts.a}\nB ${opts.b}\n${opts.pairs} pairs of ${opts.total} containers, ${opts.concurrency} at a time`);
+    console.log(`A ${opts.a}\nB ${opts.b}\n${opts.pairs} pairs of ${opts.total} containers, ${opts.concurrency} at a time; state roots on ${stateDir.where}`);
     for (const [metric, label, higherIsBetter] of [['main', 'main-thread CPU, ms/container', false], ['machine', 'machine CPU, ms/container', false], ['rate', 'containers/s', true]]) {
       const ratios = pairs.map((p) => p.B[metric] / p.A[metric]);
       const better = pairs.filter((p) => (higherIsBetter ? p.B[metric] > p.A[metric] : p.B[metric] < p.A[metric])).length;
@@ -109,6 +111,7 @@ async function main() {
     for (const { root } of Object.values(builds)) fs.rmSync(root, { recursive: true, force: true });
     const left = env.removeCgroups(own, before, () => {});
     if (left.length) console.error(`cgroups not removed: ${left.join(', ')}`);
+    for (const p of stateDir.unmount()) console.error(p);
   }
 }
 

@@ -6,6 +6,9 @@
 //   node bench/run.js [--quick] [--rounds=N] [--warmup=N] [--tp-total=N] [--tp-concurrency=N]
 //                     [--tp-rounds=N] [--tp-warmup=N] [--mem-containers=N] [--profile-iterations=N]
 //                     [--floor-batch=N] [--only=s1,s2m,s2n,s3,s4,s5,s6,profile] [--write|--no-write]
+//                     [--state-on-disk]
+// Every contender's state root is on a tmpfs of the benchmark's (bench/.work/state), as /run is
+// on a production host; --state-on-disk keeps them on the disk bench/ is on instead.
 //   node bench/run.js --render-only    re-render docs/performance.md from bench/results/latest.json
 // Every option also reads from the environment: BENCH_ROUNDS, BENCH_WARMUP, BENCH_TP_TOTAL, ...
 // A full run writes bench/results/latest.json, bench/results/*.svg and docs/performance.md;
@@ -29,7 +32,7 @@ function parseOptions(argv) {
   const defaults = quick
     ? { rounds: 5, warmup: 1, tpTotal: 40, tpConcurrency: 8, tpRounds: 1, tpWarmup: 1, memContainers: 20, profileIterations: 5, floorBatch: 3 }
     : { rounds: 30, warmup: 3, tpTotal: 200, tpConcurrency: 8, tpRounds: 5, tpWarmup: 1, memContainers: 100, profileIterations: 30, floorBatch: 3 };
-  const opts = { ...defaults, quick, only: null, write: !quick };
+  const opts = { ...defaults, quick, only: null, write: !quick, stateOnDisk: argv.includes('--state-on-disk') || process.env.BENCH_STATE_ON_DISK === '1' };
   const envName = (key) => `BENCH_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
   const flagName = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   for (const key of Object.keys(defaults)) {
@@ -45,7 +48,7 @@ function parseOptions(argv) {
   if (only) opts.only = new Set(only.slice(7).split(','));
   if (argv.includes('--write')) opts.write = true;
   if (argv.includes('--no-write')) opts.write = false;
-  const known = new Set(['--quick', '--write', '--no-write']);
+  const known = new Set(['--quick', '--write', '--no-write', '--state-on-disk']);
   for (const a of argv) {
     const name = a.split('=')[0];
     if (!known.has(name) && name !== '--only' && !Object.keys(defaults).some((k) => flagName(k) === name)) throw new Error(`unknown option ${a}`);
@@ -204,7 +207,13 @@ async function main() {
   const peerRunDirs = ['/run/crun', '/run/runc'].filter((dir) => !fs.existsSync(dir));
   const removePeerRunDirs = () => {
     const problems = [];
-    problems.push(...removePeerRunDirs());
+    for (const dir of peerRunDirs) {
+      try {
+        fs.rmdirSync(dir);
+      } catch (err) {
+        if (err.code !== 'ENOENT') problems.push(`${dir}, made by a peer during the run, not removed: ${err.code}`);
+      }
+    }
     return problems;
   };
   const found = env.detect(log);
@@ -218,6 +227,9 @@ async function main() {
   const createdCgroupDirs = env.cgroupSnapshot(own);
   log(`${machine.kernel}, ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, cgroups ${cg.mode}, own cgroup ${own || '/'}`);
   env.buildBundle(found.busybox.bin);
+  // Before the crun holder starts, so that its mount namespace has the same state mount.
+  const stateDir = env.prepareStateDir(opts.stateOnDisk);
+  log(`state roots (ours, crun's, runc's): ${path.relative(process.cwd(), env.STATE)} on ${stateDir.where}`);
 
   const { loadBinding } = require(path.resolve(__dirname, '..', 'dist', 'lib', 'native', 'binding.js'));
   const binding = loadBinding();
@@ -239,13 +251,9 @@ async function main() {
     if (crunNs) await crunNs.stop();
     crunNs = null;
     problems.push(...env.removeCgroups(own, createdCgroupDirs, log).map((d) => `cgroup not removed: ${d}`));
-    for (const dir of peerRunDirs) {
-      try {
-        fs.rmdirSync(dir);
-      } catch (err) {
-        if (err.code !== 'ENOENT') problems.push(`${dir}, made by a peer during the run, not removed: ${err.code}`);
-      }
-    }
+    problems.push(...removePeerRunDirs());
+    // After the crun holder has gone: its mount namespace holds a copy of the state mount.
+    problems.push(...stateDir.unmount());
     return problems;
   };
   // Between scenarios nothing of ours but shared helpers may be alive; a hung container's
@@ -274,6 +282,7 @@ async function main() {
     peers: {},
     missing: [],
     cgroups: { mode: cg.mode, own: own || '/', hybridControllers: cg.hybridControllers, crunWorkaround: false },
+    stateRoots: stateDir.where,
     load: { before: loadavg() },
     notes,
     scenarios: {},

@@ -62,7 +62,7 @@ class OciCli {
     this.bin = bin;
     this.errLog = errLog;
     this.wrapper = wrapper; // { file, prefix: [holderPid] }
-    this.root = path.join(env.WORK, `${name}-root`);
+    this.root = env.stateRoot(name);
     fs.mkdirSync(this.root, { recursive: true });
     this.live = new Set();
   }
@@ -115,7 +115,7 @@ class Nlc {
   constructor(binding) {
     this.lib = require(path.join(DIST, 'index.js'));
     this.binding = binding;
-    this.root = path.join(env.WORK, 'nlc-root');
+    this.root = env.stateRoot('nlc');
     fs.mkdirSync(this.root, { recursive: true });
     this.live = new Set();
   }

@@ -13,6 +13,8 @@ const defaults = require('../../dist/lib/presets/defaults');
 const BENCH_DIR = path.resolve(__dirname, '..');
 const WORK = path.join(BENCH_DIR, '.work');
 const BUNDLE = path.join(WORK, 'bundle');
+// Every contender's state root (ours, crun's and runc's --root) is below this directory.
+const STATE = path.join(WORK, 'state');
 const ROOTFS = path.join(BUNDLE, 'rootfs');
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const BENCH_CGROUP = 'nlc-bench';
@@ -386,11 +388,65 @@ async function startCrunNamespace(wrapper) {
   };
 }
 
+/** The filesystem type a path is on (the longest mount point of /proc/self/mountinfo above it). */
+function fsTypeOf(dir) {
+  let best = { mp: '', type: 'unknown' };
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    const sep = fields.indexOf('-');
+    if (sep < 0) continue;
+    const mp = fields[4].replace(/\\040/g, ' ');
+    if ((dir === mp || dir.startsWith(mp === '/' ? '/' : `${mp}/`)) && mp.length >= best.mp.length) best = { mp, type: fields[sep + 1] };
+  }
+  return best.type;
+}
+
+/**
+ * The state roots' directory, on a tmpfs of its own, as the runtimes' default roots are on a
+ * production host (/run/crun, /run/runc, /run/node-libcontainer: /run is a tmpfs there). This
+ * machine's /run is on its root disk. onDisk: a plain directory instead (--state-on-disk).
+ * Returns { where, unmount() }; unmount() removes the directory, mount and all.
+ */
+function prepareStateDir(onDisk) {
+  fs.rmSync(STATE, { recursive: true, force: true });
+  fs.mkdirSync(STATE, { recursive: true, mode: 0o700 });
+  let mounted = false;
+  let why = onDisk ? ', as asked (--state-on-disk)' : '';
+  if (!onDisk) {
+    try {
+      childProcess.execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m,mode=0700', 'nlc-bench-state', STATE], { stdio: ['ignore', 'ignore', 'pipe'] });
+      mounted = true;
+    } catch (err) {
+      why = `: the tmpfs mount failed (${String(err.stderr || err.message).trim()})`;
+    }
+  }
+  return {
+    where: mounted ? 'tmpfs' : `${fsTypeOf(STATE)}${why}`,
+    unmount() {
+      const problems = [];
+      if (mounted) {
+        try {
+          childProcess.execFileSync('umount', [STATE], { stdio: ['ignore', 'ignore', 'pipe'] });
+          mounted = false;
+        } catch (err) {
+          problems.push(`${STATE} not unmounted: ${String(err.stderr || err.message).trim()}`);
+        }
+      }
+      if (!mounted) fs.rmSync(STATE, { recursive: true, force: true });
+      return problems;
+    },
+  };
+}
+
+/** A contender's state root, below the state directory. */
+const stateRoot = (name) => path.join(STATE, `${name}-root`);
+
 module.exports = {
   cpuTimes,
   BENCH_DIR,
   WORK,
   BUNDLE,
+  STATE,
   ROOTFS,
   BENCH_CGROUP,
   detect,
@@ -408,4 +464,6 @@ module.exports = {
   writePeerBundle,
   compile,
   startCrunNamespace,
+  prepareStateDir,
+  stateRoot,
 };

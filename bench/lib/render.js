@@ -195,6 +195,7 @@ function markdown(result, charts) {
   L.push(`- Date: ${m.date}`);
   L.push(`- Kernel: ${m.kernel}; ${m.cpus} CPUs (${m.cpuModel}); ${m.memTotalMiB} MiB RAM; Node ${m.node}`);
   L.push(`- cgroups: ${result.cgroups.mode}; the benchmark's own cgroup: \`${result.cgroups.own}\` (peers' cgroups below \`${result.cgroups.own === '/' ? '' : result.cgroups.own}/nlc-bench/\`)`);
+  if (result.stateRoots) L.push(`- State roots (node-libcontainer's \`root\`, crun's and runc's \`--root\`): bench/.work/state, on ${result.stateRoots === 'tmpfs' ? 'a tmpfs of the benchmark\'s, as /run is on a production host (this machine\'s /run is on its root disk)' : result.stateRoots}`);
   for (const [name, p] of Object.entries(result.peers)) L.push(`- ${name}: ${p.version} (\`${p.bin}\`)`);
   if (result.missing.length) L.push(`- Missing (not benchmarked): ${result.missing.join(', ')}`);
   L.push(`- Load average (1, 5, 15 min): ${result.load.before.join(' ')} before, ${result.load.after.join(' ')} after`);
