@@ -67,12 +67,24 @@ void bindHostDevice(int parentFd, const std::string& name, const DevicePlan& dev
   }
 }
 
+// The directory the last device went into, kept open for the next one: the default nodes all
+// go into /dev, which is then resolved once instead of once per node. Only the helper runs in
+// the container's mount namespace at this point, so the directory cannot be swapped meanwhile.
+struct ParentDir {
+  std::string path;
+  UniqueFd fd;
+};
+
 // Port of runc's createDeviceNode.
-void createDevice(int rootFd, const DevicePlan& dev) {
+void createDevice(int rootFd, const DevicePlan& dev, ParentDir& last) {
   if (dev.path.empty()) return;
   auto [parent, name] = splitParent(dev.path);
   if (name.empty()) failPlain(kStage, dev.path, "a device cannot replace the rootfs");
-  UniqueFd parentFd = openOrCreateInRoot(rootFd, parent, TargetKind::Directory, kStage);
+  if (!last.fd.valid() || last.path != parent) {
+    last.fd = openOrCreateInRoot(rootFd, parent, TargetKind::Directory, kStage);
+    last.path = parent;
+  }
+  const UniqueFd& parentFd = last.fd;
   const mode_t mode = typeBits(dev) | (dev.fileMode & 07777);
   const dev_t rdev = dev.type == 'p' ? 0 : makedev(static_cast<unsigned>(dev.major), static_cast<unsigned>(dev.minor));
 
@@ -96,10 +108,11 @@ void createDevice(int rootFd, const DevicePlan& dev) {
 
 void createDevices(int rootFd, const RootfsPlan& plan) {
   UmaskGuard noUmask(0);
+  ParentDir last;
   if (plan.defaultDevices) {
-    for (const auto& dev : kDefaultDevices) createDevice(rootFd, dev);
+    for (const auto& dev : kDefaultDevices) createDevice(rootFd, dev, last);
   }
-  for (const auto& dev : plan.devices) createDevice(rootFd, dev);
+  for (const auto& dev : plan.devices) createDevice(rootFd, dev, last);
 }
 
 void setupDevSymlinks(int rootFd) {
