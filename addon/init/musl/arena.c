@@ -52,10 +52,10 @@ static void *mapAnonymous(size_t bytes) {
   return p == MAP_FAILED ? NULL : p;
 }
 
+// The smallest class whose blocks hold blockBytes (at most 1 << MAX_CLASS here).
 static int classOf(size_t blockBytes) {
-  int k = MIN_CLASS;
-  while (((size_t)1 << k) < blockBytes) k++;
-  return k;
+  if (blockBytes <= ((size_t)1 << MIN_CLASS)) return MIN_CLASS;
+  return (int)(sizeof(unsigned long) * 8) - __builtin_clzl((unsigned long)(blockBytes - 1));
 }
 
 // A block of at least n usable bytes; *zeroed says whether it is known to be all zero (a
