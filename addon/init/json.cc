@@ -114,7 +114,7 @@ class Parser {
       if (peek() != ':') error("expected ':'");
       ++pos_;
       skipSpace();
-      obj.set(std::move(key), parseValue(depth + 1));
+      obj.addNew(std::move(key), parseValue(depth + 1));
       skipSpace();
       if (peek() == ',') {
         ++pos_;
@@ -188,14 +188,19 @@ class Parser {
     ++pos_;  // opening quote
     std::string out;
     for (;;) {
+      // The run of plain characters up to the next quote, escape or control character, at once.
+      size_t run = pos_;
+      while (run < s_.size()) {
+        unsigned char c = static_cast<unsigned char>(s_[run]);
+        if (c == '"' || c == '\\' || c < 0x20) break;
+        ++run;
+      }
+      out.append(s_.data() + pos_, run - pos_);
+      pos_ = run;
       if (atEnd()) error("unterminated string");
       unsigned char c = static_cast<unsigned char>(s_[pos_++]);
       if (c == '"') return out;
       if (c < 0x20) error("control character in string");
-      if (c != '\\') {
-        out += static_cast<char>(c);
-        continue;
-      }
       if (atEnd()) error("unterminated escape");
       char e = s_[pos_++];
       switch (e) {

@@ -58,6 +58,9 @@ class Value {
   const Value* find(std::string_view key) const;
   // Set or replace an object member (this must be an object).
   void set(std::string key, Value value);
+  // Append a member whose key is known not to be there yet (the parser checked): set() without
+  // its scan for the key.
+  void addNew(std::string key, Value value) { object_.emplace_back(std::move(key), std::move(value)); }
   void push(Value value) { array_.push_back(std::move(value)); }
 
   // The JSON name of a kind, for error messages ("a string", "an object").

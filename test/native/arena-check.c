@@ -1,5 +1,5 @@
 // Checks of the musl helper's malloc (addon/init/musl/arena.c), linked in its place:
-// test/unit/init-arena.test.ts builds this with musl-gcc and runs it. Prints the first
+// test/unit/init-native.test.ts builds this with musl-gcc and runs it. Prints the first
 // failed check and exits 1, or exits 0.
 #define _GNU_SOURCE
 #include <errno.h>
