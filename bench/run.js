@@ -227,14 +227,23 @@ async function main() {
   const createdCgroupDirs = env.cgroupSnapshot(own);
   log(`${machine.kernel}, ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, cgroups ${cg.mode}, own cgroup ${own || '/'}`);
   env.buildBundle(found.busybox.bin);
-  // Before the crun holder starts, so that its mount namespace has the same state mount.
-  const stateDir = env.prepareStateDir(opts.stateOnDisk);
-  log(`state roots (ours, crun's, runc's): ${path.relative(process.cwd(), env.STATE)} on ${stateDir.where}`);
 
   const { loadBinding } = require(path.resolve(__dirname, '..', 'dist', 'lib', 'native', 'binding.js'));
   const binding = loadBinding();
-  const errLog = errorLog();
-  const ctx = { opts, own, binding, nlc: new Nlc(binding), crun: null, runc: null, bwrap: null, floor: null, sharedHelpers: [] };
+  // Before the crun holder starts, so that its mount namespace has the same state mount; from
+  // here on the clean-up below unmounts it (and so does a failure before that clean-up exists).
+  const stateDir = env.prepareStateDir(opts.stateOnDisk);
+  log(`state roots (ours, crun's, runc's): ${path.relative(process.cwd(), env.STATE)} on ${stateDir.where}`);
+  let errLog;
+  let nlc;
+  try {
+    errLog = errorLog();
+    nlc = new Nlc(binding);
+  } catch (err) {
+    stateDir.unmount();
+    throw err;
+  }
+  const ctx = { opts, own, binding, nlc, crun: null, runc: null, bwrap: null, floor: null, sharedHelpers: [] };
   let crunNs = null;
   const notes = [];
 
