@@ -160,8 +160,11 @@ async function killLeftovers(keep = []) {
   return pids;
 }
 
-/** Processes of ours still alive, mounts under bench/.work, cgroups named nlc-bench. */
-function residue(ownCg) {
+/**
+ * Processes of ours still alive, mounts under bench/.work, cgroups named nlc-bench, and the
+ * directories on the way to them that this run created (createdCgroupDirs, from the snapshot).
+ */
+function residue(createdCgroupDirs) {
   const problems = [];
   const table = scenarios.countProcesses([], new Set());
   if (table.inside + table.helpers > 0) problems.push(`${table.inside + table.helpers} processes of ours still alive`);
@@ -184,8 +187,8 @@ function residue(ownCg) {
       else find(full, depth + 1);
     }
   };
-  void ownCg;
   find('/sys/fs/cgroup', 0);
+  for (const dir of createdCgroupDirs) if (!dir.endsWith(`/${env.BENCH_CGROUP}`) && fs.existsSync(dir)) problems.push(`cgroup left: ${dir}`);
   return problems;
 }
 
@@ -405,7 +408,7 @@ async function main() {
     errLog.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    const left = residue(own);
+    const left = residue(createdCgroupDirs);
     result.cleanup = { problems: [...problems, ...left] };
     for (const p of result.cleanup.problems) log(`cleanup: ${p}`);
     if (!result.cleanup.problems.length) log('cleanup: nothing left behind (containers, state dirs, cgroups, mounts, processes)');
