@@ -233,14 +233,13 @@ async function main() {
 
   const { loadBinding } = require(path.resolve(__dirname, '..', 'dist', 'lib', 'native', 'binding.js'));
   const binding = loadBinding();
+  const errLog = errorLog();
   // Before the crun holder starts, so that its mount namespace has the same state mount; from
   // here on the clean-up below unmounts it (and so does a failure before that clean-up exists).
   const stateDir = env.prepareStateDir(opts.stateOnDisk);
   log(`state roots (ours, crun's, runc's): ${path.relative(process.cwd(), env.STATE)} on ${stateDir.where}`);
-  let errLog;
   let nlc;
   try {
-    errLog = errorLog();
     nlc = new Nlc(binding);
   } catch (err) {
     stateDir.unmount();
