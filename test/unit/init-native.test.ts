@@ -42,3 +42,19 @@ test('the musl helper\'s malloc (arena.c) passes its checks', { skip: hasMuslGcc
   const run = buildAndRun('musl-gcc', (exe) => [...flags, '-o', exe, path.join(root, 'test/native/arena-check.c'), path.join(root, 'addon/init/musl/arena.c')]);
   assert.equal(run.status, 0, `arena-check failed: ${run.stderr}`);
 });
+
+// The helper in use must really have arena.c's allocator: musl's mallocng would still link
+// and work if arena.o were dropped from the link, only slower. Its own symbols are kept (the
+// helper is not stripped), so the symbol table tells which malloc is in.
+const muslHelper = path.join(root, 'build/Release/nlc-init-musl');
+test('the built musl helper links arena.c\'s malloc, not musl\'s mallocng', { skip: fs.existsSync(muslHelper) ? false : 'no build/Release/nlc-init-musl (musl-gcc missing or NLC_INIT_LIBC=glibc)' }, () => {
+  const symbols = new Map<string, string>();
+  for (const line of execFileSync('nm', [muslHelper], { encoding: 'utf8' }).split('\n')) {
+    const m = /^([0-9a-f]+)\s+(\w)\s+(\S+)$/.exec(line);
+    if (m) symbols.set(m[3], m[2]);
+  }
+  for (const name of ['malloc', 'free', 'calloc', 'realloc']) assert.equal(symbols.get(name), 'T', `${name} is not defined in the helper`);
+  // arena.c's own state, and none of mallocng's.
+  assert.ok(symbols.has('freeLists'), 'arena.c\'s free lists are not in the helper');
+  for (const name of ['__malloc_context', '__malloc_alloc_meta', 'alloc_slot']) assert.ok(!symbols.has(name), `mallocng's ${name} is linked into the helper`);
+});
