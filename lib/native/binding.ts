@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { NativeBinding } from './types';
+import type { DirSetup, DirSetupResult, MkdirResult, NativeBinding } from './types';
 
 export type { NativeBinding } from './types';
 
@@ -60,15 +60,21 @@ export function removeEachOf(binding: NativeBinding | undefined): RemoveEach | u
     });
 }
 
-/** mkdir -p of each directory as one threadpool job (binding.mkdirAsync): per directory, the errno name or null, and the directories made, top first. */
-export type MakeDirs = (dirs: string[]) => Promise<{ code: string | null; created: string[] }[]>;
+/**
+ * mkdir -p of each directory as one threadpool job (binding.mkdirAsync): per directory, the
+ * errno name or null, the directories made (top first), and what its setup did (where given).
+ */
+export type MakeDirs = (dirs: string[], setups?: (DirSetup | null)[]) => Promise<{ code: string | null; created: string[]; setup?: DirSetupResult }[]>;
 
 /** binding.mkdirAsync (mode 0755) as a promise; undefined for a binding without it (a fake in unit tests). */
 export function makeDirsOf(binding: NativeBinding | undefined): MakeDirs | undefined {
   const make = binding?.mkdirAsync;
   if (!make) return undefined;
-  return (dirs) =>
+  return (dirs, setups) =>
     new Promise((resolve, reject) => {
-      make.call(binding, dirs, 0o755, (err, results) => (err ? reject(err) : resolve(results!.map(([code, created]) => ({ code, created })))));
+      const done = (err: Error | null, results?: MkdirResult[]) =>
+        err ? reject(err) : resolve(results!.map(([code, created, setup]) => ({ code, created, ...(setup ? { setup } : {}) })));
+      if (setups) make.call(binding, dirs, 0o755, done, setups);
+      else make.call(binding, dirs, 0o755, done);
     });
 }

@@ -135,11 +135,33 @@ export interface NativeBinding {
   removeAsync?(files: string[], dirs: string[], callback: (err: Error | null, codes?: (string | null)[]) => void): void;
   /**
    * mkdir -p each directory (absolute paths), in order, as one threadpool job. results[i] is
-   * [errno name or null, the directories made for dirs[i], top first]. Optional: without it
-   * (a fake binding) callers make the directories on the main thread.
+   * [errno name or null, the directories made for dirs[i], top first, and what setups[i] did].
+   * setups[i], applied only when the job made dirs[i] itself: files each directory made takes
+   * from its parent, then writes made only if `expect`'s file reads exactly its text, then
+   * `readBack` read (see addon/sys.cc). Optional: without it (a fake binding) callers make the
+   * directories on the main thread.
    */
-  mkdirAsync?(dirs: string[], mode: number, callback: (err: Error | null, results?: [string | null, string[]][]) => void): void;
+  mkdirAsync?(dirs: string[], mode: number, callback: (err: Error | null, results?: MkdirResult[]) => void, setups?: (DirSetup | null)[]): void;
 
   /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
   constants: Record<string, number>;
 }
+
+/** What binding.mkdirAsync does in a directory it has just made (see mkdirAsync). */
+export interface DirSetup {
+  copy?: string[];
+  expect?: [file: string, text: string];
+  writes?: [file: string, values: string[]][];
+  readBack?: string;
+}
+
+/** What it did: `error` names the step that failed ("<errno> <read|write> <path>"); what came before it stays done. */
+export interface DirSetupResult {
+  copied: boolean;
+  read?: string;
+  wrote: boolean;
+  after?: string;
+  error?: string;
+}
+
+export type MkdirResult = [code: string | null, created: string[], setup?: DirSetupResult];

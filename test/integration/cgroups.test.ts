@@ -13,6 +13,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createContainer, loadContainer, type Container, type Process } from '../../lib';
+import { loadBinding } from '../../lib/native/binding';
+import type { DirSetup, MkdirResult, NativeBinding } from '../../lib/native/types';
 import { cpuTicks, execIn, finishProcess, makeConfig, skipUnlessRoot, tempRoot, withTimeout, type ConfigOverrides, type Ran } from './helpers';
 
 const MiB = 1024 * 1024;
@@ -65,6 +67,9 @@ function cgroupDirsOf(pid: number | 'self'): Map<string, string> {
 }
 
 const finish = (p: Process): Promise<Ran> => finishProcess(p);
+
+/** The /proc/PID/cgroup key of the devices hierarchy. */
+const devicesKeyOf = (dirs: Map<string, string>) => [...dirs.keys()].find((k) => k.split(',').includes('devices'))!;
 
 /**
  * A fork loop: `n` background sleeps, printing "started I" after each; ash exits at the first
@@ -423,6 +428,92 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
       await c.destroy();
     }
     await assertNoCgroupLeft(c.id);
+  });
+
+  test('mkdirAsync setups on real v1 cgroups: the cpuset copied down, device rules written only over the expected list', async () => {
+    const binding = loadBinding();
+    const base = (key: string) => path.join(own.get(key)!, relParent);
+    const make = (dirs: string[], setups: (DirSetup | null)[]) =>
+      new Promise<MkdirResult[]>((resolve, reject) => binding.mkdirAsync!(dirs, 0o755, (err, r) => (err ? reject(err) : resolve(r!)), setups));
+    const cpusetKey = [...own.keys()].find((k) => k.split(',').includes('cpuset'))!;
+    const devicesKey = [...own.keys()].find((k) => k.split(',').includes('devices'))!;
+    const parentCpus = fs.readFileSync(path.join(own.get(cpusetKey)!, 'cpuset.cpus'), 'utf8');
+    const parentList = fs.readFileSync(path.join(own.get(devicesKey)!, 'devices.list'), 'utf8');
+    try {
+      const [cpu, devs, other] = await make(
+        [path.join(base(cpusetKey), 'ctr'), path.join(base(devicesKey), 'ctr'), path.join(base(devicesKey), 'ctr', 'sub')],
+        [
+          { copy: ['cpuset.cpus', 'cpuset.mems'] },
+          { expect: ['devices.list', parentList], writes: [['devices.deny', ['a *:* rwm']], ['devices.allow', ['c 1:3 rwm', 'c 1:5 r']]], readBack: 'devices.list' },
+          // The parent's list is now the allow-list just written: this expectation is stale.
+          { expect: ['devices.list', parentList], writes: [['devices.deny', ['c 1:3 w']]], readBack: 'devices.list' },
+        ],
+      );
+      // Both levels of the cpuset were made here and filled top down from the parent.
+      assert.deepEqual(cpu, [null, [base(cpusetKey), path.join(base(cpusetKey), 'ctr')], { copied: true, wrote: false }]);
+      for (const d of cpu[1]) assert.equal(fs.readFileSync(path.join(d, 'cpuset.cpus'), 'utf8'), parentCpus);
+      assert.equal(devs[2]!.error, undefined);
+      assert.equal(devs[2]!.wrote, true);
+      assert.equal(devs[2]!.read, parentList);
+      assert.equal(devs[2]!.after, 'c 1:3 rwm\nc 1:5 r\n');
+      assert.equal(fs.readFileSync(path.join(base(devicesKey), 'ctr', 'devices.list'), 'utf8'), 'c 1:3 rwm\nc 1:5 r\n');
+      assert.deepEqual(other[2], { copied: true, wrote: false, read: 'c 1:3 rwm\nc 1:5 r\n' });
+      assert.equal(fs.readFileSync(path.join(base(devicesKey), 'ctr', 'sub', 'devices.list'), 'utf8'), 'c 1:3 rwm\nc 1:5 r\n');
+    } finally {
+      for (const d of [path.join(base(devicesKey), 'ctr', 'sub'), path.join(base(devicesKey), 'ctr'), base(devicesKey), path.join(base(cpusetKey), 'ctr'), base(cpusetKey)]) {
+        try {
+          fs.rmdirSync(d);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+    }
+  });
+
+  test('a second container with the same device rules gets them from the mkdir job, and they are enforced', async () => {
+    // A binding that records what createAsync's job was asked and did (the real one underneath).
+    const real = loadBinding();
+    const jobs: { setups?: (DirSetup | null)[]; results: MkdirResult[] }[] = [];
+    const spy: NativeBinding = Object.assign(Object.create(real) as NativeBinding, {
+      mkdirAsync: (dirs: string[], mode: number, cb: (err: Error | null, r?: MkdirResult[]) => void, setups?: (DirSetup | null)[]) =>
+        real.mkdirAsync!(dirs, mode, (err, r) => (jobs.push({ setups, results: r ?? [] }), cb(err, r)), setups),
+    });
+    // Rules no other test uses, so the first container is this rule set's first.
+    const resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 4, access: 'r' }] };
+    const kmsg = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o600, uid: 0, gid: 0 };
+    const lists: string[] = [];
+    for (const n of [1, 2]) {
+      const base = makeConfig({ linux: { devices: [kmsg] } }) as { linux: Record<string, unknown>; process: Record<string, unknown> };
+      const config = { ...base, process: { ...base.process, args: ['sleep', '1000'] }, linux: { ...base.linux, resources } };
+      const c = await createContainer(`${tag}-jobdev${n}`, config, { root, binding: spy });
+      created.push(c);
+      try {
+        await c.run({ stdio: 'ignore' });
+        const r = await execIn(c, ['sh', '-c', 'echo x > /dev/null && echo null-w; : > /dev/kmsg && echo kmsg-w']);
+        assert.match(r.out, /null-w/);
+        assert.doesNotMatch(r.out, /kmsg-w/);
+        lists.push(fs.readFileSync(path.join(cgroupDirsOf((await c.state()).pid).get(devicesKeyOf(own))!, 'devices.list'), 'utf8'));
+      } finally {
+        await c.destroy();
+      }
+      await assertNoCgroupLeft(c.id);
+    }
+    const devicesEntry = (job: (typeof jobs)[number]) => {
+      const i = job.results.findIndex((r) => r[1].some((d) => d.startsWith(`${own.get(devicesKeyOf(own))}/`)));
+      return { setup: job.setups?.[i] ?? null, result: job.results[i]?.[2] };
+    };
+    assert.equal(jobs.length, 2);
+    // The first: the rules set up on the main thread, the list they started from kept.
+    assert.equal(devicesEntry(jobs[0]).setup, null);
+    // The second: the job wrote them over that same list, and the result is the same.
+    const second = devicesEntry(jobs[1]);
+    assert.ok(second.setup?.writes && second.setup.writes.length > 0, 'no device rules were given to the job');
+    assert.equal(second.result?.wrote, true, JSON.stringify(second.result));
+    assert.equal(second.result?.after, lists[1]);
+    assert.equal(lists[0], lists[1]);
+    assert.match(lists[1], /^c 1:4 r$/m);
+    // And the cpuset of the fresh directory was copied by the same job.
+    assert.ok(jobs[1].results.some((r) => r[2]?.copied === true && r[1].some((d) => d.includes('/cpuset'))), 'the cpuset was not copied by the job');
   });
 
   test('exec\'d processes join the container\'s cgroup, or a subCgroupPath inside it; destroy removes it all', async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import { loadBinding } from '../../lib/native/binding';
 import { readProcStat } from '../../lib/state';
-import type { ExitStatus, NativeBinding, SpawnOptions, SpawnResult } from '../../lib/native/types';
+import type { ExitStatus, MkdirResult, NativeBinding, SpawnOptions, SpawnResult } from '../../lib/native/types';
 
 const BUSYBOX = '/bin/busybox';
 const isRoot = process.getuid?.() === 0;
@@ -413,7 +413,7 @@ describe('native addon', { skip }, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
     try {
       const make = (dirs: string[]) =>
-        new Promise<[string | null, string[]][]>((resolve, reject) => b.mkdirAsync!(dirs, 0o755, (err, results) => (err ? reject(err) : resolve(results!))));
+        new Promise<MkdirResult[]>((resolve, reject) => b.mkdirAsync!(dirs, 0o755, (err, results) => (err ? reject(err) : resolve(results!))));
       const at = (n: string) => path.join(dir, n);
       fs.mkdirSync(at('have'));
       fs.writeFileSync(at('file'), '');
@@ -431,6 +431,46 @@ describe('native addon', { skip }, () => {
       assert.throws(() => b.mkdirAsync!(['relative'], 0o755, () => {}), { name: 'TypeError', message: /dirs\[0\] must be an absolute path/ });
       assert.throws(() => b.mkdirAsync!([at('x\0y')], 0o755, () => {}), { name: 'TypeError', message: /NUL/ });
       assert.throws(() => (b.mkdirAsync as unknown as (d: string[], m: number) => void)([], 0o755), { name: 'TypeError', message: /callback/ });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('mkdirAsync setups: applied only in a directory the job made, a failed step named, bad setups refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
+    try {
+      const make = (dirs: string[], setups: unknown[]) =>
+        new Promise<MkdirResult[]>((resolve, reject) =>
+          b.mkdirAsync!(dirs, 0o755, (err, results) => (err ? reject(err) : resolve(results!)), setups as Parameters<NonNullable<NativeBinding['mkdirAsync']>>[3]),
+        );
+      const at = (n: string) => path.join(dir, n);
+      fs.mkdirSync(at('have'));
+      fs.writeFileSync(at('cpus'), '0-1\n');
+      // A plain directory has none of cgroupfs's files, and nothing is ever created by a setup.
+      const results = await make([at('have'), at('new'), at('plain'), at('list')], [
+        { copy: ['cpus'] },
+        { copy: ['cpus'] },
+        null,
+        { expect: ['devices.list', 'a *:* rwm\n'], writes: [['devices.deny', ['a *:* rwm']]] },
+      ]);
+      assert.deepEqual(results[0], [null, [], { copied: false, wrote: false, error: `EEXIST not made by this job ${at('have')}` }]);
+      assert.deepEqual(results[1], [null, [at('new')], { copied: false, wrote: false, error: `ENOENT write ${at('new')}/cpus` }]);
+      assert.deepEqual(results[2], [null, [at('plain')]]);
+      assert.deepEqual(results[3], [null, [at('list')], { copied: true, wrote: false, error: `ENOENT read ${at('list')}/devices.list` }]);
+      assert.deepEqual(fs.readdirSync(at('new')), []);
+      const bad: [unknown, RegExp][] = [
+        [[{ copy: ['../x'] }], /setups\[0\]\.copy\[0\] must be a file name/],
+        [[{ expect: ['f'] }], /setups\[0\]\.expect must be \[file, text\]/],
+        [[{ writes: [['a/b', ['1']]] }], /setups\[0\]\.writes\[0\]\[0\] must be a file name/],
+        [[{ writes: [['f', [1]]] }], /setups\[0\]\.writes\[0\]\[1\]\[0\] must be a string/],
+        [[{ readBack: '..' }], /setups\[0\]\.readBack must be a file name/],
+        [['x'], /setups\[0\] must be an object/],
+        [[], /one entry per directory/],
+      ];
+      for (const [setups, message] of bad) {
+        assert.throws(() => b.mkdirAsync!([at('z')], 0o755, () => {}, setups as never), { name: 'TypeError', message });
+      }
+      assert.ok(!fs.existsSync(at('z')));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -85,6 +85,12 @@ function namesFor(mountpoint: string, dir: string): (name: 'cpus' | 'mems') => s
   return names;
 }
 
+/** The files a fresh directory copies from its parent (binding.mkdirAsync's setup does the copy). */
+export function copiedFiles(mountpoint: string): string[] {
+  const fileName = namesFor(mountpoint, mountpoint);
+  return [fileName('cpus'), fileName('mems')];
+}
+
 /** Give dir (and, where they are empty, its ancestors) its parent's cpus and mems. */
 function populate(mountpoint: string, dir: string, fresh = false): void {
   if (dir === mountpoint || !dir.startsWith(`${mountpoint}/`)) return;

@@ -3,6 +3,7 @@
  * devices.deny writes from the current devices.list to the target, write them, and check the
  * result. A fresh cgroup (allow-all) gets "a *:* rwm" denied, then one allow per rule.
  */
+import * as path from 'node:path';
 import type { LinuxResources } from '../../../types/oci';
 import { CgroupError } from '../errors';
 import { DeviceEmulator } from '../devices/emulator';
@@ -10,18 +11,27 @@ import { cgroupString, effectiveDeviceRules, type DeviceRule } from '../devices/
 import { readFile } from '../file';
 import { CgroupWriter } from '../writer';
 
-/** Each run of rules for the same file shares one open (a dozen writes to devices.allow per start). */
-function writeRules(dir: string, rules: DeviceRule[], w: CgroupWriter): void {
-  let i = 0;
-  while (i < rules.length) {
-    const allow = rules[i].allow;
-    const run: string[] = [];
-    for (; i < rules.length && rules[i].allow === allow; i++) run.push(cgroupString(rules[i]));
-    const file = allow ? 'devices.allow' : 'devices.deny';
+/** The rules as runs for one file each, in order: one open per run. */
+function runsOf(rules: DeviceRule[]): DeviceRun[] {
+  const runs: DeviceRun[] = [];
+  for (const rule of rules) {
+    const file = rule.allow ? 'devices.allow' : 'devices.deny';
+    const last = runs[runs.length - 1];
+    if (last && last[0] === file) last[1].push(cgroupString(rule));
+    else runs.push([file, [cgroupString(rule)]]);
+  }
+  return runs;
+}
+
+/** [file, one value per write(2)]: a dozen writes to devices.allow per start share one open. */
+export type DeviceRun = [file: 'devices.allow' | 'devices.deny', values: string[]];
+
+function writeRuns(dir: string, runs: DeviceRun[], w: CgroupWriter): void {
+  for (const [file, values] of runs) {
     // A stand-in writer (tests) sees one write per rule.
     const sink: Pick<CgroupWriter, 'write'> = w;
-    if (w instanceof CgroupWriter) w.writeValues(dir, file, run);
-    else for (const v of run) sink.write(dir, file, v);
+    if (w instanceof CgroupWriter) w.writeValues(dir, file, values);
+    else for (const v of values) sink.write(dir, file, v);
   }
 }
 
@@ -33,35 +43,76 @@ function writeRules(dir: string, rules: DeviceRule[], w: CgroupWriter): void {
  */
 interface Plan {
   target: DeviceEmulator;
-  writes: DeviceRule[];
+  writes: DeviceRun[];
   /** A devices.list text already checked against target. */
   verified: string | null;
 }
 const plans = new Map<string, Plan>();
+/** Per rule set and parent directory, the devices.list the last directory made there started from (the parent's). */
+const lastBefore = new Map<string, string>();
 const MAX_PLANS = 64;
 
-function planFor(resources: LinuxResources, beforeText: string): Plan {
-  const key = `${JSON.stringify(resources.devices ?? null)}\0${beforeText}`;
+const rulesKey = (resources: LinuxResources) => JSON.stringify(resources.devices ?? null);
+
+function planFor(resources: LinuxResources, beforeText: string, rules = rulesKey(resources)): Plan {
+  const key = `${rules}\0${beforeText}`;
   let plan = plans.get(key);
   if (!plan) {
     const target = DeviceEmulator.fromRules(effectiveDeviceRules(resources.devices));
-    plan = { target, writes: DeviceEmulator.fromList(beforeText).transition(target), verified: null };
+    plan = { target, writes: runsOf(DeviceEmulator.fromList(beforeText).transition(target)), verified: null };
     if (plans.size >= MAX_PLANS) plans.clear();
     plans.set(key, plan);
   }
   return plan;
 }
 
-export function set(dir: string, resources: LinuxResources, w = new CgroupWriter(false), opts: { verify?: boolean } = {}): void {
-  const beforeText = readFile(dir, 'devices.list');
-  const plan = planFor(resources, beforeText);
+/** What the native mkdir job (binding.mkdirAsync's setup) does for a fresh devices cgroup. */
+export interface FreshDevices {
+  expect: [file: 'devices.list', text: string];
+  writes: DeviceRun[];
+  readBack: 'devices.list';
+}
+
+/**
+ * The writes a directory about to be made will need, decided from the list the previous one
+ * of this rule set started with: a new v1 devices cgroup starts as a copy of its parent, so
+ * this is right whenever the parent has not changed, and the job checks that it has not
+ * before writing. Undefined until a first directory has been set up the ordinary way.
+ */
+export function freshSetup(dir: string, resources: LinuxResources): FreshDevices | undefined {
+  const rules = rulesKey(resources);
+  const before = lastBefore.get(`${rules}\0${path.dirname(dir)}`);
+  if (before === undefined) return undefined;
+  return { expect: ['devices.list', before], writes: planFor(resources, before, rules).writes, readBack: 'devices.list' };
+}
+
+/** What the job reported: the list it read, whether it made the writes, the list after them. */
+export interface FreshDevicesDone {
+  read?: string;
+  wrote: boolean;
+  after?: string;
+}
+
+/**
+ * Make dir's device rules those of resources. `done`: what the native mkdir job already did
+ * for this fresh directory (the list it read and, if that was the expected one, the writes
+ * and the list after them); the rest is done here, and the result is verified either way.
+ */
+export function set(dir: string, resources: LinuxResources, w = new CgroupWriter(false), opts: { verify?: boolean; done?: FreshDevicesDone } = {}): void {
+  const { done } = opts;
+  const rules = rulesKey(resources);
+  const beforeText = done?.read ?? readFile(dir, 'devices.list');
+  const plan = planFor(resources, beforeText, rules);
+  if (lastBefore.size >= MAX_PLANS) lastBefore.clear();
+  lastBefore.set(`${rules}\0${path.dirname(dir)}`, beforeText);
   w.onRollback(`${dir}/devices.list`, () => {
     const now = DeviceEmulator.fromList(readFile(dir, 'devices.list'));
-    writeRules(dir, now.transition(DeviceEmulator.fromList(beforeText)), new CgroupWriter(false));
+    writeRuns(dir, runsOf(now.transition(DeviceEmulator.fromList(beforeText))), new CgroupWriter(false));
   });
-  writeRules(dir, plan.writes, w);
+  const wrote = done?.read !== undefined && done.wrote;
+  if (!wrote) writeRuns(dir, plan.writes, w);
   if (opts.verify === false) return;
-  const afterText = readFile(dir, 'devices.list');
+  const afterText = (wrote ? done?.after : undefined) ?? readFile(dir, 'devices.list');
   if (afterText === plan.verified) return;
   // As runc: an allow-list must match exactly; for a deny-list at least the mode must.
   const { target } = plan;

@@ -54,6 +54,8 @@ const SETTERS: Array<[controller: string, set: Setter, wanted: (r: LinuxResource
 export class V1Manager implements CgroupManager {
   readonly mode: CgroupMode;
   readonly paths: Readonly<Record<string, string>>;
+  /** The device rules createAsync's mkdir job wrote into the fresh devices cgroup, for the first set(). */
+  #devicesDone: { rules: LinuxResources; done: devices.FreshDevicesDone } | undefined;
 
   constructor(private readonly layout: ManagerLayout, hybrid: boolean) {
     this.mode = hybrid ? 'hybrid' : 'v1';
@@ -88,18 +90,36 @@ export class V1Manager implements CgroupManager {
   /**
    * create(), with every mkdir in one threadpool job where the binding has one: a v1 cgroup
    * mkdir costs the kernel a tenth of a millisecond or more per hierarchy, time the event loop
-   * spends on other containers meanwhile. A directory the job could not make is made again
-   * here, the synchronous way, which reports the failure as create() does.
+   * spends on other containers meanwhile. The same job gives each directory it makes what it
+   * needs before the first set(): the cpuset its parent's cpus and mems (without cpus or mems
+   * of the container's own), the devices cgroup its rules (decided here, from the list the
+   * previous fresh directory of these rules started from; the job writes them only if the new
+   * one starts from the same). A directory the job could not make is made again here, the
+   * synchronous way, which reports the failure as create() does; a setup step it did not do is
+   * done here.
    */
   async createAsync(which: 'all' | 'unified' | 'v1' = 'all'): Promise<void> {
     const { makeDirs, mountpoints, resources } = this.layout;
     const entries = this.entries(which);
     if (!makeDirs || entries.length === 0) return this.create(which);
-    const results = await makeDirs(entries.map(([, dir]) => dir));
+    const ownCpuset = Boolean(resources?.cpu?.cpus || resources?.cpu?.mems);
+    const devicesSetup = resources && this.paths.devices && !this.layout.skipDevices ? devices.freshSetup(this.paths.devices, resources) : undefined;
+    const setups = entries.map(([key]) => {
+      if (key === 'cpuset' && mountpoints.cpuset && !ownCpuset) return { copy: cpuset.copiedFiles(mountpoints.cpuset) };
+      if (key === 'devices' && devicesSetup) return devicesSetup;
+      return null;
+    });
+    const results = await makeDirs(
+      entries.map(([, dir]) => dir),
+      setups.some((s) => s !== null) ? setups : undefined,
+    );
+    this.#devicesDone = undefined;
     entries.forEach(([key, dir], i) => {
-      const { code, created } = results[i];
+      const { code, created, setup } = results[i];
+      const usable = setup && setup.error === undefined ? setup : undefined;
       if (code !== null) this.makeOne(key, dir);
-      else if (key === 'cpuset' && mountpoints.cpuset) cpuset.fill(mountpoints.cpuset, dir, created, resources);
+      else if (key === 'cpuset' && mountpoints.cpuset && !usable?.copied) cpuset.fill(mountpoints.cpuset, dir, created, resources);
+      else if (key === 'devices' && usable && resources) this.#devicesDone = { rules: resources, done: usable };
     });
   }
 
@@ -130,13 +150,24 @@ export class V1Manager implements CgroupManager {
         if (this.paths[controller]) setter(this.paths[controller], resources, w);
         if (controller === 'cpuset' && !this.layout.skipDevices) {
           if (!this.paths.devices) throw new CgroupError('', 'the devices controller is not mounted; it is required to confine device access');
-          devices.set(this.paths.devices, resources, w);
+          devices.set(this.paths.devices, resources, w, { done: this.#takeDevicesDone(resources, opts) });
         }
       }
     } catch (err) {
       w.rollback();
       throw setError(err);
     }
+  }
+
+  /** What createAsync's job did for these resources' device rules, once, for a fresh set(). */
+  #takeDevicesDone(resources: LinuxResources, opts: SetOptions): devices.FreshDevicesDone | undefined {
+    const made = this.#devicesDone;
+    this.#devicesDone = undefined;
+    if (!made || !opts.fresh) return undefined;
+    // The job wrote the rules of the resources the layout was made with; a set() of others
+    // (a caller's own) starts from what is there.
+    const same = made.rules === resources || JSON.stringify(made.rules.devices ?? null) === JSON.stringify(resources.devices ?? null);
+    return same ? made.done : undefined;
   }
 
   getPids(recursive = false): number[] {

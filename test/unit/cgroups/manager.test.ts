@@ -99,6 +99,55 @@ describe('V1Manager on a hybrid host', () => {
     assert.equal(read(m.paths.cpuset, 'cpuset.cpus'), '0-3');
     assert.equal(read(m.paths.cpuset, 'cpuset.mems'), '0');
   });
+  test('createAsync: the job copies the cpuset and, from the second container of a rule set on, writes the device rules', async () => {
+    type Setup = { copy?: string[]; expect?: [string, string]; writes?: [string, string[]][]; readBack?: string } | null;
+    const jobs: Setup[][] = [];
+    // Stands in for the job on the fixture's plain files: the cpuset gets a mark (the main
+    // thread's copy would overwrite it with the parent's), the device rules are "written" and
+    // devices.list made what the kernel would then show.
+    const binding = {
+      mkdirAsync(dirs: string[], _mode: number, cb: (err: Error | null, results?: unknown[]) => void, setups?: Setup[]) {
+        jobs.push(setups ?? []);
+        const results = dirs.map((d, i) => {
+          fs.mkdirSync(d, { recursive: true });
+          const s = setups?.[i];
+          if (!s) return [null, []];
+          if (s.copy) {
+            for (const f of s.copy) fs.writeFileSync(path.join(d, f), 'job');
+            return [null, [d], { copied: true, wrote: false }];
+          }
+          const read = fs.readFileSync(path.join(d, s.expect![0]), 'utf8');
+          if (read !== s.expect![1]) return [null, [d], { copied: true, wrote: false, read }];
+          const allowed = s.writes!.filter(([f]) => f === 'devices.allow').flatMap(([, vs]) => vs);
+          fs.writeFileSync(path.join(d, 'devices.list'), `${allowed.join('\n')}\n`);
+          return [null, [d], { copied: true, wrote: true, read, after: fs.readFileSync(path.join(d, 'devices.list'), 'utf8') }];
+        });
+        setImmediate(() => cb(null, results));
+      },
+    } as unknown as NativeBinding;
+    const resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c' as const, major: 4, minor: 9, access: 'w' }] };
+    const firstRoot = hybridRoot('c1');
+    const first = createManager({ id: 'c1', root: firstRoot, mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP, binding, resources });
+    await first.createAsync('v1');
+    assert.equal(read(first.paths.cpuset, 'cpuset.cpus'), 'job', 'the cpuset was copied again on the main thread');
+    const devicesAt = (m: typeof first) => Object.keys(m.paths).filter((k) => k !== '').indexOf('devices');
+    assert.equal(jobs[0][devicesAt(first)], null, 'device rules given to the job before any were set up');
+    // The fixture's devices.list does not follow the writes: the main thread's set() is checked without verification here.
+    assert.throws(() => first.set(resources, { fresh: true }), /does not match/);
+
+    // The next container beside it (the same parent directories), as the kernel makes its devices cgroup.
+    addFiles(firstRoot, { 'devices/node-libcontainer/c2/devices.list': 'a *:* rwm\n', 'devices/node-libcontainer/c2/devices.allow': '', 'devices/node-libcontainer/c2/devices.deny': '' });
+    const second = createManager({ id: 'c2', root: firstRoot, mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP, binding, resources });
+    await second.createAsync('v1');
+    const given = jobs[1][devicesAt(second)]!;
+    assert.deepEqual(given.expect, ['devices.list', 'a *:* rwm\n']);
+    assert.ok(given.writes!.some(([f, vs]) => f === 'devices.allow' && vs.includes('c 4:9 w')));
+    // set() writes no device rule itself now, and verifies the list the job read back.
+    second.set(resources, { fresh: true });
+    assert.equal(read(second.paths.devices, 'devices.allow'), '');
+    assert.equal(read(second.paths.devices, 'devices.deny'), '');
+    assert.match(read(second.paths.devices, 'devices.list'), /^c 4:9 w$/m);
+  });
   test('createAsync: a directory the job could not make is made the synchronous way, whose failure names it', async () => {
     const { root } = hybrid('c1');
     const blocked = `${root}/pids/node-libcontainer/c2`;

@@ -1,5 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CgroupError } from '../../../lib/cgroups/errors';
 import { MAX_U64 } from '../../../lib/cgroups/file';
 import * as blkio from '../../../lib/cgroups/v1/blkio';
@@ -320,6 +322,35 @@ describe('v1 devices', () => {
   });
   test('verification fails when devices.list does not follow', () => {
     assert.throws(() => devices.set(devDir(), {}), /does not match/);
+  });
+  test('a fresh directory\'s rules decided ahead for the mkdir job, and what the job did taken as done', () => {
+    // A rule set of this test's own: what the module has seen decides freshSetup.
+    const res = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c' as const, major: 4, minor: 7, access: 'r' }] };
+    const first0 = devDir();
+    assert.equal(devices.freshSetup(first0, res), undefined, 'nothing to go on before a first directory');
+    const writes: string[] = [];
+    const w = { write: (_d: string, f: string, v: string) => writes.push(`${f}: ${v}`), onRollback: () => {} };
+    devices.set(first0, res, w as never, { verify: false });
+    const first = writes.splice(0);
+    // The next directory beside it: the same parent.
+    const next = path.join(path.dirname(first0), 'next');
+    assert.equal(devices.freshSetup(path.join(os.tmpdir(), 'elsewhere', 'x'), res), undefined, 'another parent is another starting list');
+    const ahead = devices.freshSetup(next, res)!;
+    assert.deepEqual(ahead.expect, ['devices.list', 'a *:* rwm\n']);
+    assert.equal(ahead.readBack, 'devices.list');
+    assert.deepEqual(ahead.writes.flatMap(([f, vs]) => vs.map((v) => `${f}: ${v}`)), first, 'the same writes, grouped per file');
+    assert.deepEqual(ahead.writes.map(([f]) => f), ['devices.deny', 'devices.allow']);
+
+    // The job wrote them and read the list back: nothing is written again, the list is verified.
+    const target = first.filter((x) => x.startsWith('devices.allow: ')).map((x) => x.slice('devices.allow: '.length)).join('\n') + '\n';
+    devices.set(devDir(), res, w as never, { done: { read: 'a *:* rwm\n', wrote: true, after: target } });
+    assert.deepEqual(writes, []);
+    assert.throws(() => devices.set(devDir(), res, w as never, { done: { read: 'a *:* rwm\n', wrote: true, after: 'a *:* rwm\n' } }), /does not match/);
+    // The job found another list (the parent changed) and wrote nothing: the writes follow from what it read.
+    const third = devDir();
+    devices.set(third, res, w as never, { verify: false, done: { read: `${target}c 4:8 rwm\n`, wrote: false } });
+    assert.deepEqual(writes, ['devices.deny: c 4:8 rwm']);
+    assert.deepEqual(devices.freshSetup(path.join(path.dirname(third), 'y'), res)!.expect, ['devices.list', `${target}c 4:8 rwm\n`], 'the newest starting list is expected next');
   });
 });
 
