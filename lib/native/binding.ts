@@ -72,8 +72,8 @@ export function makeDirsOf(binding: NativeBinding | undefined): MakeDirs | undef
   if (!make) return undefined;
   return (dirs, setups) =>
     new Promise((resolve, reject) => {
-      const done = (err: Error | null, results?: MkdirResult[]) =>
-        err ? reject(err) : resolve(results!.map(([code, created, setup]) => ({ code, created, ...(setup ? { setup } : {}) })));
+      // One object shape whether or not a setup was given (V8 deoptimises its readers otherwise).
+      const done = (err: Error | null, results?: MkdirResult[]) => (err ? reject(err) : resolve(results!.map(([code, created, setup]) => ({ code, created, setup }))));
       if (setups) make.call(binding, dirs, 0o755, done, setups);
       else make.call(binding, dirs, 0o755, done);
     });
