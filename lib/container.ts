@@ -12,7 +12,7 @@ import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
-import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
+import { buildExecPlan, buildInitPlan, rejectUnsupportedOptions, type InitPlan } from './process/bootstrap';
 import { prepareConfig } from './process/prepared';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
@@ -323,6 +323,7 @@ export class Container {
 
   /** The init's plan: the one createContainer made (and validated) unless options change the process. */
   #initPlan(options: ProcessOptions, fifo: string | null): InitPlan {
+    rejectUnsupportedOptions(options);
     const base = this.#createdPlan;
     if (base && !PROCESS_FIELDS.some((k) => options[k] !== undefined)) {
       return { ...base, bootstrap: { ...base.bootstrap, execFifo: fifo ?? '' } };

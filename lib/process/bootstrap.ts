@@ -44,12 +44,34 @@ function checkId(value: unknown, field: string): number {
   return value as number;
 }
 
+const UNSUPPORTED_OPTIONS: ReadonlyArray<[key: string, what: string]> = [
+  ['terminal', 'a terminal (pty)'],
+  ['consoleSize', 'a terminal (pty)'],
+  ['apparmorProfile', 'an AppArmor profile'],
+  ['label', 'an SELinux label'],
+  ['selinuxLabel', 'an SELinux label'],
+  ['ioPriority', 'an I/O priority'],
+  ['scheduler', 'a scheduling policy'],
+];
+
+/**
+ * Options a caller may know from runc's Process or the OCI process that are not done yet:
+ * refused rather than dropped (the process would run without them).
+ */
+export function rejectUnsupportedOptions(opts: ProcessOptions, prefix = 'process'): void {
+  for (const [key, what] of UNSUPPORTED_OPTIONS) {
+    const value = (opts as Record<string, unknown>)[key];
+    if (value !== undefined && value !== false && value !== '') throw new ConfigError(`${prefix}.${key}`, `${what} is not supported yet`);
+  }
+}
+
 /**
  * The process to run: `opts` over the config's `process` (runc exec takes the config's
  * env, cwd, user, capabilities, rlimits and no_new_privs as defaults too).
  */
 export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'process'): ResolvedProcess {
   const base = spec.process;
+  rejectUnsupportedOptions(opts, prefix);
   const args = checkStrings(opts.args ?? base?.args, `${prefix}.args`, { nonEmpty: true });
   const env = checkStrings(opts.env ?? base?.env ?? [], `${prefix}.env`);
   env.forEach((e, i) => {

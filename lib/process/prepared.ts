@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
+import { rejectUnsupported } from '../spec/unsupported';
 import { validateConfig } from '../spec/validate';
 import type { Spec } from '../../types/oci';
 import { buildInitPlan, statKind, type InitPlan } from './bootstrap';
@@ -53,6 +54,7 @@ export function prepareConfig(config: unknown, bundleOption: string | undefined)
   const firstSight = key !== null && !last && !seenOnce.has(key);
   const copy = key === null || firstSight ? NOT_PLAIN : frozenCopy(config, 0);
   const spec = validateConfig(copy === NOT_PLAIN ? config : copy);
+  rejectUnsupported(spec);
   const bundle = resolveBundle(bundleOption);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(bundle, spec.root.path);

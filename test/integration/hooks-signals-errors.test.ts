@@ -198,6 +198,29 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     assert.deepEqual(left(), []);
   });
 
+  test('what is not supported yet is refused, not dropped: seccomp, AppArmor, a terminal', async () => {
+    const base = makeConfig({}) as { linux: Record<string, unknown>; process: Record<string, unknown> };
+    const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+    await assert.rejects(createContainer('refused-seccomp', { ...base, linux: { ...base.linux, seccomp } }, { root: t.root }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'linux.seccomp' && /without the filter/.test(e.message));
+    await assert.rejects(createContainer('refused-apparmor', { ...base, process: { ...base.process, apparmorProfile: 'docker-default' } }, { root: t.root }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'process.apparmorProfile');
+    assert.deepEqual(left(), []);
+    // A run() or exec option of runc's Process that is not done yet: refused before anything starts.
+    const c = await createContainer('refused-terminal', makeConfig({ process: { args: ['sleep', '100'] } }), { root: t.root });
+    try {
+      await assert.rejects(c.run({ terminal: true } as never), (e: unknown) => e instanceof ConfigError && e.field === 'process.terminal');
+      assert.equal(await c.status(), 'stopped');
+      await c.run({ stdio: 'ignore' });
+      // A process run in the running container (runc exec).
+      await assert.rejects(c.run({ args: ['true'], terminal: true } as never), (e: unknown) => e instanceof ConfigError && /\.terminal$/.test(e.field));
+      assert.deepEqual((await (await c.run({ args: ['true'], stdio: 'ignore' })).wait()).exitCode, 0);
+    } finally {
+      await c.destroy();
+    }
+    assert.deepEqual(left(), []);
+  });
+
   test('a mount the kernel refuses fails at init with stage, syscall and path', async () => {
     const mounts = (makeConfig({}) as { mounts: unknown[] }).mounts;
     const c = await createContainer('bad-kernel-mount', makeConfig({ mounts: [...mounts, { destination: '/x', type: 'ext4', source: '/dev/does-not-exist' }] }), { root: t.root });

@@ -231,3 +231,29 @@ test('errors come in the order of the checks, on a first call and on reuse: conf
   assert.throws(() => prepareConfig(cfg, bundle), fieldIs('mounts[1].source'));
   assert.throws(() => prepareConfig(cfg, 42 as unknown as string), TypeError);
 });
+
+test('a config asking for what this runtime does not do is refused, naming the field; an empty ask is accepted', () => {
+  const refused: [section: 'process' | 'linux', key: string, value: unknown, message: RegExp][] = [
+    ['process', 'terminal', true, /terminal/],
+    ['process', 'apparmorProfile', 'docker-default', /AppArmor.*unconfined/],
+    ['process', 'selinuxLabel', 'system_u:system_r:container_t:s0', /SELinux/],
+    ['process', 'ioPriority', { class: 'IOPRIO_CLASS_IDLE' }, /I\/O priorities/],
+    ['process', 'scheduler', { policy: 'SCHED_BATCH' }, /scheduling/],
+    ['linux', 'seccomp', { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }, /seccomp.*without the filter/],
+    ['linux', 'mountLabel', 'system_u:object_r:container_file_t:s0', /SELinux/],
+    ['linux', 'intelRdt', { closID: 'x' }, /RDT/],
+    ['linux', 'memoryPolicy', { mode: 'MPOL_BIND', nodes: '0' }, /NUMA/],
+    ['linux', 'personality', { domain: 'LINUX32' }, /personality/],
+    ['linux', 'timeOffsets', { monotonic: { secs: 1 } }, /time namespace/],
+    ['linux', 'netDevices', { eth1: {} }, /network devices/],
+  ];
+  for (const [section, key, value, message] of refused) {
+    const c = config();
+    c[section][key] = value;
+    assert.throws(() => prepareConfig(c, bundle), (e: unknown) => fieldIs(`${section}.${key}`)(e) && message.test((e as Error).message), `${section}.${key}`);
+  }
+  const c = config();
+  Object.assign(c.process, { terminal: false, apparmorProfile: '', selinuxLabel: '' });
+  Object.assign(c.linux, { mountLabel: '', netDevices: {} });
+  assert.doesNotThrow(() => prepareConfig(c, bundle));
+});

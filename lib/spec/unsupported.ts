@@ -1,0 +1,42 @@
+/**
+ * What a valid config may ask for that this runtime does not do yet. Each is refused with a
+ * ConfigError naming the field: a container started without the confinement, label, limit or
+ * device its config asked for would look as if it had them (runc refuses an SELinux label on
+ * a host without SELinux the same way). An empty value asks for nothing and is accepted.
+ */
+import type { Spec } from '../../types/oci';
+import { ConfigError } from '../errors';
+
+type Section = Record<string, unknown> | undefined;
+
+/** [section, key, why]: the field is refused when it holds anything. */
+const REFUSED: ReadonlyArray<[section: 'process' | 'linux', key: string, why: string]> = [
+  ['process', 'terminal', 'a terminal (pty) is not supported yet: the process would get no controlling terminal; use stdio'],
+  ['process', 'apparmorProfile', 'AppArmor profiles are not supported yet: the process would run unconfined'],
+  ['process', 'selinuxLabel', 'SELinux labels are not supported: the process would run with the runtime\'s label'],
+  ['process', 'ioPriority', 'I/O priorities are not supported yet'],
+  ['process', 'scheduler', 'scheduling policies are not supported yet'],
+  ['linux', 'seccomp', 'seccomp filters are not supported yet: the process would run without the filter'],
+  ['linux', 'mountLabel', 'SELinux mount labels are not supported'],
+  ['linux', 'intelRdt', 'Intel RDT (resctrl) is not supported'],
+  ['linux', 'memoryPolicy', 'NUMA memory policies are not supported yet'],
+  ['linux', 'personality', 'execution domains (personality) are not supported yet'],
+  ['linux', 'timeOffsets', 'time namespace offsets are not supported yet'],
+  ['linux', 'netDevices', 'moving network devices into the container is not supported yet'],
+];
+
+/** Whether a value asks for something: not undefined, false, '', [] or {}. */
+function asksForSomething(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
+}
+
+/** Throws ConfigError for the first field of `spec` that asks for something not supported. */
+export function rejectUnsupported(spec: Spec): void {
+  for (const [section, key, why] of REFUSED) {
+    const value = (spec[section] as Section)?.[key];
+    if (asksForSomething(value)) throw new ConfigError(`${section}.${key}`, why);
+  }
+}
