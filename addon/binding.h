@@ -20,6 +20,7 @@ void InitPidfd(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitChannel(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitSys(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
+void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitNotify(Napi::Env env, Napi::Object exports, AddonData* data);
 Napi::Object MakeConstants(Napi::Env env);
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports);

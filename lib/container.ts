@@ -13,6 +13,7 @@ import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, rejectUnsupportedOptions, type InitPlan } from './process/bootstrap';
+import { compileSeccomp } from './spec/seccomp';
 import { prepareConfig } from './process/prepared';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
@@ -326,9 +327,17 @@ export class Container {
     rejectUnsupportedOptions(options);
     const base = this.#createdPlan;
     if (base && !PROCESS_FIELDS.some((k) => options[k] !== undefined)) {
-      return { ...base, bootstrap: { ...base.bootstrap, execFifo: fifo ?? '' } };
+      return this.#withSeccomp({ ...base, bootstrap: { ...base.bootstrap, execFifo: fifo ?? '' } });
     }
-    return buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo);
+    return this.#withSeccomp(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo));
+  }
+
+  /** The config's seccomp filter (compiled once per profile) in the plan's process: init and exec'd processes alike, as runc. */
+  #withSeccomp(plan: InitPlan): InitPlan {
+    const profile = this.config.linux?.seccomp;
+    if (!profile) return plan;
+    const process = plan.bootstrap.process as Record<string, unknown>;
+    return { ...plan, bootstrap: { ...plan.bootstrap, process: { ...process, seccomp: compileSeccomp(profile, this.#binding) } } };
   }
 
   #oomKills(): number {
@@ -356,7 +365,7 @@ export class Container {
     const pidfd = this.#openInitPidfd(`cannot exec in a stopped container ${this.id}`);
     try {
       if (this.#isFrozen()) throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
-      const plan = buildExecPlan(this.config, options);
+      const plan = this.#withSeccomp(buildExecPlan(this.config, options));
       const cgroupPaths = this.#cgroups.pathsForExec(options.subCgroupPath);
       const affinity = this.#execAffinity(options);
       const oomBefore = this.#oomKills();
@@ -833,6 +842,8 @@ export async function createContainer(id: string, config: unknown, options: Cont
   // start reuses the plan, and so do later containers made from the same config object.
   const { spec, bundle, rootfs, plan } = prepareConfig(config, options.bundle);
   const binding = options.binding ?? loadBinding();
+  // A profile that cannot be compiled fails here, before any state exists.
+  if (spec.linux?.seccomp) compileSeccomp(spec.linux.seccomp, binding);
   const cgroups = createManager({ id: cid, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, binding });
   const dir = StateDir.create(options.root ?? defaultRoot(), cid);
   const saved: SavedState = {

@@ -149,6 +149,30 @@ std::vector<int> capList(const Field& f) {
   return out;
 }
 
+// RFC 4648 base64 (the plan is JSON; the filter is binary).
+std::string base64Decode(const Field& f) {
+  const std::string text = f.string();
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  unsigned buffer = 0;
+  int bits = 0;
+  size_t i = 0;
+  for (; i < text.size() && text[i] != '='; i++) {
+    char c = text[i];
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+    if (v < 0) f.invalid("not base64");
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  size_t padding = text.size() - i;
+  if (padding > 2 || text.find_first_not_of('=', i) != std::string::npos || (text.size() % 4) != 0) f.invalid("not base64");
+  return out;
+}
+
 ProcessPlan parseProcess(const Field& f) {
   f.require();
   ProcessPlan p;
@@ -169,6 +193,14 @@ ProcessPlan parseProcess(const Field& f) {
                                     capList(caps["inheritable"]), capList(caps["ambient"])};
   }
   if (f["oomScoreAdj"].present()) p.oomScoreAdj = static_cast<int>(f["oomScoreAdj"].integer(-1000, 1000));
+  Field seccomp = f["seccomp"];
+  if (seccomp.present()) {
+    SeccompPlan plan{base64Decode(seccomp["filter"]), static_cast<unsigned>(seccomp["flags"].integer(0, UINT32_MAX, 0))};
+    // struct sock_filter is 8 bytes; the kernel takes at most BPF_MAXINSNS (4096) of them.
+    if (plan.program.empty() || plan.program.size() % 8 != 0 || plan.program.size() / 8 > 4096)
+      seccomp["filter"].invalid("not a BPF program of 1 to 4096 instructions");
+    p.seccomp = std::move(plan);
+  }
   return p;
 }
 

@@ -28,6 +28,13 @@ struct CapabilityPlan {
   std::vector<int> bounding, effective, permitted, inheritable, ambient;
 };
 
+// A compiled seccomp filter (struct sock_filter records, compiled by the parent with
+// libseccomp) and the seccomp(2) flags to load it with.
+struct SeccompPlan {
+  std::string program;
+  unsigned flags = 0;
+};
+
 struct ProcessPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
@@ -38,6 +45,7 @@ struct ProcessPlan {
   bool noNewPrivileges = false;
   std::optional<CapabilityPlan> capabilities;  // nullopt: leave the capabilities as they are
   std::optional<int> oomScoreAdj;
+  std::optional<SeccompPlan> seccomp;
 };
 
 struct RlimitPlan {

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "namespaces.h"
 #include "rootfs.h"
+#include "seccomp.h"
 
 namespace nlc {
 
@@ -130,6 +131,12 @@ void finalizeProcess(ProcessPlan& process) {
     currentStage = "capabilities";
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("capabilities", "prctl", "", "setting no_new_privs");
   }
+  // Port of runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it
+  // comes before the capabilities are dropped; with it, as late as possible (loadLateSeccomp).
+  if (process.seccomp && !process.noNewPrivileges) {
+    currentStage = "seccomp";
+    loadSeccomp(*process.seccomp);
+  }
   // chdir first as root: the container user may lack search permission on a parent of a
   // cwd it owns (a chowned volume); EACCES/EPERM retry after the user change.
   currentStage = "cwd";
@@ -155,6 +162,14 @@ void finalizeProcess(ProcessPlan& process) {
     setKeepCaps(false);
     applyCapabilities(*process.capabilities);
   }
+}
+
+// With no_new_privs: just before the parent is released and the program exec'd, so that as
+// few of our own system calls as possible have to pass the container's filter.
+void loadLateSeccomp(const ProcessPlan& process) {
+  if (!process.seccomp || !process.noNewPrivileges) return;
+  currentStage = "seccomp";
+  loadSeccomp(*process.seccomp);
 }
 
 std::string stateFromHooksDone(const SyncMessage& done, bool needed) {
@@ -248,6 +263,8 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
+  loadLateSeccomp(plan.process);
+  currentStage = "exec";
   if (fifo.valid()) {
     log::debug("init: closing the sync socket to signal that set-up succeeded");
     releaseParent(sync);
@@ -271,6 +288,8 @@ void runExec(Bootstrap& plan, SyncSocket& sync) {
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
+  loadLateSeccomp(plan.process);
+  currentStage = "exec";
   releaseParentAtExec();
   if (plan.process.umask) ::umask(static_cast<mode_t>(*plan.process.umask));
   execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);

@@ -143,6 +143,18 @@ export interface NativeBinding {
    */
   mkdirAsync?(dirs: string[], mode: number, callback: (err: Error | null, results?: MkdirResult[]) => void, setups?: (DirSetup | null)[]): void;
 
+  /**
+   * Compile a seccomp profile, already in libseccomp's numbers (lib/spec/seccomp.ts), to BPF
+   * (struct sock_filter[]) with libseccomp, loaded at run time. Syscalls and architectures it
+   * does not know are left out and listed. Throws (code ERR_NO_LIBSECCOMP) without libseccomp;
+   * a refused rule throws with `rule`, its index. Optional: a fake binding may lack it.
+   */
+  seccompCompile?(request: {
+    defaultAction: number;
+    architectures: string[];
+    rules: { syscall: string; action: number; args: [index: number, op: number, value: string, valueTwo: string][] }[];
+  }): { filter: Buffer; unknownSyscalls: string[]; unknownArchitectures: string[] };
+
   /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
   constants: Record<string, number>;
 }

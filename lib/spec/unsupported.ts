@@ -16,7 +16,6 @@ const REFUSED: ReadonlyArray<[section: 'process' | 'linux', key: string, why: st
   ['process', 'selinuxLabel', 'SELinux labels are not supported: the process would run with the runtime\'s label'],
   ['process', 'ioPriority', 'I/O priorities are not supported yet'],
   ['process', 'scheduler', 'scheduling policies are not supported yet'],
-  ['linux', 'seccomp', 'seccomp filters are not supported yet: the process would run without the filter'],
   ['linux', 'mountLabel', 'SELinux mount labels are not supported'],
   ['linux', 'intelRdt', 'Intel RDT (resctrl) is not supported'],
   ['linux', 'memoryPolicy', 'NUMA memory policies are not supported yet'],

@@ -476,6 +476,31 @@ describe('native addon', { skip }, () => {
     }
   });
 
+  test('seccompCompile: libseccomp\'s BPF for a profile; unknown names listed, refusals name the rule, bad input throws', () => {
+    const ALLOW = 0x7fff0000;
+    const EPERM_ERRNO = 0x00050001;
+    const r = b.seccompCompile!({
+      defaultAction: ALLOW,
+      architectures: ['x86_64', 'x86', 'no_such_arch'],
+      rules: [
+        { syscall: 'mkdir', action: EPERM_ERRNO, args: [] },
+        { syscall: 'kill', action: EPERM_ERRNO, args: [[1, 4, '10', '0']] },
+        { syscall: 'no_such_syscall', action: EPERM_ERRNO, args: [] },
+      ],
+    });
+    assert.ok(Buffer.isBuffer(r.filter) && r.filter.length > 0 && r.filter.length % 8 === 0, `${r.filter.length} bytes`);
+    // The last instruction of a seccomp program is a BPF_RET (0x06).
+    assert.equal(r.filter.readUInt16LE(r.filter.length - 8) & 0x07, 0x06);
+    assert.deepEqual(r.unknownSyscalls, ['no_such_syscall']);
+    assert.deepEqual(r.unknownArchitectures, ['no_such_arch']);
+    // libseccomp refuses a rule that does what the default does: the error says which.
+    assert.throws(() => b.seccompCompile!({ defaultAction: ALLOW, architectures: [], rules: [{ syscall: 'read', action: EPERM_ERRNO, args: [] }, { syscall: 'mkdir', action: ALLOW, args: [] }] }),
+      (e: Error & { rule?: number }) => e.rule === 1 && /mkdir/.test(e.message));
+    assert.throws(() => b.seccompCompile!({ defaultAction: ALLOW, architectures: [], rules: [{ syscall: 'kill', action: EPERM_ERRNO, args: [[6, 4, '1', '0']] }] }), { name: 'TypeError', message: /index must be 0-5/ });
+    assert.throws(() => b.seccompCompile!({ defaultAction: ALLOW, architectures: [], rules: [{ syscall: 'kill', action: EPERM_ERRNO, args: [[1, 4, '-1', '0']] }] }), { name: 'TypeError', message: /uint64/ });
+    assert.throws(() => (b.seccompCompile as unknown as (x: unknown) => void)(null), { name: 'TypeError' });
+  });
+
   test('open, mkfifo and errors carrying the path', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
     try {

@@ -1,0 +1,96 @@
+/**
+ * linux.seccomp in real containers: the filter the kernel reports (/proc/self/status), and
+ * what it does to the container's own system calls: errno returns (the default EPERM and an
+ * errnoRet), a condition on an argument, a killed process, exec'd processes filtered too,
+ * both with no_new_privs (loaded last) and without (loaded before the capabilities go).
+ */
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, InitError, createContainer, type Container } from '../../lib';
+import { execIn, finishProcess, makeConfig, skipUnlessRoot, tempRoot, type Ran } from './helpers';
+import type { LinuxSeccomp } from '../../types/oci';
+
+const skip = skipUnlessRoot();
+
+/** mkdir refused with EPERM, kill(_, SIGUSR1) with ENOSYS (38); everything else allowed. */
+const PROFILE: LinuxSeccomp = {
+  defaultAction: 'SCMP_ACT_ALLOW',
+  architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+  syscalls: [
+    { names: ['mkdir', 'mkdirat', 'no_such_syscall_anywhere'], action: 'SCMP_ACT_ERRNO' },
+    { names: ['kill'], action: 'SCMP_ACT_ERRNO', errnoRet: 38, args: [{ index: 1, value: 10, op: 'SCMP_CMP_EQ' }] },
+  ],
+};
+
+/** What the probe prints: the filter mode, then what each call did. */
+const PROBE = [
+  'grep "^Seccomp:" /proc/self/status',
+  'mkdir /tmp/probe-dir 2>&1 && echo mkdir-ok',
+  'trap "echo usr2-delivered" USR2',
+  'kill -USR1 $$ 2>&1 || echo usr1-refused',
+  'kill -USR2 $$',
+  'echo end',
+].join('; ');
+
+function checkProbe(r: Ran, who: string): void {
+  assert.equal(r.exitCode, 0, `${who}: ${r.err}`);
+  assert.match(r.out, /^Seccomp:\s+2$/m, `${who}: not in filter mode`);
+  assert.match(r.out, /mkdir: .*Operation not permitted/, `${who}: mkdir was not refused with EPERM`);
+  assert.doesNotMatch(r.out, /mkdir-ok/, who);
+  assert.match(r.out + r.err, /Function not implemented/, `${who}: kill(SIGUSR1) was not refused with errnoRet 38`);
+  assert.match(r.out, /usr1-refused/, who);
+  assert.match(r.out, /usr2-delivered/, `${who}: kill(SIGUSR2) must pass the condition`);
+  assert.match(r.out, /end$/, who);
+}
+
+describe('seccomp', { skip }, () => {
+  const t = tempRoot();
+  after(() => t.cleanup());
+  const made: Container[] = [];
+  after(async () => {
+    for (const c of made) await c.destroy().catch(() => {});
+  });
+
+  async function make(id: string, seccomp: LinuxSeccomp, process: Record<string, unknown> = {}): Promise<Container> {
+    const c = await createContainer(id, makeConfig({ process: { args: ['sh', '-c', PROBE], ...process }, linux: { seccomp } }), { root: t.root });
+    made.push(c);
+    return c;
+  }
+
+  for (const noNewPrivileges of [true, false]) {
+    test(`the init and exec'd processes are filtered (no_new_privs ${noNewPrivileges})`, async () => {
+      const c = await make(`sc-${noNewPrivileges ? 'nnp' : 'priv'}`, PROFILE, { noNewPrivileges });
+      checkProbe(await finishProcess(await c.run()), 'init');
+      await c.destroy();
+
+      const c2 = await make(`sc-exec-${noNewPrivileges ? 'nnp' : 'priv'}`, PROFILE, { noNewPrivileges, args: ['sleep', '100'] });
+      await c2.run({ stdio: 'ignore' });
+      checkProbe(await execIn(c2, ['sh', '-c', PROBE]), 'exec');
+      await c2.destroy();
+    });
+  }
+
+  test('SCMP_ACT_KILL_PROCESS: the process dies of SIGSYS at the call', async () => {
+    const c = await make('sc-kill', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action: 'SCMP_ACT_KILL_PROCESS' }] }, { args: ['uname', '-a'] });
+    const r = await finishProcess(await c.run());
+    assert.equal(r.signal, 'SIGSYS', JSON.stringify(r));
+    assert.equal(r.out, '');
+  });
+
+  test('a filter that refuses the exec itself fails run() with the exec stage', async () => {
+    const c = await make('sc-noexec', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['execve', 'execveat'], action: 'SCMP_ACT_ERRNO' }] });
+    await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'exec' && /EPERM|not permitted/i.test(e.message));
+  });
+
+  test('refused before anything starts: SCMP_ACT_NOTIFY, a listener, errnoRet where it means nothing', async () => {
+    const cases: [LinuxSeccomp, string][] = [
+      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.syscalls[0].action'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/listener.sock' }, 'linux.seccomp.listenerPath'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] }, 'linux.seccomp.syscalls[0].errnoRet'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, 'linux.seccomp.flags[0]'],
+    ];
+    for (const [seccomp, field] of cases) {
+      await assert.rejects(createContainer('sc-refused', makeConfig({ linux: { seccomp } }), { root: t.root }), (e: unknown) => e instanceof ConfigError && e.field === field, field);
+    }
+  });
+});
