@@ -774,7 +774,7 @@ export class Container {
 const SIGKILL = 9;
 
 /** ProcessOptions fields that change the init's plan (the rest is stdio, fds, placement). */
-const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'rlimits', 'noNewPrivileges', 'oomScoreAdj'] as const;
+const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'rlimits', 'noNewPrivileges', 'oomScoreAdj', 'ioPriority', 'scheduler'] as const;
 
 /** The v1 hierarchy directories of a path map ('' is the v2 tree), each once. */
 function v1Dirs(paths: Readonly<Record<string, string>>): string[] {

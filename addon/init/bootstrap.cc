@@ -193,6 +193,20 @@ ProcessPlan parseProcess(const Field& f) {
                                     capList(caps["inheritable"]), capList(caps["ambient"])};
   }
   if (f["oomScoreAdj"].present()) p.oomScoreAdj = static_cast<int>(f["oomScoreAdj"].integer(-1000, 1000));
+  Field sched = f["scheduler"];
+  if (sched.present()) {
+    SchedulerPlan sp;
+    sp.policy = static_cast<unsigned>(sched["policy"].integer(0, 6));
+    sp.flags = static_cast<unsigned long long>(sched["flags"].integer(0, 0x7f, 0));
+    sp.nice = static_cast<int>(sched["nice"].integer(-20, 19, 0));
+    sp.priority = static_cast<unsigned>(sched["priority"].integer(0, INT32_MAX, 0));
+    sp.runtime = static_cast<unsigned long long>(sched["runtime"].integer(0, INT64_MAX, 0));
+    sp.deadline = static_cast<unsigned long long>(sched["deadline"].integer(0, INT64_MAX, 0));
+    sp.period = static_cast<unsigned long long>(sched["period"].integer(0, INT64_MAX, 0));
+    p.scheduler = sp;
+  }
+  if (f["ioPriority"].present()) p.ioPriority = static_cast<int>(f["ioPriority"].integer(0, (3 << 13) | 7));
+  if (f["personality"].present()) p.personality = static_cast<unsigned long>(f["personality"].integer(0, UINT32_MAX));
   Field seccomp = f["seccomp"];
   if (seccomp.present()) {
     SeccompPlan plan{base64Decode(seccomp["filter"]), static_cast<unsigned>(seccomp["flags"].integer(0, UINT32_MAX, 0))};

@@ -35,6 +35,15 @@ struct SeccompPlan {
   unsigned flags = 0;
 };
 
+// struct sched_attr's fields (sched_setattr(2)), times in nanoseconds.
+struct SchedulerPlan {
+  unsigned policy = 0;
+  unsigned long long flags = 0;
+  int nice = 0;
+  unsigned priority = 0;
+  unsigned long long runtime = 0, deadline = 0, period = 0;
+};
+
 struct ProcessPlan {
   std::vector<std::string> args;
   std::vector<std::string> env;
@@ -46,6 +55,9 @@ struct ProcessPlan {
   std::optional<CapabilityPlan> capabilities;  // nullopt: leave the capabilities as they are
   std::optional<int> oomScoreAdj;
   std::optional<SeccompPlan> seccomp;
+  std::optional<SchedulerPlan> scheduler;
+  std::optional<int> ioPriority;            // ioprio_set's value: class << 13 | level
+  std::optional<unsigned long> personality;  // personality(2)'s persona
 };
 
 struct RlimitPlan {

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "namespaces.h"
 #include "rootfs.h"
+#include "scheduling.h"
 #include "seccomp.h"
 
 namespace nlc {
@@ -131,6 +132,8 @@ void finalizeProcess(ProcessPlan& process) {
     currentStage = "capabilities";
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("capabilities", "prctl", "", "setting no_new_privs");
   }
+  currentStage = "scheduler";
+  applyScheduling(process);
   // Port of runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it
   // comes before the capabilities are dropped; with it, as late as possible (loadLateSeccomp).
   if (process.seccomp && !process.noNewPrivileges) {
@@ -276,6 +279,8 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "hooks";
   runHooks("startContainer", plan.startContainerHooks, state, -1);
 
+  currentStage = "personality";
+  applyPersonality(plan.process);
   currentStage = "exec";
   execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
 }
@@ -292,6 +297,9 @@ void runExec(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "exec";
   releaseParentAtExec();
   if (plan.process.umask) ::umask(static_cast<mode_t>(*plan.process.umask));
+  currentStage = "personality";
+  applyPersonality(plan.process);
+  currentStage = "exec";
   execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
 }
 

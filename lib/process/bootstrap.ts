@@ -10,6 +10,8 @@ import { cleanContainerPath, convertMount, isBindMount, resolveBindSource, rootP
 import { planNamespaces, execJoinFlags } from '../spec/namespaces';
 import { convertCapabilities } from '../spec/capabilities';
 import { convertRlimits } from '../spec/rlimits';
+import { convertIoPriority, convertPersonality, convertScheduler, type SchedulerPlan } from '../spec/scheduling';
+import { checkIoPriority, checkScheduler } from '../spec/validate';
 import { convertDevices, defaultDevicesWanted } from '../spec/devices';
 import type { Spec } from '../../types/oci';
 import type { ProcessOptions } from './options';
@@ -27,6 +29,8 @@ export interface ResolvedProcess {
   capabilities: ReturnType<typeof convertCapabilities>;
   oomScoreAdj: number | null;
   rlimits: Rlimit[];
+  ioPriority: number | null;
+  scheduler: SchedulerPlan | null;
 }
 
 function checkStrings(value: unknown, field: string, { nonEmpty = false } = {}): string[] {
@@ -50,8 +54,6 @@ const UNSUPPORTED_OPTIONS: ReadonlyArray<[key: string, what: string]> = [
   ['apparmorProfile', 'an AppArmor profile'],
   ['label', 'an SELinux label'],
   ['selinuxLabel', 'an SELinux label'],
-  ['ioPriority', 'an I/O priority'],
-  ['scheduler', 'a scheduling policy'],
 ];
 
 /**
@@ -95,6 +97,11 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
   if (oomScoreAdj !== null && (!Number.isInteger(oomScoreAdj) || oomScoreAdj < -1000 || oomScoreAdj > 1000)) {
     throw new ConfigError(`${prefix}.oomScoreAdj`, 'must be an integer from -1000 to 1000');
   }
+  // An option's own value is checked here; the config's was checked with the config.
+  if (opts.ioPriority !== undefined) checkIoPriority(opts.ioPriority, `${prefix}.ioPriority`);
+  if (opts.scheduler !== undefined) checkScheduler(opts.scheduler, `${prefix}.scheduler`);
+  const ioPriority = opts.ioPriority ?? base?.ioPriority;
+  const scheduler = opts.scheduler ?? base?.scheduler;
   return {
     args,
     env,
@@ -107,6 +114,8 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
     capabilities: convertCapabilities(opts.capabilities ?? base?.capabilities, `${prefix}.capabilities`),
     oomScoreAdj,
     rlimits: convertRlimits(opts.rlimits ?? base?.rlimits, `${prefix}.rlimits`),
+    ioPriority: convertIoPriority(ioPriority),
+    scheduler: convertScheduler(scheduler, `${prefix}.scheduler`),
   };
 }
 
@@ -122,6 +131,8 @@ function processJson(p: ResolvedProcess): Record<string, unknown> {
     noNewPrivileges: p.noNewPrivileges,
     capabilities: p.capabilities,
     oomScoreAdj: p.oomScoreAdj,
+    ioPriority: p.ioPriority,
+    scheduler: p.scheduler,
   };
 }
 
@@ -185,7 +196,7 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
       createContainer: hooksJson(spec.hooks, 'createContainer'),
       startContainer: hooksJson(spec.hooks, 'startContainer'),
     },
-    process: processJson(proc),
+    process: { ...processJson(proc), personality: convertPersonality(linux.personality, 'linux.personality') },
   };
   if ((spec.hostname || spec.domainname) && !ns.hasUtsNs) {
     throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'requires a private uts namespace');
@@ -202,7 +213,7 @@ export function buildExecPlan(spec: Spec, opts: ProcessOptions): InitPlan {
     joinFlags: join.flags,
     oomScoreAdj: proc.oomScoreAdj,
     loopback: false,
-    process: processJson(proc),
+    process: { ...processJson(proc), personality: convertPersonality(spec.linux?.personality, 'linux.personality') },
   };
   return { cloneFlags: 0, bootstrap, rlimits: proc.rlimits };
 }

@@ -1,3 +1,5 @@
+import type { LinuxIOPriority, Scheduler } from '../../types/oci';
+
 /** The public shape of a process to run in a container (runc's libcontainer.Process, in Node's idiom). */
 
 export type StdioKind = 'pipe' | 'inherit' | 'ignore';
@@ -43,6 +45,10 @@ export interface ProcessOptions {
   oomScoreAdj?: number;
   /** A cgroup inside the container's cgroup for this process (exec'd processes only). */
   subCgroupPath?: string;
+  /** I/O scheduling class and level (ioprio_set). Default: the config's process.ioPriority. */
+  ioPriority?: LinuxIOPriority;
+  /** CPU scheduling policy (sched_setattr). Default: the config's process.scheduler. */
+  scheduler?: Scheduler;
   /** CPU affinity for an exec'd process: `initial` for the clone, `final` once it joined the cgroup ("0-3,7"). */
   execCPUAffinity?: { initial?: string; final?: string };
   /**

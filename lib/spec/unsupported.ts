@@ -14,12 +14,9 @@ const REFUSED: ReadonlyArray<[section: 'process' | 'linux', key: string, why: st
   ['process', 'terminal', 'a terminal (pty) is not supported yet: the process would get no controlling terminal; use stdio'],
   ['process', 'apparmorProfile', 'AppArmor profiles are not supported yet: the process would run unconfined'],
   ['process', 'selinuxLabel', 'SELinux labels are not supported: the process would run with the runtime\'s label'],
-  ['process', 'ioPriority', 'I/O priorities are not supported yet'],
-  ['process', 'scheduler', 'scheduling policies are not supported yet'],
   ['linux', 'mountLabel', 'SELinux mount labels are not supported'],
   ['linux', 'intelRdt', 'Intel RDT (resctrl) is not supported'],
   ['linux', 'memoryPolicy', 'NUMA memory policies are not supported yet'],
-  ['linux', 'personality', 'execution domains (personality) are not supported yet'],
   ['linux', 'timeOffsets', 'time namespace offsets are not supported yet'],
   ['linux', 'netDevices', 'moving network devices into the container is not supported yet'],
 ];

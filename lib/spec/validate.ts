@@ -677,3 +677,13 @@ function checkSysctlNamespace(rawKey: string, field: string, has: (type: LinuxNa
   }
   fail(field, 'is not in a kernel namespace of the container, so setting it would change the host');
 }
+
+/** process.scheduler's checks, for a run() or exec option of the same shape. */
+export function checkScheduler(value: unknown, field: string): void {
+  scheduler(value, field);
+}
+
+/** process.ioPriority's checks, for a run() or exec option of the same shape. */
+export function checkIoPriority(value: unknown, field: string): void {
+  ioPriority(value, field);
+}

@@ -313,7 +313,8 @@ describe('init helper: hooks leave nothing behind', { skip }, () => {
     const creator = creatorProcess(dir, root, 'harden-orphan', configWith({ ...withoutPidNamespace(), hooks: { createContainer: [hook] } }, ['true']), false);
     try {
       await waitFor('the hook to start', () => fs.existsSync(marker));
-      assert.equal(pidsRunning('sleep', nap).length, 1);
+      // The marker follows the fork of the sleep, not its exec: wait for the exec too.
+      await waitFor('the hook\'s sleep to run', () => pidsRunning('sleep', nap).length === 1);
       const helpers = childrenOf(creator.pid!);
       assert.equal(helpers.length, 1, 'the creator has one child: the helper');
       creator.kill('SIGKILL');

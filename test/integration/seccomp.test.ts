@@ -45,10 +45,11 @@ function checkProbe(r: Ran, who: string): void {
 
 describe('seccomp', { skip }, () => {
   const t = tempRoot();
-  after(() => t.cleanup());
   const made: Container[] = [];
+  // Containers first (a failed test's included), then the state root.
   after(async () => {
     for (const c of made) await c.destroy().catch(() => {});
+    await t.cleanup();
   });
 
   async function make(id: string, seccomp: LinuxSeccomp, process: Record<string, unknown> = {}): Promise<Container> {

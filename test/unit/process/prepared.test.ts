@@ -237,12 +237,9 @@ test('a config asking for what this runtime does not do is refused, naming the f
     ['process', 'terminal', true, /terminal/],
     ['process', 'apparmorProfile', 'docker-default', /AppArmor.*unconfined/],
     ['process', 'selinuxLabel', 'system_u:system_r:container_t:s0', /SELinux/],
-    ['process', 'ioPriority', { class: 'IOPRIO_CLASS_IDLE' }, /I\/O priorities/],
-    ['process', 'scheduler', { policy: 'SCHED_BATCH' }, /scheduling/],
     ['linux', 'mountLabel', 'system_u:object_r:container_file_t:s0', /SELinux/],
     ['linux', 'intelRdt', { closID: 'x' }, /RDT/],
     ['linux', 'memoryPolicy', { mode: 'MPOL_BIND', nodes: '0' }, /NUMA/],
-    ['linux', 'personality', { domain: 'LINUX32' }, /personality/],
     ['linux', 'timeOffsets', { monotonic: { secs: 1 } }, /time namespace/],
     ['linux', 'netDevices', { eth1: {} }, /network devices/],
   ];
