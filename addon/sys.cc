@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -512,9 +514,27 @@ Napi::Value MkdirAsync(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setWinsize(fd, rows, cols): TIOCSWINSZ on a pty master (a container's terminal); the
+// kernel sends SIGWINCH to the terminal's foreground process group.
+Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fd = ToFd(info[0], "fd");
+  if (!fd) return env.Undefined();
+  auto rows = ToInt(info[1], "rows", 0, 65535);
+  if (!rows) return env.Undefined();
+  auto cols = ToInt(info[2], "cols", 0, 65535);
+  if (!cols) return env.Undefined();
+  winsize size{};
+  size.ws_row = static_cast<unsigned short>(*rows);
+  size.ws_col = static_cast<unsigned short>(*cols);
+  if (ioctl(*fd, TIOCSWINSZ, &size) < 0) return ThrowErrno(env, errno, "setWinsize", "ioctl");
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitSys(Napi::Env env, Napi::Object exports) {
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));

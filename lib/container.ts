@@ -269,7 +269,7 @@ export class Container {
         cloneFlags: plan.cloneFlags,
         // The helper joins the v1 hierarchies itself, first thing (see joinCgroups in init.cc).
         bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks },
-        stdio: stdioList(options.stdio),
+        ...stdioOrTerminal(plan, options),
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
@@ -374,7 +374,7 @@ export class Container {
         mode: 'exec' as const,
         cloneFlags: 0,
         bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths) },
-        stdio: stdioList(options.stdio),
+        ...stdioOrTerminal(plan, options),
         extraFiles: options.extraFiles ?? [],
         joinPidfd: pidfd,
         rlimits: plan.rlimits,
@@ -774,7 +774,7 @@ export class Container {
 const SIGKILL = 9;
 
 /** ProcessOptions fields that change the init's plan (the rest is stdio, fds, placement). */
-const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'rlimits', 'noNewPrivileges', 'oomScoreAdj', 'ioPriority', 'scheduler'] as const;
+const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'rlimits', 'noNewPrivileges', 'oomScoreAdj', 'ioPriority', 'scheduler', 'terminal', 'consoleSize'] as const;
 
 /** The v1 hierarchy directories of a path map ('' is the v2 tree), each once. */
 function v1Dirs(paths: Readonly<Record<string, string>>): string[] {
@@ -827,6 +827,17 @@ function fifoHasData(fd: number): boolean {
 
 function hasPrivateNamespace(config: Spec, type: string): boolean {
   return (config.linux?.namespaces ?? []).some((n) => n.type === type && !n.path);
+}
+
+/**
+ * The process's streams: a terminal when its plan has one (the helper then puts the pty on
+ * fds 0-2 itself, over /dev/null), else stdio. The two do not mix.
+ */
+function stdioOrTerminal(plan: InitPlan, options: ProcessOptions): { stdio: StdioStream[]; terminal: boolean } {
+  const terminal = (plan.bootstrap.process as { terminal?: boolean }).terminal === true;
+  if (!terminal) return { stdio: stdioList(options.stdio), terminal };
+  if (options.stdio !== undefined) throw new TypeError('stdio cannot be given with terminal: the terminal is the process\'s stdio');
+  return { stdio: ['ignore', 'ignore', 'ignore'], terminal };
 }
 
 function stdioList(stdio: ProcessOptions['stdio']): StdioStream[] {

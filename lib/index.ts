@@ -1,6 +1,8 @@
 export { createContainer, loadContainer, listContainers, Container, OCI_VERSION } from './container';
 export type { ContainerOptions, ContainerState, OciState, SignalOptions, Status } from './container';
 export { Process } from './process/process';
+export { TerminalStream } from './process/terminal';
+export type { TerminalSize } from './process/terminal';
 export type { ProcessOptions, ProcessExit, ProcessUser, ProcessCapabilities, ProcessRlimit, StdioKind, StdioStream } from './process/options';
 export {
   ContainerError,

@@ -207,6 +207,11 @@ ProcessPlan parseProcess(const Field& f) {
   }
   if (f["ioPriority"].present()) p.ioPriority = static_cast<int>(f["ioPriority"].integer(0, (3 << 13) | 7));
   if (f["personality"].present()) p.personality = static_cast<unsigned long>(f["personality"].integer(0, UINT32_MAX));
+  p.terminal = f["terminal"].boolean(false);
+  Field size = f["consoleSize"];
+  if (size.present()) {
+    p.consoleSize = ProcessPlan::Size{static_cast<unsigned short>(size["height"].integer(0, 65535)), static_cast<unsigned short>(size["width"].integer(0, 65535))};
+  }
   Field seccomp = f["seccomp"];
   if (seccomp.present()) {
     SeccompPlan plan{base64Decode(seccomp["filter"]), static_cast<unsigned>(seccomp["flags"].integer(0, UINT32_MAX, 0))};

@@ -58,6 +58,11 @@ struct ProcessPlan {
   std::optional<SchedulerPlan> scheduler;
   std::optional<int> ioPriority;            // ioprio_set's value: class << 13 | level
   std::optional<unsigned long> personality;  // personality(2)'s persona
+  bool terminal = false;                     // a pty for stdio (console.cc)
+  struct Size {
+    unsigned short height, width;
+  };
+  std::optional<Size> consoleSize;
 };
 
 struct RlimitPlan {

@@ -18,6 +18,7 @@
 #include "identity.h"
 #include "log.h"
 #include "namespaces.h"
+#include "console.h"
 #include "rootfs.h"
 #include "scheduling.h"
 #include "seccomp.h"
@@ -258,6 +259,10 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   restrictKernelViews(plan.rootfs);
 
   log::debug("stage: names and sysctl done");
+  if (plan.process.terminal) {
+    currentStage = "console";
+    setupConsole(plan.process, sync);
+  }
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   log::debug("stage: procRun received");
@@ -287,6 +292,10 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
 void runExec(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
+  if (plan.process.terminal) {
+    currentStage = "console";
+    setupConsole(plan.process, sync);
+  }
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   finalizeProcess(plan.process);

@@ -155,6 +155,9 @@ export interface NativeBinding {
     rules: { syscall: string; action: number; args: [index: number, op: number, value: string, valueTwo: string][] }[];
   }): { filter: Buffer; unknownSyscalls: string[]; unknownArchitectures: string[] };
 
+  /** TIOCSWINSZ on a pty master (a container's terminal). Optional: a fake binding may lack it. */
+  setWinsize?(fd: number, rows: number, cols: number): void;
+
   /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
   constants: Record<string, number>;
 }

@@ -31,6 +31,8 @@ export interface ResolvedProcess {
   rlimits: Rlimit[];
   ioPriority: number | null;
   scheduler: SchedulerPlan | null;
+  terminal: boolean;
+  consoleSize: { height: number; width: number } | null;
 }
 
 function checkStrings(value: unknown, field: string, { nonEmpty = false } = {}): string[] {
@@ -49,8 +51,6 @@ function checkId(value: unknown, field: string): number {
 }
 
 const UNSUPPORTED_OPTIONS: ReadonlyArray<[key: string, what: string]> = [
-  ['terminal', 'a terminal (pty)'],
-  ['consoleSize', 'a terminal (pty)'],
   ['apparmorProfile', 'an AppArmor profile'],
   ['label', 'an SELinux label'],
   ['selinuxLabel', 'an SELinux label'],
@@ -71,7 +71,7 @@ export function rejectUnsupportedOptions(opts: ProcessOptions, prefix = 'process
  * The process to run: `opts` over the config's `process` (runc exec takes the config's
  * env, cwd, user, capabilities, rlimits and no_new_privs as defaults too).
  */
-export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'process'): ResolvedProcess {
+export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'process', inheritTerminal = true): ResolvedProcess {
   const base = spec.process;
   rejectUnsupportedOptions(opts, prefix);
   const args = checkStrings(opts.args ?? base?.args, `${prefix}.args`, { nonEmpty: true });
@@ -100,6 +100,15 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
   // An option's own value is checked here; the config's was checked with the config.
   if (opts.ioPriority !== undefined) checkIoPriority(opts.ioPriority, `${prefix}.ioPriority`);
   if (opts.scheduler !== undefined) checkScheduler(opts.scheduler, `${prefix}.scheduler`);
+  const terminal = opts.terminal ?? (inheritTerminal ? base?.terminal : undefined) ?? false;
+  if (typeof terminal !== 'boolean') throw new ConfigError(`${prefix}.terminal`, 'must be a boolean');
+  const consoleSize = opts.consoleSize ?? base?.consoleSize ?? null;
+  if (consoleSize !== null) {
+    for (const key of ['height', 'width'] as const) {
+      const v = consoleSize[key];
+      if (!Number.isInteger(v) || v < 0 || v > 65535) throw new ConfigError(`${prefix}.consoleSize.${key}`, 'must be an integer from 0 to 65535');
+    }
+  }
   const ioPriority = opts.ioPriority ?? base?.ioPriority;
   const scheduler = opts.scheduler ?? base?.scheduler;
   return {
@@ -116,6 +125,8 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
     rlimits: convertRlimits(opts.rlimits ?? base?.rlimits, `${prefix}.rlimits`),
     ioPriority: convertIoPriority(ioPriority),
     scheduler: convertScheduler(scheduler, `${prefix}.scheduler`),
+    terminal,
+    consoleSize: terminal && consoleSize ? { height: consoleSize.height, width: consoleSize.width } : null,
   };
 }
 
@@ -133,6 +144,8 @@ function processJson(p: ResolvedProcess): Record<string, unknown> {
     oomScoreAdj: p.oomScoreAdj,
     ioPriority: p.ioPriority,
     scheduler: p.scheduler,
+    terminal: p.terminal,
+    consoleSize: p.consoleSize,
   };
 }
 
@@ -206,7 +219,8 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
 
 /** A process exec'd into the running container (runc's setnsProcess). */
 export function buildExecPlan(spec: Spec, opts: ProcessOptions): InitPlan {
-  const proc = resolveProcess(spec, opts);
+  // As runc exec: a terminal only when asked for, not because the init has one.
+  const proc = resolveProcess(spec, opts, 'process', false);
   const join = execJoinFlags(spec.linux?.namespaces ?? []);
   const bootstrap = {
     namespaces: { join: [], unshare: 0, forkChild: join.forkChild },

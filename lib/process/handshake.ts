@@ -16,12 +16,16 @@ export interface HandshakeState {
   readonly childPid: number | null;
   /** procReady waits for procRun; false: the helper said it goes on alone (bootstrap readyAck). */
   readonly readyAck: boolean;
+  /** The plan asked for a terminal: procConsole must come, once, before procReady. */
+  readonly terminal: boolean;
+  readonly haveConsole: boolean;
 }
 
 /** What arrives from the helper: a parsed datagram, or the end of the socket. */
 export type InitMessage =
   | { type: 'child'; pid: number; fds: number[] }
   | { type: 'procHooks' }
+  | { type: 'procConsole'; fds: number[] }
   | { type: 'procReady' }
   | ({ type: 'procError' } & InitFailure)
   | { type: 'eof' };
@@ -29,6 +33,8 @@ export type InitMessage =
 export type Action =
   /** The final process is `pid`, watched through `pidfd`; the first child was only an intermediate. */
   | { kind: 'adoptChild'; pid: number; pidfd: number }
+  /** The process's terminal: `fd` is the pty's master end (process.terminal). */
+  | { kind: 'adoptConsole'; fd: number }
   /** Apply cgroup resources, run prestart and createRuntime hooks, then `hooksDone`. */
   | { kind: 'runHooks' }
   /** ack: set rlimits, send procRun; either way save the state. */
@@ -43,8 +49,8 @@ export interface Step {
   actions: Action[];
 }
 
-export function initialState(mode: Mode, readyAck = true): HandshakeState {
-  return { mode, phase: 'booting', childPid: null, readyAck };
+export function initialState(mode: Mode, readyAck = true, terminal = false): HandshakeState {
+  return { mode, phase: 'booting', childPid: null, readyAck, terminal, haveConsole: false };
 }
 
 function fail(state: HandshakeState, error: ContainerError): Step {
@@ -79,8 +85,13 @@ export function receive(state: HandshakeState, message: InitMessage): Step {
     case 'procHooks':
       if (state.mode !== 'init' || state.phase !== 'booting') return unexpected(state, 'procHooks');
       return { state: { ...state, phase: 'hooks' }, actions: [{ kind: 'runHooks' }] };
+    case 'procConsole':
+      if (!state.terminal || state.haveConsole || state.phase !== 'booting') return unexpected(state, 'procConsole');
+      if (message.fds.length !== 1) return fail(state, new ProtocolError('malformed procConsole: expected one fd (the pty master)'));
+      return { state: { ...state, haveConsole: true }, actions: [{ kind: 'adoptConsole', fd: message.fds[0] }] };
     case 'procReady':
       if (state.phase !== 'booting') return unexpected(state, 'procReady');
+      if (state.terminal && !state.haveConsole) return fail(state, new ProtocolError('init reported procReady without the terminal it was asked for (procConsole)'));
       return { state: { ...state, phase: 'ready' }, actions: [{ kind: 'ready', ack: state.readyAck }] };
     case 'eof':
       if (state.phase === 'ready') {
@@ -117,6 +128,8 @@ export function parseMessage(data: Buffer, fds: number[]): InitMessage {
   switch (m.type) {
     case 'child':
       return { type: 'child', pid: Number(m.pid), fds };
+    case 'procConsole':
+      return { type: 'procConsole', fds };
     case 'procHooks':
     case 'procReady':
       return { type: m.type };

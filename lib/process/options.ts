@@ -35,6 +35,14 @@ export interface ProcessOptions {
   /** Absolute path inside the container. */
   cwd?: string;
   user?: ProcessUser;
+  /**
+   * A pty for the process, made inside the container: `Process.terminal` (also its stdin and
+   * stdout) is the master end. Not with `stdio`. Default: the config's process.terminal for
+   * the init; false for a process run in the running container, as runc exec.
+   */
+  terminal?: boolean;
+  /** The terminal's size. Default: the config's process.consoleSize. */
+  consoleSize?: { height: number; width: number };
   /** One kind for all three streams, or a per-stream array. Default 'pipe'. */
   stdio?: StdioStream | StdioStream[];
   /** fds of this process that become fds 3, 4, ... in the container process. */

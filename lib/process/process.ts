@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { ExitStatus, NativeBinding } from '../native/types';
 import type { ProcessExit } from './options';
 import { parseSignal } from './signals';
+import type { TerminalSize, TerminalStream } from './terminal';
 
 const signalNames = new Map<number, string>(
   Object.entries(osConstants.signals).map(([name, num]) => [num as number, name]),
@@ -26,6 +27,8 @@ export class Process extends EventEmitter {
   stdin: Writable | null = null;
   stdout: Readable | null = null;
   stderr: Readable | null = null;
+  /** With `terminal: true`: the pty's master end (also stdin and stdout; stderr shares the pty). */
+  terminal: TerminalStream | null = null;
   #pidfd: number;
   #binding: NativeBinding;
   #exit: ProcessExit | null = null;
@@ -69,6 +72,12 @@ export class Process extends EventEmitter {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
     }
+  }
+
+  /** The terminal's size (TIOCSWINSZ: the process gets SIGWINCH). Throws without a terminal. */
+  resize(size: TerminalSize): void {
+    if (!this.terminal) throw new Error(`process ${this.pid} has no terminal (start it with terminal: true)`);
+    this.terminal.resize(size);
   }
 
   /** Kill with SIGKILL and wait for the exit. */

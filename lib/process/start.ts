@@ -13,6 +13,7 @@ import { ContainerError, ProtocolError } from '../errors';
 import * as hs from './handshake';
 import { Process } from './process';
 import type { StdioStream } from './options';
+import { TerminalStream } from './terminal';
 
 const debug = createDebug('node-libcontainer:process');
 const initLog = createDebug('node-libcontainer:init');
@@ -31,6 +32,8 @@ export interface StartRequest {
   /** The bootstrap message without the fd numbers (filled in here). */
   bootstrap: Record<string, unknown>;
   stdio: StdioStream[];
+  /** The plan asks the helper for a pty (process.terminal): its master becomes the Process's terminal. */
+  terminal?: boolean;
   extraFiles: number[];
   /** exec mode: a pidfd of the container's init, passed to the helper for setns. */
   joinPidfd?: number;
@@ -114,6 +117,13 @@ function closeAll(binding: NativeBinding, fds: (number | null | undefined)[]): v
       }
     }
   }
+}
+
+/** A terminal is the process's stdin and stdout (its stderr goes to the same pty). */
+function attachTerminal(proc: Process, terminal: TerminalStream): void {
+  proc.terminal = terminal;
+  proc.stdin = terminal;
+  proc.stdout = terminal;
 }
 
 function attachStreams(proc: Process, ends: (number | null)[]): void {
@@ -289,7 +299,8 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   }
 
   return new Promise<Process>((resolve, reject) => {
-    let state = hs.initialState(req.mode, readyAck);
+    let state = hs.initialState(req.mode, readyAck, req.terminal === true);
+    let consoleFd = -1;
     // What the helper sent, in order; 'invalid' stands for a message that could not be parsed.
     const inbox: (hs.InitMessage | { type: 'invalid'; error: ContainerError })[] = [];
     let pumping = false;
@@ -309,9 +320,11 @@ export async function startProcess(req: StartRequest): Promise<Process> {
         // processes once the start has resolved.
         if (final !== first) await first.wait();
         attachStreams(final!, stdio.parentEnds);
+        if (consoleFd >= 0) attachTerminal(final!, new TerminalStream(binding, consoleFd));
         resolve(final!);
         return;
       }
+      closeAll(binding, [consoleFd]);
       // Nothing is left behind: kill what we started and reap it before rejecting. Nothing
       // here may throw past the reject: the promise would never settle.
       try {
@@ -332,6 +345,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     // A message the handshake will not take: its fds are closed, and a forked child it names
     // (our child too, through CLONE_PARENT) is killed and reaped.
     const discard = (msg: hs.InitMessage | { type: 'invalid' }): void => {
+      if (msg.type === 'procConsole') closeAll(binding, msg.fds);
       if (msg.type !== 'child') return;
       const [pidfd, ...rest] = msg.fds;
       closeAll(binding, rest);
@@ -351,6 +365,9 @@ export async function startProcess(req: StartRequest): Promise<Process> {
           case 'adoptChild':
             final = new Process(binding, action.pid, action.pidfd);
             debug('final process pid %d', action.pid);
+            break;
+          case 'adoptConsole':
+            consoleFd = action.fd;
             break;
           case 'runHooks': {
             const hookState = req.onHooks ? await req.onHooks(final!.pid) : {};
@@ -386,7 +403,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             if (msg.type === 'invalid') throw msg.error;
             const step = hs.receive(state, msg);
             // A child the handshake did not adopt (one too many, malformed, too late) goes now.
-            if (!step.actions.some((a) => a.kind === 'adoptChild')) discard(msg);
+            if (!step.actions.some((a) => a.kind === 'adoptChild' || a.kind === 'adoptConsole')) discard(msg);
             await apply(step);
           } catch (err) {
             const error = err instanceof ContainerError ? err : new ProtocolError(String((err as Error).message ?? err), { cause: err });
@@ -418,8 +435,8 @@ export async function startProcess(req: StartRequest): Promise<Process> {
           void pump();
           return;
         }
-        // Only a child message carries fds on purpose (its pidfd); any others are closed.
-        if (msg.type !== 'child') closeAll(binding, msgFds);
+        // Only child (its pidfd) and procConsole (the pty master) carry fds on purpose; any others are closed.
+        if (msg.type !== 'child' && msg.type !== 'procConsole') closeAll(binding, msgFds);
         if (settled) {
           discard(msg);
           return;

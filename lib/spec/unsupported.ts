@@ -11,7 +11,6 @@ type Section = Record<string, unknown> | undefined;
 
 /** [section, key, why]: the field is refused when it holds anything. */
 const REFUSED: ReadonlyArray<[section: 'process' | 'linux', key: string, why: string]> = [
-  ['process', 'terminal', 'a terminal (pty) is not supported yet: the process would get no controlling terminal; use stdio'],
   ['process', 'apparmorProfile', 'AppArmor profiles are not supported yet: the process would run unconfined'],
   ['process', 'selinuxLabel', 'SELinux labels are not supported: the process would run with the runtime\'s label'],
   ['linux', 'mountLabel', 'SELinux mount labels are not supported'],

@@ -198,7 +198,7 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     assert.deepEqual(left(), []);
   });
 
-  test('what is not supported yet is refused, not dropped: a seccomp listener, AppArmor, a terminal', async () => {
+  test('what is not supported yet is refused, not dropped: a seccomp listener, AppArmor, SELinux', async () => {
     const base = makeConfig({}) as { linux: Record<string, unknown>; process: Record<string, unknown> };
     const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
     await assert.rejects(createContainer('refused-seccomp', { ...base, linux: { ...base.linux, seccomp } }, { root: t.root }),
@@ -207,13 +207,13 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
       (e: unknown) => e instanceof ConfigError && e.field === 'process.apparmorProfile');
     assert.deepEqual(left(), []);
     // A run() or exec option of runc's Process that is not done yet: refused before anything starts.
-    const c = await createContainer('refused-terminal', makeConfig({ process: { args: ['sleep', '100'] } }), { root: t.root });
+    const c = await createContainer('refused-options', makeConfig({ process: { args: ['sleep', '100'] } }), { root: t.root });
     try {
-      await assert.rejects(c.run({ terminal: true } as never), (e: unknown) => e instanceof ConfigError && e.field === 'process.terminal');
+      await assert.rejects(c.run({ apparmorProfile: 'docker-default' } as never), (e: unknown) => e instanceof ConfigError && e.field === 'process.apparmorProfile');
       assert.equal(await c.status(), 'stopped');
       await c.run({ stdio: 'ignore' });
       // A process run in the running container (runc exec).
-      await assert.rejects(c.run({ args: ['true'], terminal: true } as never), (e: unknown) => e instanceof ConfigError && /\.terminal$/.test(e.field));
+      await assert.rejects(c.run({ args: ['true'], label: 'system_u:system_r:container_t:s0' } as never), (e: unknown) => e instanceof ConfigError && /\.label$/.test(e.field));
       assert.deepEqual((await (await c.run({ args: ['true'], stdio: 'ignore' })).wait()).exitCode, 0);
     } finally {
       await c.destroy();

@@ -125,3 +125,21 @@ test('parseMessage decodes every type and rejects garbage', () => {
   assert.throws(() => hs.parseMessage(Buffer.from('{"no":"type"}'), []), ProtocolError);
   assert.throws(() => hs.parseMessage(Buffer.from('{"type":"procWhat"}'), []), /unknown message type/);
 });
+
+test('terminal: one procConsole (the pty master) before procReady; without it, or unasked, or twice: failed', () => {
+  const withTerminal = (mode: hs.Mode) => hs.initialState(mode, true, true);
+  for (const mode of ['init', 'exec'] as const) {
+    let step = hs.receive(withTerminal(mode), { type: 'procConsole', fds: [9] });
+    assert.deepEqual(step.actions, [{ kind: 'adoptConsole', fd: 9 }]);
+    step = hs.receive(step.state, { type: 'procReady' });
+    assert.deepEqual(step.actions.map((a) => a.kind), ['ready']);
+    const twice = hs.receive(hs.receive(withTerminal(mode), { type: 'procConsole', fds: [9] }).state, { type: 'procConsole', fds: [10] });
+    assert.equal(twice.state.phase, 'failed');
+  }
+  const missing = hs.receive(withTerminal('init'), { type: 'procReady' });
+  assert.equal(missing.state.phase, 'failed');
+  assert.ok(missing.actions[0].kind === 'reject' && missing.actions[0].error instanceof ProtocolError && /procConsole/.test(missing.actions[0].error.message));
+  assert.equal(hs.receive(hs.initialState('init'), { type: 'procConsole', fds: [9] }).state.phase, 'failed', 'not asked for');
+  assert.equal(hs.receive(withTerminal('exec'), { type: 'procConsole', fds: [] }).state.phase, 'failed', 'no fd');
+  assert.deepEqual(hs.parseMessage(Buffer.from('{"type":"procConsole"}'), [7]), { type: 'procConsole', fds: [7] });
+});

@@ -234,7 +234,6 @@ test('errors come in the order of the checks, on a first call and on reuse: conf
 
 test('a config asking for what this runtime does not do is refused, naming the field; an empty ask is accepted', () => {
   const refused: [section: 'process' | 'linux', key: string, value: unknown, message: RegExp][] = [
-    ['process', 'terminal', true, /terminal/],
     ['process', 'apparmorProfile', 'docker-default', /AppArmor.*unconfined/],
     ['process', 'selinuxLabel', 'system_u:system_r:container_t:s0', /SELinux/],
     ['linux', 'mountLabel', 'system_u:object_r:container_file_t:s0', /SELinux/],

@@ -1,0 +1,104 @@
+/**
+ * process.terminal in real containers: a pty made inside the container, its master handed to
+ * us (Process.terminal); size, controlling terminal, input and output, resize, exec'd
+ * processes, and that nothing but the pty reaches the process.
+ */
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createContainer, type Container, type Process } from '../../lib';
+import { makeConfig, skipUnlessRoot, tempRoot, withTimeout } from './helpers';
+
+const skip = skipUnlessRoot();
+
+/** Everything the terminal says until it ends (the last process on it has gone). */
+function readAll(p: Process): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    p.terminal!.on('data', (d: Buffer) => (out += d.toString()));
+    p.terminal!.once('end', () => resolve(out));
+    p.terminal!.once('error', reject);
+  });
+}
+
+/** Resolves once the terminal has printed `text` (what it printed so far). */
+function waitForOutput(p: Process, text: string | RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (typeof text === 'string' ? out.includes(text) : text.test(out)) {
+        p.terminal!.off('data', onData);
+        resolve(out);
+      }
+    };
+    p.terminal!.on('data', onData);
+  });
+}
+
+describe('terminal', { skip }, () => {
+  const t = tempRoot();
+  const made: Container[] = [];
+  after(async () => {
+    for (const c of made) await c.destroy().catch(() => {});
+    await t.cleanup();
+  });
+
+  async function make(id: string, overrides: Record<string, unknown>): Promise<Container> {
+    const c = await createContainer(id, makeConfig(overrides), { root: t.root });
+    made.push(c);
+    return c;
+  }
+
+  test('the config\'s terminal: a pty of the container\'s, its size, the controlling terminal, only fds 0-2', async () => {
+    const script = 'tty; stty size; ls /proc/self/fd; [ "$(ps -o tty= -p $$ 2>/dev/null || cat /proc/$$/stat | cut -d" " -f7)" != "0" ] && echo has-ctty; echo done';
+    const c = await make('tty-config', { process: { terminal: true, consoleSize: { height: 33, width: 111 }, args: ['sh', '-c', script] } });
+    const p = await c.run();
+    assert.equal(p.stdout, p.terminal);
+    assert.equal(p.stdin, p.terminal);
+    assert.equal(p.stderr, null);
+    const [out, exit] = await withTimeout(Promise.all([readAll(p), p.wait()]), 30_000, 'the terminal process');
+    assert.equal(exit.exitCode, 0, out);
+    const lines = out.split('\r\n');
+    assert.equal(lines[0], '/dev/pts/0');
+    assert.equal(lines[1], '33 111');
+    // ls's own directory fd is 3: nothing else of ours reached the process.
+    assert.match(lines[2], /^0\s+1\s+2\s+3$/);
+    assert.ok(lines.includes('has-ctty'), out);
+    assert.ok(lines.includes('done'), out);
+  });
+
+  test('interactive: input reaches the shell, a resize its next stty, exit ends the terminal', async () => {
+    const c = await make('tty-interactive', { process: { args: ['sh'] } });
+    const p = await c.run({ terminal: true, consoleSize: { height: 24, width: 80 } });
+    const all = readAll(p);
+    p.terminal!.write('echo $((6 * 7))\n');
+    await withTimeout(waitForOutput(p, /\r\n42\r\n/), 30_000, 'the shell to answer');
+    p.resize({ cols: 132, rows: 43 });
+    p.terminal!.write('stty size\n');
+    await withTimeout(waitForOutput(p, '43 132'), 30_000, 'stty to see the new size');
+    p.terminal!.write('exit 3\n');
+    const exit = await withTimeout(p.wait(), 30_000, 'the shell to exit');
+    assert.equal(exit.exitCode, 3);
+    await withTimeout(all, 30_000, 'the terminal to end');
+    assert.throws(() => p.resize({ cols: 0, rows: 10 }), RangeError);
+  });
+
+  test('an exec\'d process gets a terminal only when asked for; stdio and terminal do not mix', async () => {
+    const c = await make('tty-exec', { process: { terminal: true, args: ['sleep', '100'] } });
+    const init = await c.run();
+    const plain = await c.run({ init: false, args: ['sh', '-c', 'tty || true'] });
+    assert.equal(plain.terminal, null, 'runc exec gives no terminal unless asked, whatever the init has');
+    const chunks: Buffer[] = [];
+    plain.stdout!.on('data', (d: Buffer) => chunks.push(d));
+    await plain.wait();
+    await new Promise((r) => setImmediate(r));
+    assert.match(Buffer.concat(chunks).toString(), /not a tty/);
+    const withTty = await c.run({ init: false, args: ['tty'], terminal: true });
+    const [out, exit] = await Promise.all([readAll(withTty), withTty.wait()]);
+    assert.equal(exit.exitCode, 0);
+    assert.match(out, /^\/dev\/pts\/\d+\r\n$/);
+    await assert.rejects(c.run({ init: false, args: ['true'], terminal: true, stdio: 'inherit' }), TypeError);
+    assert.throws(() => plain.resize({ cols: 80, rows: 24 }), /no terminal/);
+    init.terminal!.destroy();
+  });
+});
