@@ -7,10 +7,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 #include <string>
@@ -19,6 +21,7 @@
 #include "args.h"
 #include "binding.h"
 #include "errno_error.h"
+#include "fd.h"
 
 namespace nlc {
 namespace {
@@ -531,9 +534,52 @@ Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sendFdToUnixSocket(path, data, fd): connect to the stream socket at path, send data with fd
+// attached (SCM_RIGHTS) in one sendmsg, and close: how runc hands a seccomp listener to the
+// profile's agent (listenerPath). Synchronous: a local connect and one small message.
+Napi::Value SendFdToUnixSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto path = ToString(info[0], "path");
+  if (!path) return env.Undefined();
+  if (!info[1].IsBuffer()) return ThrowType(env, "sendFdToUnixSocket: data must be a Buffer");
+  auto data = info[1].As<Napi::Buffer<char>>();
+  auto fd = ToFd(info[2], "fd");
+  if (!fd) return env.Undefined();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path->empty() || path->size() >= sizeof addr.sun_path || path->find('\0') != std::string::npos)
+    return ThrowType(env, "sendFdToUnixSocket: path must be 1 to " + std::to_string(sizeof addr.sun_path - 1) + " bytes without NUL");
+  std::memcpy(addr.sun_path, path->data(), path->size());
+  UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return ThrowErrno(env, errno, "sendFdToUnixSocket", "socket");
+  int rc;
+  do rc = connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) return ThrowErrno(env, errno, "sendFdToUnixSocket", "connect", path->c_str());
+  iovec iov{data.Data(), data.Length()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &*fd, sizeof(int));
+  ssize_t sent;
+  do sent = sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return ThrowErrno(env, errno, "sendFdToUnixSocket", "sendmsg", path->c_str());
+  if (static_cast<size_t>(sent) != data.Length()) return ThrowErrno(env, EMSGSIZE, "sendFdToUnixSocket", "sendmsg", path->c_str());
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitSys(Napi::Env env, Napi::Object exports) {
+  exports.Set("sendFdToUnixSocket", Napi::Function::New(env, SendFdToUnixSocket, "sendFdToUnixSocket"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));

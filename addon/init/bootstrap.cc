@@ -214,7 +214,8 @@ ProcessPlan parseProcess(const Field& f) {
   }
   Field seccomp = f["seccomp"];
   if (seccomp.present()) {
-    SeccompPlan plan{base64Decode(seccomp["filter"]), static_cast<unsigned>(seccomp["flags"].integer(0, UINT32_MAX, 0))};
+    SeccompPlan plan{base64Decode(seccomp["filter"]), static_cast<unsigned>(seccomp["flags"].integer(0, UINT32_MAX, 0)),
+                     seccomp["notify"].boolean(false)};
     // struct sock_filter is 8 bytes; the kernel takes at most BPF_MAXINSNS (4096) of them.
     if (plan.program.empty() || plan.program.size() % 8 != 0 || plan.program.size() / 8 > 4096)
       seccomp["filter"].invalid("not a BPF program of 1 to 4096 instructions");

@@ -33,6 +33,9 @@ struct CapabilityPlan {
 struct SeccompPlan {
   std::string program;
   unsigned flags = 0;
+  // The profile has SCMP_ACT_NOTIFY rules: load with a listener and hand it to the parent
+  // (procSeccomp), which passes it on to the profile's seccomp agent.
+  bool notify = false;
 };
 
 // struct sched_attr's fields (sched_setattr(2)), times in nanoseconds.

@@ -128,7 +128,7 @@ void readyWithoutAck(const Bootstrap& plan, SyncSocket& sync) {
 
 // Port of runc's finalizeNamespace (plus the no_new_privs step before it): runs after
 // procRun, still able to report failures as procError.
-void finalizeProcess(ProcessPlan& process) {
+void finalizeProcess(ProcessPlan& process, SyncSocket& sync) {
   if (process.noNewPrivileges) {
     currentStage = "capabilities";
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("capabilities", "prctl", "", "setting no_new_privs");
@@ -139,7 +139,7 @@ void finalizeProcess(ProcessPlan& process) {
   // comes before the capabilities are dropped; with it, as late as possible (loadLateSeccomp).
   if (process.seccomp && !process.noNewPrivileges) {
     currentStage = "seccomp";
-    loadSeccomp(*process.seccomp);
+    loadSeccomp(*process.seccomp, sync);
   }
   // chdir first as root: the container user may lack search permission on a parent of a
   // cwd it owns (a chowned volume); EACCES/EPERM retry after the user change.
@@ -170,10 +170,10 @@ void finalizeProcess(ProcessPlan& process) {
 
 // With no_new_privs: just before the parent is released and the program exec'd, so that as
 // few of our own system calls as possible have to pass the container's filter.
-void loadLateSeccomp(const ProcessPlan& process) {
+void loadLateSeccomp(const ProcessPlan& process, SyncSocket& sync) {
   if (!process.seccomp || !process.noNewPrivileges) return;
   currentStage = "seccomp";
-  loadSeccomp(*process.seccomp);
+  loadSeccomp(*process.seccomp, sync);
 }
 
 std::string stateFromHooksDone(const SyncMessage& done, bool needed) {
@@ -266,12 +266,12 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   log::debug("stage: procRun received");
-  finalizeProcess(plan.process);
+  finalizeProcess(plan.process, sync);
   log::debug("stage: identity and capabilities done");
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
-  loadLateSeccomp(plan.process);
+  loadLateSeccomp(plan.process, sync);
   currentStage = "exec";
   if (fifo.valid()) {
     log::debug("init: closing the sync socket to signal that set-up succeeded");
@@ -298,11 +298,11 @@ void runExec(Bootstrap& plan, SyncSocket& sync) {
   }
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
-  finalizeProcess(plan.process);
+  finalizeProcess(plan.process, sync);
 
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
-  loadLateSeccomp(plan.process);
+  loadLateSeccomp(plan.process, sync);
   currentStage = "exec";
   releaseParentAtExec();
   if (plan.process.umask) ::umask(static_cast<mode_t>(*plan.process.umask));

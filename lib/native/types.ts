@@ -158,6 +158,9 @@ export interface NativeBinding {
   /** TIOCSWINSZ on a pty master (a container's terminal). Optional: a fake binding may lack it. */
   setWinsize?(fd: number, rows: number, cols: number): void;
 
+  /** Connect to the unix stream socket at path, send data with fd attached (SCM_RIGHTS), close (a seccomp agent's listenerPath). */
+  sendFdToUnixSocket?(path: string, data: Buffer, fd: number): void;
+
   /** Linux constants the TS side needs (CLONE_NEW*, MS_*, O_*, signals are from os.constants). */
   constants: Record<string, number>;
 }

@@ -19,6 +19,9 @@ export interface HandshakeState {
   /** The plan asked for a terminal: procConsole must come, once, before procReady. */
   readonly terminal: boolean;
   readonly haveConsole: boolean;
+  /** The filter has notify rules: procSeccomp comes once, after procReady (where runc loads the filter) or before. */
+  readonly seccompNotify: boolean;
+  readonly haveSeccomp: boolean;
 }
 
 /** What arrives from the helper: a parsed datagram, or the end of the socket. */
@@ -26,6 +29,7 @@ export type InitMessage =
   | { type: 'child'; pid: number; fds: number[] }
   | { type: 'procHooks' }
   | { type: 'procConsole'; fds: number[] }
+  | { type: 'procSeccomp'; fd: number }
   | { type: 'procReady' }
   | ({ type: 'procError' } & InitFailure)
   | { type: 'eof' };
@@ -33,6 +37,8 @@ export type InitMessage =
 export type Action =
   /** The final process is `pid`, watched through `pidfd`; the first child was only an intermediate. */
   | { kind: 'adoptChild'; pid: number; pidfd: number }
+  /** The seccomp listener is fd `fd` in the helper: take it (pidfd_getfd), send procSeccompDone, give it to the agent. */
+  | { kind: 'seccomp'; fd: number }
   /** The process's terminal: `fd` is the pty's master end (process.terminal). */
   | { kind: 'adoptConsole'; fd: number }
   /** Apply cgroup resources, run prestart and createRuntime hooks, then `hooksDone`. */
@@ -49,8 +55,8 @@ export interface Step {
   actions: Action[];
 }
 
-export function initialState(mode: Mode, readyAck = true, terminal = false): HandshakeState {
-  return { mode, phase: 'booting', childPid: null, readyAck, terminal, haveConsole: false };
+export function initialState(mode: Mode, readyAck = true, terminal = false, seccompNotify = false): HandshakeState {
+  return { mode, phase: 'booting', childPid: null, readyAck, terminal, haveConsole: false, seccompNotify, haveSeccomp: false };
 }
 
 function fail(state: HandshakeState, error: ContainerError): Step {
@@ -89,11 +95,18 @@ export function receive(state: HandshakeState, message: InitMessage): Step {
       if (!state.terminal || state.haveConsole || state.phase !== 'booting') return unexpected(state, 'procConsole');
       if (message.fds.length !== 1) return fail(state, new ProtocolError('malformed procConsole: expected one fd (the pty master)'));
       return { state: { ...state, haveConsole: true }, actions: [{ kind: 'adoptConsole', fd: message.fds[0] }] };
+    case 'procSeccomp':
+      if (!state.seccompNotify || state.haveSeccomp || (state.phase !== 'booting' && state.phase !== 'ready')) return unexpected(state, 'procSeccomp');
+      if (!Number.isInteger(message.fd) || message.fd < 0) return fail(state, new ProtocolError('malformed procSeccomp: expected the listener\'s fd number'));
+      return { state: { ...state, haveSeccomp: true }, actions: [{ kind: 'seccomp', fd: message.fd }] };
     case 'procReady':
       if (state.phase !== 'booting') return unexpected(state, 'procReady');
       if (state.terminal && !state.haveConsole) return fail(state, new ProtocolError('init reported procReady without the terminal it was asked for (procConsole)'));
       return { state: { ...state, phase: 'ready' }, actions: [{ kind: 'ready', ack: state.readyAck }] };
     case 'eof':
+      if (state.phase === 'ready' && state.seccompNotify && !state.haveSeccomp) {
+        return fail(state, new ProtocolError('init finished without handing over its seccomp listener (procSeccomp)'));
+      }
       if (state.phase === 'ready') {
         return { state: { ...state, phase: 'done' }, actions: [{ kind: 'resolve' }] };
       }
@@ -130,6 +143,8 @@ export function parseMessage(data: Buffer, fds: number[]): InitMessage {
       return { type: 'child', pid: Number(m.pid), fds };
     case 'procConsole':
       return { type: 'procConsole', fds };
+    case 'procSeccomp':
+      return { type: 'procSeccomp', fd: Number(m.fd) };
     case 'procHooks':
     case 'procReady':
       return { type: m.type };

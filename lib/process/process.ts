@@ -74,6 +74,12 @@ export class Process extends EventEmitter {
     }
   }
 
+  /** A copy of one of the process's fds (pidfd_getfd), close-on-exec, the caller's to close. */
+  takeFd(targetFd: number): number {
+    if (this.#pidfd < 0) throw new Error(`process ${this.pid} has exited`);
+    return this.#binding.pidfdGetfd(this.#pidfd, targetFd);
+  }
+
   /** The terminal's size (TIOCSWINSZ: the process gets SIGWINCH). Throws without a terminal. */
   resize(size: TerminalSize): void {
     if (!this.terminal) throw new Error(`process ${this.pid} has no terminal (start it with terminal: true)`);

@@ -34,6 +34,11 @@ export interface StartRequest {
   stdio: StdioStream[];
   /** The plan asks the helper for a pty (process.terminal): its master becomes the Process's terminal. */
   terminal?: boolean;
+  /**
+   * The plan's seccomp filter has notify rules: the helper hands over its listener
+   * (procSeccomp), and onSeccomp gets a copy of it (closed after) to give to the agent.
+   */
+  onSeccomp?: (pid: number, listenerFd: number) => Promise<void> | void;
   extraFiles: number[];
   /** exec mode: a pidfd of the container's init, passed to the helper for setns. */
   joinPidfd?: number;
@@ -299,7 +304,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   }
 
   return new Promise<Process>((resolve, reject) => {
-    let state = hs.initialState(req.mode, readyAck, req.terminal === true);
+    let state = hs.initialState(req.mode, readyAck, req.terminal === true, req.onSeccomp !== undefined);
     let consoleFd = -1;
     // What the helper sent, in order; 'invalid' stands for a message that could not be parsed.
     const inbox: (hs.InitMessage | { type: 'invalid'; error: ContainerError })[] = [];
@@ -369,6 +374,18 @@ export async function startProcess(req: StartRequest): Promise<Process> {
           case 'adoptConsole':
             consoleFd = action.fd;
             break;
+          case 'seccomp': {
+            // Port of runc's procSeccomp: a copy first, then the helper may go on (a call it
+            // makes under the filter waits for the agent), then the agent gets it.
+            const listener = final!.takeFd(action.fd);
+            try {
+              channel.send(Buffer.from(JSON.stringify({ type: 'procSeccompDone' })));
+              await req.onSeccomp!(final!.pid, listener);
+            } finally {
+              closeAll(binding, [listener]);
+            }
+            break;
+          }
           case 'runHooks': {
             const hookState = req.onHooks ? await req.onHooks(final!.pid) : {};
             channel.send(Buffer.from(JSON.stringify({ type: 'procHooksDone', state: hookState })));

@@ -5,8 +5,9 @@
  * helper loads. The helper loads it where runc does: before the capabilities are dropped
  * without no_new_privs, else just before the program is exec'd.
  *
- * Not supported yet, and refused: SCMP_ACT_NOTIFY and everything that belongs to it
- * (listenerPath, listenerMetadata, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV).
+ * SCMP_ACT_NOTIFY rules need a listenerPath: the filter is then loaded with a listener, which
+ * the parent takes from the helper (procSeccomp, pidfd_getfd) and sends to the seccomp agent
+ * listening there, with the container's state (runc's sendContainerProcessState).
  */
 import createDebug from 'debug';
 import type { LinuxSeccomp, LinuxSeccompAction } from '../../types/oci';
@@ -19,6 +20,8 @@ const debug = createDebug('node-libcontainer:seccomp');
 export interface SeccompPlan {
   filter: string;
   flags: number;
+  /** The filter has SCMP_ACT_NOTIFY rules: it is loaded with a listener for the agent. */
+  notify: boolean;
 }
 
 /** binding.seccompCompile's input: libseccomp's action, architecture and comparison numbers. */
@@ -54,14 +57,13 @@ const FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1,
   SECCOMP_FILTER_FLAG_LOG: 2,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
 
 const EPERM = 1;
-const NOTIFY_REFUSED = 'SCMP_ACT_NOTIFY (a seccomp listener) is not supported yet';
 
 /** An action with its return value: SCMP_ACT_ERRNO and SCMP_ACT_TRACE carry one (EPERM unless given). */
 function actionValue(action: LinuxSeccompAction, errnoRet: number | undefined, field: string, errnoField: string): number {
-  if (action === 'SCMP_ACT_NOTIFY') throw new ConfigError(field, NOTIFY_REFUSED);
   const base = ACTIONS[action];
   if (action === 'SCMP_ACT_ERRNO' || action === 'SCMP_ACT_TRACE') return (base | ((errnoRet ?? EPERM) & 0xffff)) >>> 0;
   if (errnoRet !== undefined) throw new ConfigError(errnoField, `is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not ${action}`);
@@ -69,13 +71,17 @@ function actionValue(action: LinuxSeccompAction, errnoRet: number | undefined, f
 }
 
 /** The profile in libseccomp's numbers, and the flags for seccomp(2). Throws ConfigError naming the field. */
-export function seccompRequest(seccomp: LinuxSeccomp): { request: SeccompRequest; flags: number } {
+export function seccompRequest(seccomp: LinuxSeccomp): { request: SeccompRequest; flags: number; notify: boolean } {
   const field = 'linux.seccomp';
-  if (seccomp.listenerPath !== undefined) throw new ConfigError(`${field}.listenerPath`, NOTIFY_REFUSED);
+  const notify = (seccomp.syscalls ?? []).some((s) => s.action === 'SCMP_ACT_NOTIFY');
+  // As runc: notify rules need an agent to answer them, and a listener path is a unix socket's.
+  if (notify && !seccomp.listenerPath) throw new ConfigError(`${field}.listenerPath`, 'is required with SCMP_ACT_NOTIFY rules: the seccomp agent that answers them');
+  if (seccomp.listenerPath !== undefined && !seccomp.listenerPath.startsWith('/')) throw new ConfigError(`${field}.listenerPath`, 'must be an absolute path');
   let flags = 0;
   (seccomp.flags ?? []).forEach((flag, i) => {
     const value = FLAGS[flag];
-    if (value === undefined) throw new ConfigError(`${field}.flags[${i}]`, `${flag} is only used with SCMP_ACT_NOTIFY, which is not supported yet`);
+    if (value === undefined) throw new ConfigError(`${field}.flags[${i}]`, `unknown flag ${flag}`);
+    if (flag === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' && !notify) throw new ConfigError(`${field}.flags[${i}]`, `${flag} is only valid with SCMP_ACT_NOTIFY rules`);
     flags |= value;
   });
   const defaultAction = actionValue(seccomp.defaultAction, seccomp.defaultErrnoRet, `${field}.defaultAction`, `${field}.defaultErrnoRet`);
@@ -102,7 +108,7 @@ export function seccompRequest(seccomp: LinuxSeccomp): { request: SeccompRequest
       else rules.push({ syscall, action, args });
     }
   });
-  return { request: { defaultAction, architectures, rules }, flags };
+  return { request: { defaultAction, architectures, rules }, flags, notify };
 }
 
 /** Compiled programs per binding and profile: the first container of a profile compiles it. */
@@ -130,7 +136,7 @@ function compileByKey(seccomp: LinuxSeccomp, binding: NativeBinding): SeccompPla
   const key = profileKey(seccomp);
   const hit = cache.get(key);
   if (hit) return hit;
-  const { request, flags } = seccompRequest(seccomp);
+  const { request, flags, notify } = seccompRequest(seccomp);
   if (!binding.seccompCompile) throw new ConfigError('linux.seccomp', 'this native binding cannot compile seccomp profiles');
   let result: ReturnType<NonNullable<NativeBinding['seccompCompile']>>;
   try {
@@ -149,7 +155,7 @@ function compileByKey(seccomp: LinuxSeccomp, binding: NativeBinding): SeccompPla
   // architecture's); so is an architecture it does not know.
   if (result.unknownSyscalls.length) debug('syscalls unknown to libseccomp, left out: %s', result.unknownSyscalls.join(', '));
   if (result.unknownArchitectures.length) debug('architectures unknown to libseccomp, left out: %s', result.unknownArchitectures.join(', '));
-  const plan = { filter: result.filter.toString('base64'), flags };
+  const plan = { filter: result.filter.toString('base64'), flags, notify };
   if (cache.size >= MAX_PROFILES) cache.clear();
   cache.set(key, plan);
   return plan;

@@ -198,11 +198,11 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     assert.deepEqual(left(), []);
   });
 
-  test('what is not supported yet is refused, not dropped: a seccomp listener, AppArmor, SELinux', async () => {
+  test('what cannot be done is refused, not dropped: notify rules without an agent, AppArmor, SELinux', async () => {
     const base = makeConfig({}) as { linux: Record<string, unknown>; process: Record<string, unknown> };
     const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
     await assert.rejects(createContainer('refused-seccomp', { ...base, linux: { ...base.linux, seccomp } }, { root: t.root }),
-      (e: unknown) => e instanceof ConfigError && e.field === 'linux.seccomp.syscalls[0].action' && /not supported yet/.test(e.message));
+      (e: unknown) => e instanceof ConfigError && e.field === 'linux.seccomp.listenerPath' && /required with SCMP_ACT_NOTIFY/.test(e.message));
     await assert.rejects(createContainer('refused-apparmor', { ...base, process: { ...base.process, apparmorProfile: 'docker-default' } }, { root: t.root }),
       (e: unknown) => e instanceof ConfigError && e.field === 'process.apparmorProfile');
     assert.deepEqual(left(), []);

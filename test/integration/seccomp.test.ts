@@ -6,8 +6,12 @@
  */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ConfigError, InitError, createContainer, type Container } from '../../lib';
-import { execIn, finishProcess, makeConfig, skipUnlessRoot, tempRoot, type Ran } from './helpers';
+import { execIn, finishProcess, makeConfig, skipUnlessRoot, tempRoot, withTimeout, type Ran } from './helpers';
 import type { LinuxSeccomp } from '../../types/oci';
 
 const skip = skipUnlessRoot();
@@ -83,15 +87,94 @@ describe('seccomp', { skip }, () => {
     await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'exec' && /EPERM|not permitted/i.test(e.message));
   });
 
-  test('refused before anything starts: SCMP_ACT_NOTIFY, a listener, errnoRet where it means nothing', async () => {
+  test('refused before anything starts: notify rules without an agent, a relative listener, errnoRet where it means nothing', async () => {
     const cases: [LinuxSeccomp, string][] = [
-      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.syscalls[0].action'],
-      [{ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/listener.sock' }, 'linux.seccomp.listenerPath'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.listenerPath'],
+      [{ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: 'relative.sock' }, 'linux.seccomp.listenerPath'],
       [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] }, 'linux.seccomp.syscalls[0].errnoRet'],
       [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, 'linux.seccomp.flags[0]'],
     ];
     for (const [seccomp, field] of cases) {
       await assert.rejects(createContainer('sc-refused', makeConfig({ linux: { seccomp } }), { root: t.root }), (e: unknown) => e instanceof ConfigError && e.field === field, field);
+    }
+  });
+});
+
+describe('seccomp notify: the listener reaches the profile\'s agent', { skip: skipUnlessRoot() || (spawnSync('python3', ['-c', 'import socket; socket.recv_fds'], { stdio: 'ignore' }).status === 0 ? false : 'needs python3 ≥ 3.9 for the test agent') }, () => {
+  const t = tempRoot();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-seccomp-agent-'));
+  after(async () => {
+    await t.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const AGENT = path.resolve(__dirname, '../../../test/integration/fixtures/seccomp-agent.py');
+
+  /** The agent, started and listening; its JSON lines as they come. */
+  async function startAgent(socketPath: string, errnoRet: number) {
+    const child = spawn('python3', [AGENT, socketPath, String(errnoRet)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: Record<string, unknown>[] = [];
+    let buffered = '';
+    const waiters: (() => void)[] = [];
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buffered.slice(0, nl)));
+        buffered = buffered.slice(nl + 1);
+        for (const w of waiters.splice(0)) w();
+      }
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const until = async (what: (l: Record<string, unknown>) => boolean) => {
+      while (!lines.some(what)) await withTimeout(new Promise<void>((r) => waiters.push(r)), 30_000, 'the seccomp agent');
+      return lines.find(what)!;
+    };
+    await until((l) => 'listening' in l);
+    return { child, lines, until, exited };
+  }
+
+  test('SCMP_ACT_NOTIFY: the agent gets the state and the listener, and answers the container\'s calls', async () => {
+    const socketPath = path.join(dir, 'agent.sock');
+    const agent = await startAgent(socketPath, 28); // ENOSPC
+    const seccomp: LinuxSeccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: socketPath,
+      listenerMetadata: 'from-the-test',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+    };
+    const c = await createContainer('sc-notify', makeConfig({ process: { args: ['sh', '-c', 'mkdir /tmp/by-agent 2>&1; echo rc=$?'] }, linux: { seccomp } }), { root: t.root });
+    try {
+      const p = await c.run();
+      const r = await finishProcess(p);
+      assert.equal(r.exitCode, 0, r.err);
+      assert.match(r.out, /No space left on device/, 'the agent\'s answer (ENOSPC) is what mkdir got');
+      assert.match(r.out, /rc=1/);
+      const got = (await agent.until((l) => 'state' in l)) as { state: Record<string, unknown>; fds: number };
+      assert.equal(got.fds, 1);
+      assert.deepEqual(got.state.fds, ['seccompFd']);
+      assert.equal(got.state.metadata, 'from-the-test');
+      assert.equal(got.state.pid, p.pid);
+      const state = got.state.state as Record<string, unknown>;
+      assert.equal(state.id, 'sc-notify');
+      assert.equal(state.status, 'creating');
+      assert.equal(state.pid, p.pid);
+      const call = (await agent.until((l) => 'nr' in l)) as { nr: number; pid: number };
+      assert.ok(call.nr === 83 || call.nr === 258, `mkdir or mkdirat on x86_64, got ${call.nr}`);
+      assert.equal(await withTimeout(agent.exited, 30_000, 'the agent to see the filter go'), 0);
+    } finally {
+      agent.child.kill('SIGKILL');
+      await c.destroy();
+    }
+  });
+
+  test('an agent that is not there fails the start, naming listenerPath; nothing is left running', async () => {
+    const seccomp: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: path.join(dir, 'nobody.sock'), syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+    const c = await createContainer('sc-noagent', makeConfig({ process: { args: ['true'] }, linux: { seccomp } }), { root: t.root });
+    try {
+      await assert.rejects(c.run(), (e: unknown) => e instanceof ConfigError && e.field === 'linux.seccomp.listenerPath' && /ENOENT/.test((e as Error).message));
+      assert.equal(await c.status(), 'stopped');
+    } finally {
+      await c.destroy();
     }
   });
 });

@@ -53,12 +53,25 @@ test('seccompRequest: a rule doing what the default does is left out; conditions
   ]);
 });
 
-test('seccompRequest refuses, naming the field: a listener, SCMP_ACT_NOTIFY, errnoRet without errno, its flag', () => {
-  assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/x' }), isField('linux.seccomp.listenerPath'));
-  assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW' }, { names: ['b'], action: 'SCMP_ACT_NOTIFY' }] }), isField('linux.seccomp.syscalls[1].action'));
+test('seccompRequest refuses, naming the field: notify rules without an agent, a relative listener, errnoRet without errno, a notify flag without notify', () => {
+  assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW' }, { names: ['b'], action: 'SCMP_ACT_NOTIFY' }] }), isField('linux.seccomp.listenerPath'));
+  assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: 'agent.sock' }), isField('linux.seccomp.listenerPath'));
   assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_KILL', defaultErrnoRet: 1 }), isField('linux.seccomp.defaultErrnoRet'));
   assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_LOG', errnoRet: 1 }] }), isField('linux.seccomp.syscalls[0].errnoRet'));
   assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }), isField('linux.seccomp.flags[1]'));
+});
+
+test('seccompRequest: notify rules with an agent make a listener filter', () => {
+  const { request, flags, notify } = seccompRequest({
+    defaultAction: 'SCMP_ACT_ALLOW',
+    listenerPath: '/run/agent.sock',
+    flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+    syscalls: [{ names: ['mount'], action: 'SCMP_ACT_NOTIFY' }],
+  });
+  assert.equal(notify, true);
+  assert.equal(flags, 32);
+  assert.deepEqual(request.rules, [{ syscall: 'mount', action: 0x7fc00000, args: [] }]);
+  assert.equal(seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' }).notify, false, 'a listener path alone asks for no listener');
 });
 
 /** A binding whose compiler records its calls and returns a fixed two-instruction program. */
@@ -79,7 +92,7 @@ const PROFILE: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOM
 test('compileSeccomp: compiled once per profile and binding, as base64 with the flags', () => {
   const { binding, calls } = fakeBinding();
   const plan = compileSeccomp(PROFILE, binding);
-  assert.deepEqual(plan, { filter: Buffer.alloc(16, 1).toString('base64'), flags: 2 });
+  assert.deepEqual(plan, { filter: Buffer.alloc(16, 1).toString('base64'), flags: 2, notify: false });
   // The same profile again, even as another object: no second compile.
   assert.equal(compileSeccomp(structuredClone(PROFILE), binding), plan);
   assert.equal(calls.length, 1);

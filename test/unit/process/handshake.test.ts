@@ -143,3 +143,27 @@ test('terminal: one procConsole (the pty master) before procReady; without it, o
   assert.equal(hs.receive(withTerminal('exec'), { type: 'procConsole', fds: [] }).state.phase, 'failed', 'no fd');
   assert.deepEqual(hs.parseMessage(Buffer.from('{"type":"procConsole"}'), [7]), { type: 'procConsole', fds: [7] });
 });
+
+test('seccomp notify: one procSeccomp (the listener\'s fd number), before or after procReady; missing at EOF or unasked: failed', () => {
+  const notify = (mode: hs.Mode) => hs.initialState(mode, true, false, true);
+  for (const order of [['procSeccomp', 'procReady'], ['procReady', 'procSeccomp']] as const) {
+    let state = notify('init');
+    const kinds: string[] = [];
+    for (const type of [...order, 'eof'] as const) {
+      const msg: hs.InitMessage = type === 'procSeccomp' ? { type, fd: 5 } : { type };
+      const step = hs.receive(state, msg);
+      state = step.state;
+      kinds.push(...step.actions.map((a) => a.kind));
+    }
+    assert.deepEqual(kinds, order[0] === 'procSeccomp' ? ['seccomp', 'ready', 'resolve'] : ['ready', 'seccomp', 'resolve']);
+  }
+  const ready = hs.receive(notify('exec'), { type: 'procReady' }).state;
+  const noListener = hs.receive(ready, { type: 'eof' });
+  assert.equal(noListener.state.phase, 'failed');
+  assert.ok(noListener.actions[0].kind === 'reject' && /procSeccomp/.test(noListener.actions[0].error.message));
+  assert.equal(hs.receive(hs.initialState('init'), { type: 'procSeccomp', fd: 5 }).state.phase, 'failed', 'not asked for');
+  const twice = hs.receive(hs.receive(notify('init'), { type: 'procSeccomp', fd: 5 }).state, { type: 'procSeccomp', fd: 6 });
+  assert.equal(twice.state.phase, 'failed');
+  assert.equal(hs.receive(notify('init'), { type: 'procSeccomp', fd: -1 }).state.phase, 'failed');
+  assert.deepEqual(hs.parseMessage(Buffer.from('{"type":"procSeccomp","fd":7}'), []), { type: 'procSeccomp', fd: 7 });
+});
