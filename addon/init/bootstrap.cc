@@ -207,6 +207,12 @@ ProcessPlan parseProcess(const Field& f) {
   }
   if (f["ioPriority"].present()) p.ioPriority = static_cast<int>(f["ioPriority"].integer(0, (3 << 13) | 7));
   if (f["personality"].present()) p.personality = static_cast<unsigned long>(f["personality"].integer(0, UINT32_MAX));
+  Field policy = f["memoryPolicy"];
+  if (policy.present()) {
+    ProcessPlan::MemoryPolicy mp{static_cast<int>(policy["mode"].integer(0, 0xffff)), {}};
+    for (const Field& n : policy["nodes"].items()) mp.nodes.push_back(static_cast<int>(n.integer(0, 1023)));
+    p.memoryPolicy = std::move(mp);
+  }
   p.terminal = f["terminal"].boolean(false);
   Field size = f["consoleSize"];
   if (size.present()) {

@@ -61,6 +61,11 @@ struct ProcessPlan {
   std::optional<SchedulerPlan> scheduler;
   std::optional<int> ioPriority;            // ioprio_set's value: class << 13 | level
   std::optional<unsigned long> personality;  // personality(2)'s persona
+  struct MemoryPolicy {
+    int mode;  // MPOL_* with its MPOL_F_* flags
+    std::vector<int> nodes;
+  };
+  std::optional<MemoryPolicy> memoryPolicy;
   bool terminal = false;                     // a pty for stdio (console.cc)
   struct Size {
     unsigned short height, width;

@@ -36,6 +36,18 @@ void applyScheduling(const ProcessPlan& process) {
     if (::syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
       fail("scheduler", "sched_setattr", "", "setting scheduling policy " + std::to_string(s.policy) + " (process.scheduler)");
   }
+  if (process.memoryPolicy) {
+    // A mask of MAX_NUMNODES (1024) bits; maxnode counts one more than the bits used.
+    unsigned long mask[1024 / (8 * sizeof(unsigned long))] = {};
+    int highest = -1;
+    for (int node : process.memoryPolicy->nodes) {
+      mask[node / (8 * sizeof(unsigned long))] |= 1UL << (node % (8 * sizeof(unsigned long)));
+      if (node > highest) highest = node;
+    }
+    unsigned long maxnode = highest < 0 ? 0 : static_cast<unsigned long>(highest) + 2;
+    if (::syscall(SYS_set_mempolicy, process.memoryPolicy->mode, highest < 0 ? nullptr : mask, maxnode) < 0)
+      fail("memory_policy", "set_mempolicy", "", "setting the NUMA memory policy (linux.memoryPolicy)");
+  }
   if (process.ioPriority && ::syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, *process.ioPriority) < 0)
     fail("ioprio", "ioprio_set", "", "setting I/O priority class " + std::to_string(*process.ioPriority >> 13) + " (process.ioPriority)");
 }

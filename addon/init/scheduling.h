@@ -6,8 +6,8 @@
 
 namespace nlc {
 
-// sched_setattr and ioprio_set: while the helper still has its privileges (a real-time
-// policy or class needs CAP_SYS_NICE / CAP_SYS_ADMIN).
+// sched_setattr, set_mempolicy and ioprio_set: while the helper still has its privileges (a
+// real-time policy or class needs CAP_SYS_NICE / CAP_SYS_ADMIN).
 void applyScheduling(const ProcessPlan& process);
 // personality(2), just before the exec.
 void applyPersonality(const ProcessPlan& process);

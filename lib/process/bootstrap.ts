@@ -10,7 +10,7 @@ import { cleanContainerPath, convertMount, isBindMount, resolveBindSource, rootP
 import { planNamespaces, execJoinFlags } from '../spec/namespaces';
 import { convertCapabilities } from '../spec/capabilities';
 import { convertRlimits } from '../spec/rlimits';
-import { convertIoPriority, convertPersonality, convertScheduler, type SchedulerPlan } from '../spec/scheduling';
+import { convertIoPriority, convertMemoryPolicy, convertPersonality, convertScheduler, type SchedulerPlan } from '../spec/scheduling';
 import { checkIoPriority, checkScheduler } from '../spec/validate';
 import { convertDevices, defaultDevicesWanted } from '../spec/devices';
 import type { Spec } from '../../types/oci';
@@ -209,7 +209,11 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
       createContainer: hooksJson(spec.hooks, 'createContainer'),
       startContainer: hooksJson(spec.hooks, 'startContainer'),
     },
-    process: { ...processJson(proc), personality: convertPersonality(linux.personality, 'linux.personality') },
+    process: {
+      ...processJson(proc),
+      personality: convertPersonality(linux.personality, 'linux.personality'),
+      memoryPolicy: convertMemoryPolicy(linux.memoryPolicy, 'linux.memoryPolicy'),
+    },
   };
   if ((spec.hostname || spec.domainname) && !ns.hasUtsNs) {
     throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'requires a private uts namespace');
@@ -227,7 +231,11 @@ export function buildExecPlan(spec: Spec, opts: ProcessOptions): InitPlan {
     joinFlags: join.flags,
     oomScoreAdj: proc.oomScoreAdj,
     loopback: false,
-    process: { ...processJson(proc), personality: convertPersonality(spec.linux?.personality, 'linux.personality') },
+    process: {
+      ...processJson(proc),
+      personality: convertPersonality(spec.linux?.personality, 'linux.personality'),
+      memoryPolicy: convertMemoryPolicy(spec.linux?.memoryPolicy, 'linux.memoryPolicy'),
+    },
   };
   return { cloneFlags: 0, bootstrap, rlimits: proc.rlimits };
 }

@@ -1,11 +1,12 @@
 /**
- * process.scheduler, process.ioPriority and linux.personality in the numbers the init helper
- * passes to sched_setattr(2), ioprio_set(2) and personality(2) (ports of runc's
- * setupScheduler, setupIOPriority and the personality step of its init). The helper sets the
- * first two before the process drops its privileges (a real-time class needs them), the last
- * just before the exec, as runc.
+ * process.scheduler, process.ioPriority, linux.memoryPolicy and linux.personality in the
+ * numbers the init helper passes to sched_setattr(2), ioprio_set(2), set_mempolicy(2) and
+ * personality(2) (ports of runc's setupScheduler, setupIOPriority, setupMemoryPolicy and the
+ * personality step of its init). The helper sets the first three before the process drops
+ * its privileges (a real-time class needs them), the last just before the exec, as runc.
  */
-import type { LinuxIOPriority, LinuxPersonality, Scheduler } from '../../types/oci';
+import type { LinuxIOPriority, LinuxMemoryPolicy, LinuxPersonality, Scheduler } from '../../types/oci';
+import { parseCpuList } from '../process/affinity';
 import { ConfigError } from '../errors';
 
 /** struct sched_attr's fields (linux/sched/types.h), times in nanoseconds. */
@@ -75,4 +76,56 @@ export function convertPersonality(p: LinuxPersonality | undefined, field: strin
   if (!p) return null;
   if ((p.flags ?? []).length > 0) throw new ConfigError(`${field}.flags`, 'no personality flags are supported (the runtime spec defines none yet)');
   return p.domain === 'LINUX32' ? PER_LINUX32 : PER_LINUX;
+}
+
+/** set_mempolicy's mode (with its flags) and the NUMA nodes of its mask. */
+export interface MemoryPolicyPlan {
+  mode: number;
+  nodes: number[];
+}
+
+const MPOL_MODES: Record<NonNullable<LinuxMemoryPolicy['mode']>, number> = {
+  MPOL_DEFAULT: 0,
+  MPOL_PREFERRED: 1,
+  MPOL_BIND: 2,
+  MPOL_INTERLEAVE: 3,
+  MPOL_LOCAL: 4,
+  MPOL_PREFERRED_MANY: 5,
+  MPOL_WEIGHTED_INTERLEAVE: 6,
+};
+
+const MPOL_FLAGS: Record<NonNullable<LinuxMemoryPolicy['flags']>[number], number> = {
+  MPOL_F_STATIC_NODES: 1 << 15,
+  MPOL_F_RELATIVE_NODES: 1 << 14,
+  MPOL_F_NUMA_BALANCING: 1 << 13,
+};
+
+/** The kernel's node mask is at most MAX_NUMNODES (1024 on x86_64) bits. */
+const MAX_NODE = 1023;
+
+/** The rules set_mempolicy(2) applies, checked here so the error names the field. */
+export function convertMemoryPolicy(p: LinuxMemoryPolicy | undefined, field: string): MemoryPolicyPlan | null {
+  if (!p) return null;
+  if (!p.mode) throw new ConfigError(`${field}.mode`, 'is required');
+  let nodes: number[];
+  try {
+    nodes = parseCpuList(p.nodes ?? '');
+  } catch {
+    throw new ConfigError(`${field}.nodes`, `must be a node list like "0-1,3", got ${JSON.stringify(p.nodes)}`);
+  }
+  if (nodes.some((n) => n > MAX_NODE)) throw new ConfigError(`${field}.nodes`, `node numbers go up to ${MAX_NODE}`);
+  const flags = p.flags ?? [];
+  if (p.mode === 'MPOL_DEFAULT' || p.mode === 'MPOL_LOCAL') {
+    if (nodes.length > 0) throw new ConfigError(`${field}.nodes`, `must be empty with ${p.mode}`);
+    if (flags.length > 0) throw new ConfigError(`${field}.flags`, `must be empty with ${p.mode}`);
+  } else if (p.mode !== 'MPOL_PREFERRED' && nodes.length === 0) {
+    throw new ConfigError(`${field}.nodes`, `must name at least one node with ${p.mode}`);
+  }
+  if (flags.includes('MPOL_F_STATIC_NODES') && flags.includes('MPOL_F_RELATIVE_NODES')) {
+    throw new ConfigError(`${field}.flags`, 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other');
+  }
+  if (flags.includes('MPOL_F_NUMA_BALANCING') && p.mode !== 'MPOL_BIND' && p.mode !== 'MPOL_PREFERRED_MANY') {
+    throw new ConfigError(`${field}.flags`, 'MPOL_F_NUMA_BALANCING only goes with MPOL_BIND or MPOL_PREFERRED_MANY');
+  }
+  return { mode: flags.reduce((m, f) => m | MPOL_FLAGS[f], MPOL_MODES[p.mode]), nodes };
 }

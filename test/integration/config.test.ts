@@ -205,6 +205,26 @@ describe('config applied inside the container', { skip }, () => {
     await assert.rejects(createContainer('cfg-pers', makeConfig({ linux: { personality: { domain: 'LINUX', flags: ['x'] } } }), { root }), (e: unknown) => e instanceof ConfigError && e.field === 'linux.personality.flags');
   });
 
+  test('memoryPolicy: the process\'s new mappings follow it (numa_maps); what the kernel would refuse is refused first', async () => {
+    for (const [policy, want] of [
+      [{ mode: 'MPOL_BIND', nodes: '0' }, /^[0-9a-f]+ bind:0 /m],
+      [{ mode: 'MPOL_INTERLEAVE', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] }, /^[0-9a-f]+ interleave=static:0 /m],
+      [{ mode: 'MPOL_PREFERRED', nodes: '0' }, /^[0-9a-f]+ prefer:0 /m],
+    ] as const) {
+      const r = await runIn(root, `cfg-numa-${policy.mode.toLowerCase()}`, { linux: { memoryPolicy: policy } }, 'cat /proc/self/numa_maps');
+      assert.equal(r.exit.exitCode, 0, r.err);
+      assert.match(r.out, want, `${policy.mode}: ${r.out.split('\n')[0]}`);
+    }
+    for (const [policy, field] of [
+      [{ mode: 'MPOL_BIND' }, 'linux.memoryPolicy.nodes'],
+      [{ mode: 'MPOL_LOCAL', nodes: '0' }, 'linux.memoryPolicy.nodes'],
+      [{ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'] }, 'linux.memoryPolicy.flags'],
+      [{ mode: 'MPOL_BIND', nodes: 'zero' }, 'linux.memoryPolicy.nodes'],
+    ] as const) {
+      await assert.rejects(createContainer('cfg-numa-bad', makeConfig({ linux: { memoryPolicy: policy } }), { root }), (e: unknown) => e instanceof ConfigError && e.field === field, JSON.stringify(policy));
+    }
+  });
+
   test('only fds 0, 1, 2 and the extra files reach the container', async () => {
     const extra = fs.openSync('/etc/hostname', 'r');
     try {
