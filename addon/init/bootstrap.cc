@@ -256,6 +256,11 @@ Bootstrap parseBootstrap(const json::Value& message) {
 
   if (root["oomScoreAdj"].present()) b.oomScoreAdj = static_cast<int>(root["oomScoreAdj"].integer(-1000, 1000));
   b.loopback = root["loopback"].boolean(false);
+  for (const Field& o : root["timeOffsets"].items()) {
+    std::string clock = o["clock"].string();
+    if (clock != "monotonic" && clock != "boottime") o["clock"].invalid("expected monotonic or boottime");
+    b.timeOffsets += clock + " " + std::to_string(o["secs"].integer(INT64_MIN, INT64_MAX)) + " " + std::to_string(o["nanosecs"].integer(0, 999999999)) + "\n";
+  }
   for (const Field& c : root["cgroupJoin"].items()) b.cgroupJoin.push_back(absolutePath(c));
 
   RootfsPlan& r = b.rootfs;

@@ -89,6 +89,9 @@ struct Bootstrap {
   bool forkChild = false;
   std::optional<int> oomScoreAdj;
   bool loopback = false;
+  // linux.timeOffsets as /proc/self/timens_offsets lines ("monotonic SECS NANOS"), written
+  // after unshare(CLONE_NEWTIME), before the fork puts the final process in the namespace.
+  std::string timeOffsets;
   // cgroup v1 directories to join by writing "0" to their tasks file (the parent placed us
   // in the v2 tree with CLONE_INTO_CGROUP already).
   std::vector<std::string> cgroupJoin;

@@ -45,6 +45,15 @@ void joinCgroups(const std::vector<std::string>& dirs) {
 }
 
 // nsexec's part, shared by both modes: cgroups, oom_score_adj, namespaces, the final process.
+// The clocks of the time namespace just unshared (port of nsexec's update_timens_offsets):
+// writable only while no process is in it, i.e. before the fork.
+void setTimeOffsets(const std::string& lines) {
+  UniqueFd f(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+  if (!f.valid()) fail("namespaces", "open", "/proc/self/timens_offsets", "setting the time namespace's clock offsets");
+  if (::write(f.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()))
+    fail("namespaces", "write", "/proc/self/timens_offsets", "setting the time namespace's clock offsets (linux.timeOffsets)");
+}
+
 void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
   joinCgroups(plan.cgroupJoin);
 
@@ -61,6 +70,7 @@ void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
   }
   joinNamespaces(plan.join);
   unshareNamespaces(plan.unshareFlags);
+  if (!plan.timeOffsets.empty()) setTimeOffsets(plan.timeOffsets);
   // Joining or creating a pid namespace only takes effect for children.
   if (plan.forkChild || (plan.joinFlags & CLONE_NEWPID)) {
     currentStage = "fork";

@@ -193,6 +193,7 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
     joinFlags: 0,
     oomScoreAdj: proc.oomScoreAdj,
     loopback: ns.hasNetNs,
+    timeOffsets: timeOffsetsOf(linux),
     rootfs,
     rootPropagation: rootPropagationFlags(linux.rootfsPropagation),
     readonlyRoot: spec.root?.readonly === true,
@@ -219,6 +220,26 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
     throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'requires a private uts namespace');
   }
   return { cloneFlags: ns.cloneFlags, bootstrap, rlimits: proc.rlimits };
+}
+
+/**
+ * linux.timeOffsets as the helper writes them to timens_offsets, for a time namespace it
+ * creates (a joined one has its clocks already, and a namespace in use cannot change them).
+ */
+function timeOffsetsOf(linux: NonNullable<Spec['linux']>): { clock: string; secs: number; nanosecs: number }[] {
+  const offsets = linux.timeOffsets;
+  if (!offsets) return [];
+  const timeNs = (linux.namespaces ?? []).find((n) => n.type === 'time');
+  if (timeNs?.path) throw new ConfigError('linux.timeOffsets', 'can only be set for a new time namespace, not one joined by path');
+  const out: { clock: string; secs: number; nanosecs: number }[] = [];
+  for (const clock of ['monotonic', 'boottime'] as const) {
+    const o = offsets[clock];
+    if (!o) continue;
+    const secs = Number(o.secs ?? 0);
+    if (!Number.isSafeInteger(secs)) throw new ConfigError(`linux.timeOffsets.${clock}.secs`, `${o.secs} is beyond what this runtime passes on (2^53 - 1)`);
+    out.push({ clock, secs, nanosecs: o.nanosecs ?? 0 });
+  }
+  return out;
 }
 
 /** A process exec'd into the running container (runc's setnsProcess). */

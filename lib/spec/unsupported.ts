@@ -15,7 +15,6 @@ const REFUSED: ReadonlyArray<[section: 'process' | 'linux', key: string, why: st
   ['process', 'selinuxLabel', 'SELinux labels are not supported: the process would run with the runtime\'s label'],
   ['linux', 'mountLabel', 'SELinux mount labels are not supported'],
   ['linux', 'intelRdt', 'Intel RDT (resctrl) is not supported'],
-  ['linux', 'timeOffsets', 'time namespace offsets are not supported yet'],
   ['linux', 'netDevices', 'moving network devices into the container is not supported yet'],
 ];
 

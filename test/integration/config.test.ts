@@ -225,6 +225,24 @@ describe('config applied inside the container', { skip }, () => {
     }
   });
 
+  test('timeOffsets: a time namespace of the container\'s own, its boot-time clock ahead by the offset', async () => {
+    const day = 86_400;
+    // /proc/uptime shows CLOCK_BOOTTIME as the namespace sees it. Both offsets go to the
+    // kernel in one write, which it refuses whole if either line is wrong.
+    const hostUptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const namespaces = [...(makeConfig().linux!.namespaces as { type: string }[]), { type: 'time' }];
+    const r = await runIn(root, 'cfg-timens', { linux: { namespaces, timeOffsets: { boottime: { secs: 10 * day }, monotonic: { secs: 2 * day, nanosecs: 5 } } } }, 'cat /proc/uptime; readlink /proc/self/ns/time; readlink /proc/self/ns/time_for_children');
+    assert.equal(r.exit.exitCode, 0, r.err);
+    const [uptime, ns] = r.out.split('\n');
+    const shown = Number(uptime.split(' ')[0]);
+    assert.ok(shown >= hostUptime + 10 * day && shown < hostUptime + 10 * day + 600, `uptime ${shown} against the host's ${hostUptime}`);
+    assert.notEqual(ns, fs.readlinkSync('/proc/self/ns/time'), 'a time namespace of its own');
+    // A joined time namespace keeps its clocks: offsets for it are refused.
+    const joined = [...(makeConfig().linux!.namespaces as { type: string }[]), { type: 'time', path: '/proc/self/ns/time' }];
+    await assert.rejects(createContainer('cfg-timens-joined', makeConfig({ linux: { namespaces: joined, timeOffsets: { boottime: { secs: 1 } } } }), { root }),
+      (e: unknown) => e instanceof ConfigError && e.field === 'linux.timeOffsets');
+  });
+
   test('only fds 0, 1, 2 and the extra files reach the container', async () => {
     const extra = fs.openSync('/etc/hostname', 'r');
     try {

@@ -238,7 +238,6 @@ test('a config asking for what this runtime does not do is refused, naming the f
     ['process', 'selinuxLabel', 'system_u:system_r:container_t:s0', /SELinux/],
     ['linux', 'mountLabel', 'system_u:object_r:container_file_t:s0', /SELinux/],
     ['linux', 'intelRdt', { closID: 'x' }, /RDT/],
-    ['linux', 'timeOffsets', { monotonic: { secs: 1 } }, /time namespace/],
     ['linux', 'netDevices', { eth1: {} }, /network devices/],
   ];
   for (const [section, key, value, message] of refused) {
