@@ -102,6 +102,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitPidfd(env, exports, data);
   InitChannel(env, exports, data);
   InitSys(env, exports);
+  InitMkdir(env, exports);
   InitSeccomp(env, exports);
   InitBpf(env, exports);
   InitNotify(env, exports, data);

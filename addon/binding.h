@@ -19,6 +19,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitPidfd(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitChannel(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitSys(Napi::Env env, Napi::Object exports);
+void InitMkdir(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitNotify(Napi::Env env, Napi::Object exports, AddonData* data);

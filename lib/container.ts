@@ -13,7 +13,8 @@ import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, rejectUnsupportedOptions, type InitPlan } from './process/bootstrap';
-import { compileSeccomp, type SeccompPlan } from './spec/seccomp';
+import { compileSeccomp } from './spec/seccomp';
+import { seccompAgent, withSeccomp } from './process/seccomp-agent';
 import { prepareConfig } from './process/prepared';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
@@ -270,7 +271,7 @@ export class Container {
         // The helper joins the v1 hierarchies itself, first thing (see joinCgroups in init.cc).
         bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks },
         ...stdioOrTerminal(plan, options),
-        ...this.#seccompAgent(plan, (pid) => ({ pid, state: this.#oci('creating', pid) })),
+        ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, (pid) => this.#oci('creating', pid)),
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
@@ -328,41 +329,9 @@ export class Container {
     rejectUnsupportedOptions(options);
     const base = this.#createdPlan;
     if (base && !PROCESS_FIELDS.some((k) => options[k] !== undefined)) {
-      return this.#withSeccomp({ ...base, bootstrap: { ...base.bootstrap, execFifo: fifo ?? '' } });
+      return withSeccomp({ ...base, bootstrap: { ...base.bootstrap, execFifo: fifo ?? '' } }, this.config.linux?.seccomp, this.#binding);
     }
-    return this.#withSeccomp(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo));
-  }
-
-  /**
-   * With notify rules in the plan's filter: what hands its listener to the profile's seccomp
-   * agent (port of runc's sendContainerProcessState): the runtime spec's container process
-   * state, with the listener attached, over the unix socket at listenerPath.
-   */
-  #seccompAgent(plan: InitPlan, describe: (pid: number) => { pid: number; state: OciState }): { onSeccomp?: (pid: number, fd: number) => void } {
-    const filter = (plan.bootstrap.process as { seccomp?: SeccompPlan }).seccomp;
-    const profile = this.config.linux?.seccomp;
-    if (!filter?.notify || !profile?.listenerPath) return {};
-    const listenerPath = profile.listenerPath;
-    return {
-      onSeccomp: (pid, fd) => {
-        const { state } = describe(pid);
-        const message = { ociVersion: OCI_VERSION, fds: ['seccompFd'], pid, metadata: profile.listenerMetadata ?? '', state };
-        if (!this.#binding.sendFdToUnixSocket) throw new ConfigError('linux.seccomp.listenerPath', 'this native binding cannot reach a seccomp agent');
-        try {
-          this.#binding.sendFdToUnixSocket(listenerPath, Buffer.from(JSON.stringify(message)), fd);
-        } catch (err) {
-          throw new ConfigError('linux.seccomp.listenerPath', `cannot hand the seccomp listener to the agent at ${listenerPath}: ${(err as Error).message}`, { cause: err });
-        }
-      },
-    };
-  }
-
-  /** The config's seccomp filter (compiled once per profile) in the plan's process: init and exec'd processes alike, as runc. */
-  #withSeccomp(plan: InitPlan): InitPlan {
-    const profile = this.config.linux?.seccomp;
-    if (!profile) return plan;
-    const process = plan.bootstrap.process as Record<string, unknown>;
-    return { ...plan, bootstrap: { ...plan.bootstrap, process: { ...process, seccomp: compileSeccomp(profile, this.#binding) } } };
+    return withSeccomp(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo), this.config.linux?.seccomp, this.#binding);
   }
 
   #oomKills(): number {
@@ -390,7 +359,7 @@ export class Container {
     const pidfd = this.#openInitPidfd(`cannot exec in a stopped container ${this.id}`);
     try {
       if (this.#isFrozen()) throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
-      const plan = this.#withSeccomp(buildExecPlan(this.config, options));
+      const plan = withSeccomp(buildExecPlan(this.config, options), this.config.linux?.seccomp, this.#binding);
       const cgroupPaths = this.#cgroups.pathsForExec(options.subCgroupPath);
       const affinity = this.#execAffinity(options);
       const oomBefore = this.#oomKills();
@@ -400,7 +369,7 @@ export class Container {
         cloneFlags: 0,
         bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths) },
         ...stdioOrTerminal(plan, options),
-        ...this.#seccompAgent(plan, (pid) => ({ pid, state: this.#oci('running', this.#saved.initPid) })),
+        ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, () => this.#oci('running', this.#saved.initPid)),
         extraFiles: options.extraFiles ?? [],
         joinPidfd: pidfd,
         rlimits: plan.rlimits,
