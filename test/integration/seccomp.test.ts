@@ -110,8 +110,8 @@ describe('seccomp notify: the listener reaches the profile\'s agent', { skip: sk
   const AGENT = path.resolve(__dirname, '../../../test/integration/fixtures/seccomp-agent.py');
 
   /** The agent, started and listening; its JSON lines as they come. */
-  async function startAgent(socketPath: string, errnoRet: number) {
-    const child = spawn('python3', [AGENT, socketPath, String(errnoRet)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  async function startAgent(socketPath: string, errnoRet: number, connections = 1) {
+    const child = spawn('python3', [AGENT, socketPath, String(errnoRet), String(connections)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const lines: Record<string, unknown>[] = [];
     let buffered = '';
     const waiters: (() => void)[] = [];
@@ -164,6 +164,28 @@ describe('seccomp notify: the listener reaches the profile\'s agent', { skip: sk
     } finally {
       agent.child.kill('SIGKILL');
       await c.destroy();
+    }
+  });
+
+  test('an exec\'d process under the same profile: its own listener, the running state, the agent\'s answers', async () => {
+    const socketPath = path.join(dir, 'agent-exec.sock');
+    const agent = await startAgent(socketPath, 13, 2); // EACCES
+    const seccomp: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socketPath, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+    const c = await createContainer('sc-notify-exec', makeConfig({ process: { args: ['sleep', '100'] }, linux: { seccomp } }), { root: t.root });
+    try {
+      const init = await c.run({ stdio: 'ignore' });
+      const exec = await c.run({ init: false, args: ['sh', '-c', 'mkdir /tmp/by-agent-exec 2>&1; echo rc=$?'] });
+      const r = await finishProcess(exec);
+      assert.match(r.out, /Permission denied/, 'the agent\'s EACCES');
+      const states = agent.lines.filter((l) => 'state' in l) as { state: { pid: number; state: Record<string, unknown> } }[];
+      assert.equal(states.length, 2, 'a listener for the init and one for the exec\'d process');
+      const forExec = states.find((s) => s.state.pid === exec.pid);
+      assert.ok(forExec, `no state for pid ${exec.pid}: ${JSON.stringify(states)}`);
+      assert.equal(forExec.state.state.status, 'running');
+      assert.equal(forExec.state.state.pid, init.pid);
+    } finally {
+      await c.destroy();
+      agent.child.kill('SIGKILL');
     }
   });
 
