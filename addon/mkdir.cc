@@ -215,14 +215,30 @@ class MkdirWorker : public Napi::AsyncWorker {
 };
 
 // A file name inside the directory: no slash, no NUL, not . or ..
+bool IsFileName(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find_first_of(std::string("/\0", 2)) == std::string::npos;
+}
+
 std::optional<std::string> ToFileName(Napi::Value value, const std::string& what) {
   auto name = ToString(value, what.c_str());
   if (!name) return std::nullopt;
-  if (name->empty() || *name == "." || *name == ".." || name->find_first_of(std::string("/\0", 2)) != std::string::npos) {
+  if (!IsFileName(*name)) {
     ThrowType(value.Env(), what + " must be a file name (no '/')");
     return std::nullopt;
   }
   return name;
+}
+
+// [file, second]: the file name checked, the second element for the caller to convert.
+std::optional<std::pair<std::string, Napi::Value>> ToFileAnd(Napi::Value value, const std::string& what, const char* shape) {
+  if (!value.IsArray() || value.As<Napi::Array>().Length() != 2) {
+    ThrowType(value.Env(), what + " must be " + shape);
+    return std::nullopt;
+  }
+  auto pair = value.As<Napi::Array>();
+  auto file = ToFileName(pair.Get(0u), what + "[0]");
+  if (!file) return std::nullopt;
+  return std::make_pair(std::move(*file), pair.Get(1u));
 }
 
 std::optional<DirSetup> ToDirSetup(Napi::Value value, const std::string& what) {
@@ -237,20 +253,19 @@ std::optional<DirSetup> ToDirSetup(Napi::Value value, const std::string& what) {
     auto files = ToStringArray(copy, (what + ".copy").c_str());
     if (!files) return std::nullopt;
     for (size_t k = 0; k < files->size(); k++) {
-      if (!ToFileName(Napi::String::New(env, (*files)[k]), what + ".copy[" + std::to_string(k) + "]")) return std::nullopt;
+      if (!IsFileName((*files)[k])) {
+        ThrowType(env, what + ".copy[" + std::to_string(k) + "] must be a file name (no '/')");
+        return std::nullopt;
+      }
     }
     setup.copy = std::move(*files);
   }
   if (Napi::Value expect = o.Get("expect"); !expect.IsUndefined()) {
-    if (!expect.IsArray() || expect.As<Napi::Array>().Length() != 2) {
-      ThrowType(env, what + ".expect must be [file, text]");
-      return std::nullopt;
-    }
-    auto file = ToFileName(expect.As<Napi::Array>().Get(0u), what + ".expect[0]");
-    if (!file) return std::nullopt;
-    auto text = ToString(expect.As<Napi::Array>().Get(1u), (what + ".expect[1]").c_str());
+    auto pair = ToFileAnd(expect, what + ".expect", "[file, text]");
+    if (!pair) return std::nullopt;
+    auto text = ToString(pair->second, (what + ".expect[1]").c_str());
     if (!text) return std::nullopt;
-    setup.expectFile = std::move(*file);
+    setup.expectFile = std::move(pair->first);
     setup.expectText = std::move(*text);
   }
   if (Napi::Value writes = o.Get("writes"); !writes.IsUndefined()) {
@@ -261,16 +276,11 @@ std::optional<DirSetup> ToDirSetup(Napi::Value value, const std::string& what) {
     auto list = writes.As<Napi::Array>();
     for (uint32_t k = 0; k < list.Length(); k++) {
       std::string where = what + ".writes[" + std::to_string(k) + "]";
-      Napi::Value item = list.Get(k);
-      if (!item.IsArray() || item.As<Napi::Array>().Length() != 2) {
-        ThrowType(env, where + " must be [file, values]");
-        return std::nullopt;
-      }
-      auto file = ToFileName(item.As<Napi::Array>().Get(0u), where + "[0]");
-      if (!file) return std::nullopt;
-      auto values = ToStringArray(item.As<Napi::Array>().Get(1u), (where + "[1]").c_str());
+      auto pair = ToFileAnd(list.Get(k), where, "[file, values]");
+      if (!pair) return std::nullopt;
+      auto values = ToStringArray(pair->second, (where + "[1]").c_str());
       if (!values) return std::nullopt;
-      setup.writes.emplace_back(std::move(*file), std::move(*values));
+      setup.writes.emplace_back(std::move(pair->first), std::move(*values));
     }
   }
   if (Napi::Value readBack = o.Get("readBack"); !readBack.IsUndefined()) {

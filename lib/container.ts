@@ -12,7 +12,8 @@ import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
-import { buildExecPlan, buildInitPlan, rejectUnsupportedOptions, type InitPlan } from './process/bootstrap';
+import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
+import { rejectUnsupportedOptions } from './spec/unsupported';
 import { compileSeccomp } from './spec/seccomp';
 import { seccompAgent, withSeccomp } from './process/seccomp-agent';
 import { prepareConfig } from './process/prepared';
@@ -326,9 +327,10 @@ export class Container {
 
   /** The init's plan: the one createContainer made (and validated) unless options change the process. */
   #initPlan(options: ProcessOptions, fifo: string | null): InitPlan {
-    rejectUnsupportedOptions(options);
     const base = this.#createdPlan;
     if (base && !PROCESS_FIELDS.some((k) => options[k] !== undefined)) {
+      // The plan is reused as is: what buildInitPlan would refuse is refused here.
+      rejectUnsupportedOptions(options);
       return withSeccomp({ ...base, bootstrap: { ...base.bootstrap, execFifo: fifo ?? '' } }, this.config.linux?.seccomp, this.#binding);
     }
     return withSeccomp(buildInitPlan(this.config, this.#saved.rootfs, this.#saved.bundle, options, fifo), this.config.linux?.seccomp, this.#binding);

@@ -45,15 +45,6 @@ void joinCgroups(const std::vector<std::string>& dirs) {
 }
 
 // nsexec's part, shared by both modes: cgroups, oom_score_adj, namespaces, the final process.
-// The clocks of the time namespace just unshared (port of nsexec's update_timens_offsets):
-// writable only while no process is in it, i.e. before the fork.
-void setTimeOffsets(const std::string& lines) {
-  UniqueFd f(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-  if (!f.valid()) fail("namespaces", "open", "/proc/self/timens_offsets", "setting the time namespace's clock offsets");
-  if (::write(f.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()))
-    fail("namespaces", "write", "/proc/self/timens_offsets", "setting the time namespace's clock offsets (linux.timeOffsets)");
-}
-
 void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
   joinCgroups(plan.cgroupJoin);
 
@@ -184,6 +175,22 @@ void loadLateSeccomp(const ProcessPlan& process, SyncSocket& sync) {
   if (!process.seccomp || !process.noNewPrivileges) return;
   currentStage = "seccomp";
   loadSeccomp(*process.seccomp, sync);
+  currentStage = "exec";
+}
+
+// process.terminal: the pty, before procReady (the parent expects procConsole first).
+void openTerminalIfAsked(const ProcessPlan& process, SyncSocket& sync) {
+  if (!process.terminal) return;
+  currentStage = "console";
+  setupConsole(process, sync);
+}
+
+// The last steps of both modes: the execution domain, then the user's program.
+[[noreturn]] void execUserProgram(const Bootstrap& plan, const std::string& path) {
+  currentStage = "personality";
+  applyPersonality(plan.process);
+  currentStage = "exec";
+  execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
 }
 
 std::string stateFromHooksDone(const SyncMessage& done, bool needed) {
@@ -269,10 +276,7 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   restrictKernelViews(plan.rootfs);
 
   log::debug("stage: names and sysctl done");
-  if (plan.process.terminal) {
-    currentStage = "console";
-    setupConsole(plan.process, sync);
-  }
+  openTerminalIfAsked(plan.process, sync);
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   log::debug("stage: procRun received");
@@ -282,7 +286,6 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
   loadLateSeccomp(plan.process, sync);
-  currentStage = "exec";
   if (fifo.valid()) {
     log::debug("init: closing the sync socket to signal that set-up succeeded");
     releaseParent(sync);
@@ -294,18 +297,12 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "hooks";
   runHooks("startContainer", plan.startContainerHooks, state, -1);
 
-  currentStage = "personality";
-  applyPersonality(plan.process);
-  currentStage = "exec";
-  execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
+  execUserProgram(plan, path);
 }
 
 void runExec(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
-  if (plan.process.terminal) {
-    currentStage = "console";
-    setupConsole(plan.process, sync);
-  }
+  openTerminalIfAsked(plan.process, sync);
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   finalizeProcess(plan.process, sync);
@@ -313,13 +310,9 @@ void runExec(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
   loadLateSeccomp(plan.process, sync);
-  currentStage = "exec";
   releaseParentAtExec();
   if (plan.process.umask) ::umask(static_cast<mode_t>(*plan.process.umask));
-  currentStage = "personality";
-  applyPersonality(plan.process);
-  currentStage = "exec";
-  execProcess(path, plan.process.args, plan.process.env, 3 + plan.extraFiles);
+  execUserProgram(plan, path);
 }
 
 void hardenHelper() {

@@ -81,6 +81,14 @@ void unshareNamespaces(unsigned long flags) {
   log::debug("unshared namespaces: " + describeFlags(flags));
 }
 
+// Port of nsexec's update_timens_offsets.
+void setTimeOffsets(const std::string& lines) {
+  UniqueFd f(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+  if (!f.valid()) fail("namespaces", "open", "/proc/self/timens_offsets", "setting the time namespace's clock offsets");
+  if (::write(f.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()))
+    fail("namespaces", "write", "/proc/self/timens_offsets", "setting the time namespace's clock offsets (linux.timeOffsets)");
+}
+
 void forkFinalProcess(SyncSocket& sync) {
   // The final process holds off until the intermediate has sent "child", so the parent
   // always learns the final pid before any message from the final process.

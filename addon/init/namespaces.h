@@ -1,5 +1,6 @@
 // Namespaces and the process tree: the nsexec half of the helper.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "bootstrap.h"
@@ -14,6 +15,9 @@ void joinNamespaces(const std::vector<NamespaceJoin>& joins);
 void joinNamespacesOf(int pidfd, unsigned long flags);
 // unshare(flags) for the namespaces the clone could not create.
 void unshareNamespaces(unsigned long flags);
+// The clocks of a time namespace just unshared, as timens_offsets lines (linux.timeOffsets):
+// writable only while no process is in it, i.e. before the fork.
+void setTimeOffsets(const std::string& lines);
 // Fork the final process (CLONE_PARENT|CLONE_PIDFD: it stays the parent's direct child and
 // lands in the pid namespace joined or unshared above). Returns in the final process only;
 // the intermediate sends {type:"child", pid} with the pidfd and exits 0.

@@ -74,7 +74,6 @@ export function makeDirsOf(binding: NativeBinding | undefined): MakeDirs | undef
     new Promise((resolve, reject) => {
       // One object shape whether or not a setup was given (V8 deoptimises its readers otherwise).
       const done = (err: Error | null, results?: MkdirResult[]) => (err ? reject(err) : resolve(results!.map(([code, created, setup]) => ({ code, created, setup }))));
-      if (setups) make.call(binding, dirs, 0o755, done, setups);
-      else make.call(binding, dirs, 0o755, done);
+      make.call(binding, dirs, 0o755, done, setups);
     });
 }

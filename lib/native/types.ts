@@ -138,7 +138,7 @@ export interface NativeBinding {
    * [errno name or null, the directories made for dirs[i], top first, and what setups[i] did].
    * setups[i], applied only when the job made dirs[i] itself: files each directory made takes
    * from its parent, then writes made only if `expect`'s file reads exactly its text, then
-   * `readBack` read (see addon/sys.cc). Optional: without it (a fake binding) callers make the
+   * `readBack` read (see addon/mkdir.cc). Optional: without it (a fake binding) callers make the
    * directories on the main thread.
    */
   mkdirAsync?(dirs: string[], mode: number, callback: (err: Error | null, results?: MkdirResult[]) => void, setups?: (DirSetup | null)[]): void;
@@ -149,11 +149,7 @@ export interface NativeBinding {
    * does not know are left out and listed. Throws (code ERR_NO_LIBSECCOMP) without libseccomp;
    * a refused rule throws with `rule`, its index. Optional: a fake binding may lack it.
    */
-  seccompCompile?(request: {
-    defaultAction: number;
-    architectures: string[];
-    rules: { syscall: string; action: number; args: [index: number, op: number, value: string, valueTwo: string][] }[];
-  }): { filter: Buffer; unknownSyscalls: string[]; unknownArchitectures: string[] };
+  seccompCompile?(request: SeccompRequest): { filter: Buffer; unknownSyscalls: string[]; unknownArchitectures: string[] };
 
   /** TIOCSWINSZ on a pty master (a container's terminal). Optional: a fake binding may lack it. */
   setWinsize?(fd: number, rows: number, cols: number): void;
@@ -183,3 +179,10 @@ export interface DirSetupResult {
 }
 
 export type MkdirResult = [code: string | null, created: string[], setup?: DirSetupResult];
+
+/** binding.seccompCompile's input: libseccomp's action, architecture and comparison numbers (lib/spec/seccomp.ts). */
+export interface SeccompRequest {
+  defaultAction: number;
+  architectures: string[];
+  rules: { syscall: string; action: number; args: [index: number, op: number, value: string, valueTwo: string][] }[];
+}

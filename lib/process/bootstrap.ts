@@ -11,7 +11,8 @@ import { planNamespaces, execJoinFlags } from '../spec/namespaces';
 import { convertCapabilities } from '../spec/capabilities';
 import { convertRlimits } from '../spec/rlimits';
 import { convertIoPriority, convertMemoryPolicy, convertPersonality, convertScheduler, type SchedulerPlan } from '../spec/scheduling';
-import { checkIoPriority, checkScheduler } from '../spec/validate';
+import { checkConsoleSize, checkIoPriority, checkScheduler } from '../spec/validate';
+import { rejectUnsupportedOptions } from '../spec/unsupported';
 import { convertDevices, defaultDevicesWanted } from '../spec/devices';
 import type { Spec } from '../../types/oci';
 import type { ProcessOptions } from './options';
@@ -50,23 +51,6 @@ function checkId(value: unknown, field: string): number {
   return value as number;
 }
 
-const UNSUPPORTED_OPTIONS: ReadonlyArray<[key: string, what: string]> = [
-  ['apparmorProfile', 'an AppArmor profile'],
-  ['label', 'an SELinux label'],
-  ['selinuxLabel', 'an SELinux label'],
-];
-
-/**
- * Options a caller may know from runc's Process or the OCI process that are not done yet:
- * refused rather than dropped (the process would run without them).
- */
-export function rejectUnsupportedOptions(opts: ProcessOptions, prefix = 'process'): void {
-  for (const [key, what] of UNSUPPORTED_OPTIONS) {
-    const value = (opts as Record<string, unknown>)[key];
-    if (value !== undefined && value !== false && value !== '') throw new ConfigError(`${prefix}.${key}`, `${what} is not supported yet`);
-  }
-}
-
 /**
  * The process to run: `opts` over the config's `process` (runc exec takes the config's
  * env, cwd, user, capabilities, rlimits and no_new_privs as defaults too).
@@ -100,15 +84,10 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
   // An option's own value is checked here; the config's was checked with the config.
   if (opts.ioPriority !== undefined) checkIoPriority(opts.ioPriority, `${prefix}.ioPriority`);
   if (opts.scheduler !== undefined) checkScheduler(opts.scheduler, `${prefix}.scheduler`);
+  if (opts.consoleSize !== undefined) checkConsoleSize(opts.consoleSize, `${prefix}.consoleSize`);
   const terminal = opts.terminal ?? (inheritTerminal ? base?.terminal : undefined) ?? false;
   if (typeof terminal !== 'boolean') throw new ConfigError(`${prefix}.terminal`, 'must be a boolean');
   const consoleSize = opts.consoleSize ?? base?.consoleSize ?? null;
-  if (consoleSize !== null) {
-    for (const key of ['height', 'width'] as const) {
-      const v = consoleSize[key];
-      if (!Number.isInteger(v) || v < 0 || v > 65535) throw new ConfigError(`${prefix}.consoleSize.${key}`, 'must be an integer from 0 to 65535');
-    }
-  }
   const ioPriority = opts.ioPriority ?? base?.ioPriority;
   const scheduler = opts.scheduler ?? base?.scheduler;
   return {
@@ -127,6 +106,15 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
     scheduler: convertScheduler(scheduler, `${prefix}.scheduler`),
     terminal,
     consoleSize: terminal && consoleSize ? { height: consoleSize.height, width: consoleSize.width } : null,
+  };
+}
+
+/** The process part of a plan: the resolved process, and the config's linux settings that apply to every process. */
+function processPlan(p: ResolvedProcess, linux: Spec['linux']): Record<string, unknown> {
+  return {
+    ...processJson(p),
+    personality: convertPersonality(linux?.personality, 'linux.personality'),
+    memoryPolicy: convertMemoryPolicy(linux?.memoryPolicy, 'linux.memoryPolicy'),
   };
 }
 
@@ -210,11 +198,7 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
       createContainer: hooksJson(spec.hooks, 'createContainer'),
       startContainer: hooksJson(spec.hooks, 'startContainer'),
     },
-    process: {
-      ...processJson(proc),
-      personality: convertPersonality(linux.personality, 'linux.personality'),
-      memoryPolicy: convertMemoryPolicy(linux.memoryPolicy, 'linux.memoryPolicy'),
-    },
+    process: processPlan(proc, linux),
   };
   if ((spec.hostname || spec.domainname) && !ns.hasUtsNs) {
     throw new ConfigError(spec.hostname ? 'hostname' : 'domainname', 'requires a private uts namespace');
@@ -252,11 +236,7 @@ export function buildExecPlan(spec: Spec, opts: ProcessOptions): InitPlan {
     joinFlags: join.flags,
     oomScoreAdj: proc.oomScoreAdj,
     loopback: false,
-    process: {
-      ...processJson(proc),
-      personality: convertPersonality(spec.linux?.personality, 'linux.personality'),
-      memoryPolicy: convertMemoryPolicy(spec.linux?.memoryPolicy, 'linux.memoryPolicy'),
-    },
+    process: processPlan(proc, spec.linux),
   };
   return { cloneFlags: 0, bootstrap, rlimits: proc.rlimits };
 }

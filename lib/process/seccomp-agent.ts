@@ -3,18 +3,11 @@
  * (port of runc's procSeccomp handling and sendContainerProcessState).
  */
 import type { LinuxSeccomp } from '../../types/oci';
+import type { OciState } from '../container';
 import { ConfigError } from '../errors';
 import type { NativeBinding } from '../native/types';
 import { compileSeccomp, type SeccompPlan } from '../spec/seccomp';
 import type { InitPlan } from './bootstrap';
-
-/** The config's OCI state, as the agent gets it. */
-interface OciStateLike {
-  ociVersion: string;
-  id: string;
-  status: string;
-  pid?: number;
-}
 
 /** The profile's filter (compiled once per profile) in the plan's process: init and exec'd processes alike, as runc. */
 export function withSeccomp(plan: InitPlan, profile: LinuxSeccomp | undefined, binding: NativeBinding): InitPlan {
@@ -33,7 +26,7 @@ export function seccompAgent(
   plan: InitPlan,
   profile: LinuxSeccomp | undefined,
   binding: NativeBinding,
-  state: (pid: number) => OciStateLike,
+  state: (pid: number) => OciState,
 ): { onSeccomp?: (pid: number, fd: number) => void } {
   const filter = (plan.bootstrap.process as { seccomp?: SeccompPlan }).seccomp;
   const listenerPath = profile?.listenerPath;

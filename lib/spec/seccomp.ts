@@ -12,7 +12,7 @@
 import createDebug from 'debug';
 import type { LinuxSeccomp, LinuxSeccompAction } from '../../types/oci';
 import { ConfigError } from '../errors';
-import type { NativeBinding } from '../native/types';
+import type { NativeBinding, SeccompRequest } from '../native/types';
 
 const debug = createDebug('node-libcontainer:seccomp');
 
@@ -22,13 +22,6 @@ export interface SeccompPlan {
   flags: number;
   /** The filter has SCMP_ACT_NOTIFY rules: it is loaded with a listener for the agent. */
   notify: boolean;
-}
-
-/** binding.seccompCompile's input: libseccomp's action, architecture and comparison numbers. */
-export interface SeccompRequest {
-  defaultAction: number;
-  architectures: string[];
-  rules: { syscall: string; action: number; args: [index: number, op: number, value: string, valueTwo: string][] }[];
 }
 
 const ACTIONS: Record<LinuxSeccompAction, number> = {

@@ -6,6 +6,7 @@
  */
 import type { Spec } from '../../types/oci';
 import { ConfigError } from '../errors';
+import type { ProcessOptions } from '../process/options';
 
 type Section = Record<string, unknown> | undefined;
 
@@ -31,5 +32,22 @@ export function rejectUnsupported(spec: Spec): void {
   for (const [section, key, why] of REFUSED) {
     const value = (spec[section] as Section)?.[key];
     if (asksForSomething(value)) throw new ConfigError(`${section}.${key}`, why);
+  }
+}
+
+const UNSUPPORTED_OPTIONS: ReadonlyArray<[key: string, what: string]> = [
+  ['apparmorProfile', 'an AppArmor profile'],
+  ['label', 'an SELinux label'],
+  ['selinuxLabel', 'an SELinux label'],
+];
+
+/**
+ * Options a caller may know from runc's Process or the OCI process that are not done yet:
+ * refused rather than dropped (the process would run without them).
+ */
+export function rejectUnsupportedOptions(opts: ProcessOptions, prefix = 'process'): void {
+  for (const [key, what] of UNSUPPORTED_OPTIONS) {
+    const value = (opts as Record<string, unknown>)[key];
+    if (asksForSomething(value)) throw new ConfigError(`${prefix}.${key}`, `${what} is not supported yet`);
   }
 }

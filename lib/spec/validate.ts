@@ -292,14 +292,16 @@ const ioPriority = object(
   ['class'],
 );
 
+// struct winsize: 16-bit rows and columns.
+const consoleSize = object({ height: uint16, width: uint16 }, ['height', 'width']);
+
 const cpuList = pattern(/^[0-9, -]*$/, 'a CPU list like "0-3,7"');
 
 const processCheck = object(
   {
     args: arrayOf(cstr),
     commandLine: str,
-    // struct winsize: 16-bit rows and columns.
-    consoleSize: object({ height: uint16, width: uint16 }, ['height', 'width']),
+    consoleSize,
     cwd: absPath,
     env: arrayOf(envEntry),
     terminal: bool,
@@ -681,6 +683,11 @@ function checkSysctlNamespace(rawKey: string, field: string, has: (type: LinuxNa
 /** process.scheduler's checks, for a run() or exec option of the same shape. */
 export function checkScheduler(value: unknown, field: string): void {
   scheduler(value, field);
+}
+
+/** process.consoleSize's checks, for a run() or exec option of the same shape. */
+export function checkConsoleSize(value: unknown, field: string): void {
+  consoleSize(value, field);
 }
 
 /** process.ioPriority's checks, for a run() or exec option of the same shape. */

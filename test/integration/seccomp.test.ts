@@ -48,19 +48,12 @@ function checkProbe(r: Ran, who: string): void {
 }
 
 describe('seccomp', { skip }, () => {
+  // Its clean-up also destroys what a failed test left.
   const t = tempRoot();
-  const made: Container[] = [];
-  // Containers first (a failed test's included), then the state root.
-  after(async () => {
-    for (const c of made) await c.destroy().catch(() => {});
-    await t.cleanup();
-  });
+  after(() => t.cleanup());
 
-  async function make(id: string, seccomp: LinuxSeccomp, process: Record<string, unknown> = {}): Promise<Container> {
-    const c = await createContainer(id, makeConfig({ process: { args: ['sh', '-c', PROBE], ...process }, linux: { seccomp } }), { root: t.root });
-    made.push(c);
-    return c;
-  }
+  const make = (id: string, seccomp: LinuxSeccomp, process: Record<string, unknown> = {}): Promise<Container> =>
+    createContainer(id, makeConfig({ process: { args: ['sh', '-c', PROBE], ...process }, linux: { seccomp } }), { root: t.root });
 
   for (const noNewPrivileges of [true, false]) {
     test(`the init and exec'd processes are filtered (no_new_privs ${noNewPrivileges})`, async () => {
@@ -77,14 +70,22 @@ describe('seccomp', { skip }, () => {
 
   test('SCMP_ACT_KILL_PROCESS: the process dies of SIGSYS at the call', async () => {
     const c = await make('sc-kill', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action: 'SCMP_ACT_KILL_PROCESS' }] }, { args: ['uname', '-a'] });
-    const r = await finishProcess(await c.run());
-    assert.equal(r.signal, 'SIGSYS', JSON.stringify(r));
-    assert.equal(r.out, '');
+    try {
+      const r = await finishProcess(await c.run());
+      assert.equal(r.signal, 'SIGSYS', JSON.stringify(r));
+      assert.equal(r.out, '');
+    } finally {
+      await c.destroy();
+    }
   });
 
   test('a filter that refuses the exec itself fails run() with the exec stage', async () => {
     const c = await make('sc-noexec', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['execve', 'execveat'], action: 'SCMP_ACT_ERRNO' }] });
-    await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'exec' && /EPERM|not permitted/i.test(e.message));
+    try {
+      await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'exec' && /EPERM|not permitted/i.test(e.message));
+    } finally {
+      await c.destroy();
+    }
   });
 
   test('refused before anything starts: notify rules without an agent, a relative listener, errnoRet where it means nothing', async () => {

@@ -36,66 +36,72 @@ function waitForOutput(p: Process, text: string | RegExp): Promise<string> {
 }
 
 describe('terminal', { skip }, () => {
+  // Its clean-up also destroys what a failed test left.
   const t = tempRoot();
-  const made: Container[] = [];
-  after(async () => {
-    for (const c of made) await c.destroy().catch(() => {});
-    await t.cleanup();
-  });
+  after(() => t.cleanup());
 
-  async function make(id: string, overrides: Record<string, unknown>): Promise<Container> {
-    const c = await createContainer(id, makeConfig(overrides), { root: t.root });
-    made.push(c);
-    return c;
-  }
+  const make = (id: string, overrides: Record<string, unknown>): Promise<Container> => createContainer(id, makeConfig(overrides), { root: t.root });
 
   test('the config\'s terminal: a pty of the container\'s, its size, the controlling terminal, only fds 0-2', async () => {
-    const script = 'tty; stty size; ls /proc/self/fd; [ "$(ps -o tty= -p $$ 2>/dev/null || cat /proc/$$/stat | cut -d" " -f7)" != "0" ] && echo has-ctty; echo done';
+    // /proc/PID/stat's 7th field is the controlling terminal's device: major 136 is a pty's.
+    const script = 'tty; stty size; ls /proc/self/fd; [ $(( $(cut -d" " -f7 /proc/$$/stat) >> 8 )) = 136 ] && echo has-ctty; echo done';
     const c = await make('tty-config', { process: { terminal: true, consoleSize: { height: 33, width: 111 }, args: ['sh', '-c', script] } });
-    const p = await c.run();
-    assert.equal(p.stdout, p.terminal);
-    assert.equal(p.stdin, p.terminal);
-    assert.equal(p.stderr, null);
-    const [out, exit] = await withTimeout(Promise.all([readAll(p), p.wait()]), 30_000, 'the terminal process');
-    assert.equal(exit.exitCode, 0, out);
-    const lines = out.split('\r\n');
-    assert.equal(lines[0], '/dev/pts/0');
-    assert.equal(lines[1], '33 111');
-    // ls's own directory fd is 3: nothing else of ours reached the process.
-    assert.match(lines[2], /^0\s+1\s+2\s+3$/);
-    assert.ok(lines.includes('has-ctty'), out);
-    assert.ok(lines.includes('done'), out);
+    try {
+      const p = await c.run();
+      assert.equal(p.stdout, p.terminal);
+      assert.equal(p.stdin, p.terminal);
+      assert.equal(p.stderr, null);
+      const [out, exit] = await withTimeout(Promise.all([readAll(p), p.wait()]), 30_000, 'the terminal process');
+      assert.equal(exit.exitCode, 0, out);
+      const lines = out.split('\r\n');
+      assert.equal(lines[0], '/dev/pts/0');
+      assert.equal(lines[1], '33 111');
+      // ls's own directory fd is 3: nothing else of ours reached the process.
+      assert.match(lines[2], /^0\s+1\s+2\s+3$/);
+      assert.ok(lines.includes('has-ctty'), out);
+      assert.ok(lines.includes('done'), out);
+    } finally {
+      await c.destroy();
+    }
   });
 
   test('interactive: input reaches the shell, a resize its next stty, exit ends the terminal', async () => {
     const c = await make('tty-interactive', { process: { args: ['sh'] } });
-    const p = await c.run({ terminal: true, consoleSize: { height: 24, width: 80 } });
-    const all = readAll(p);
-    p.terminal!.write('echo $((6 * 7))\n');
-    await withTimeout(waitForOutput(p, /\r\n42\r\n/), 30_000, 'the shell to answer');
-    p.resize({ cols: 132, rows: 43 });
-    p.terminal!.write('stty size\n');
-    await withTimeout(waitForOutput(p, '43 132'), 30_000, 'stty to see the new size');
-    p.terminal!.write('exit 3\n');
-    const exit = await withTimeout(p.wait(), 30_000, 'the shell to exit');
-    assert.equal(exit.exitCode, 3);
-    await withTimeout(all, 30_000, 'the terminal to end');
-    assert.throws(() => p.resize({ cols: 0, rows: 10 }), RangeError);
+    try {
+      const p = await c.run({ terminal: true, consoleSize: { height: 24, width: 80 } });
+      const all = readAll(p);
+      p.terminal!.write('echo $((6 * 7))\n');
+      await withTimeout(waitForOutput(p, /\r\n42\r\n/), 30_000, 'the shell to answer');
+      p.resize({ cols: 132, rows: 43 });
+      p.terminal!.write('stty size\n');
+      await withTimeout(waitForOutput(p, '43 132'), 30_000, 'stty to see the new size');
+      p.terminal!.write('exit 3\n');
+      const exit = await withTimeout(p.wait(), 30_000, 'the shell to exit');
+      assert.equal(exit.exitCode, 3);
+      await withTimeout(all, 30_000, 'the terminal to end');
+      assert.throws(() => p.resize({ cols: 0, rows: 10 }), RangeError);
+    } finally {
+      await c.destroy();
+    }
   });
 
   test('an exec\'d process gets a terminal only when asked for; stdio and terminal do not mix', async () => {
     const c = await make('tty-exec', { process: { terminal: true, args: ['sleep', '100'] } });
-    const init = await c.run();
-    const plain = await c.run({ init: false, args: ['sh', '-c', 'tty || true'] });
-    assert.equal(plain.terminal, null, 'runc exec gives no terminal unless asked, whatever the init has');
-    // Its output to the end of the pipe, not just to its exit: the last bytes may come later.
-    assert.match((await finishProcess(plain)).out, /not a tty/);
-    const withTty = await c.run({ init: false, args: ['tty'], terminal: true });
-    const [out, exit] = await Promise.all([readAll(withTty), withTty.wait()]);
-    assert.equal(exit.exitCode, 0);
-    assert.match(out, /^\/dev\/pts\/\d+\r\n$/);
-    await assert.rejects(c.run({ init: false, args: ['true'], terminal: true, stdio: 'inherit' }), TypeError);
-    assert.throws(() => plain.resize({ cols: 80, rows: 24 }), /no terminal/);
-    init.terminal!.destroy();
+    try {
+      const init = await c.run();
+      const plain = await c.run({ init: false, args: ['sh', '-c', 'tty || true'] });
+      assert.equal(plain.terminal, null, 'runc exec gives no terminal unless asked, whatever the init has');
+      // Its output to the end of the pipe, not just to its exit: the last bytes may come later.
+      assert.match((await finishProcess(plain)).out, /not a tty/);
+      const withTty = await c.run({ init: false, args: ['tty'], terminal: true });
+      const [out, exit] = await Promise.all([readAll(withTty), withTty.wait()]);
+      assert.equal(exit.exitCode, 0);
+      assert.match(out, /^\/dev\/pts\/\d+\r\n$/);
+      await assert.rejects(c.run({ init: false, args: ['true'], terminal: true, stdio: 'inherit' }), TypeError);
+      assert.throws(() => plain.resize({ cols: 80, rows: 24 }), /no terminal/);
+      init.terminal!.destroy();
+    } finally {
+      await c.destroy();
+    }
   });
 });
