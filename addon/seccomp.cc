@@ -5,10 +5,13 @@
 // profile: a container's start never compiles.
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <optional>
 #include <type_traits>
@@ -37,6 +40,8 @@ struct Libseccomp {
   uint32_t (*archResolveName)(const char* name) = nullptr;
   int (*archAdd)(void* ctx, uint32_t arch) = nullptr;
   int (*syscallResolveName)(const char* name) = nullptr;
+  int (*syscallResolveNameArch)(uint32_t arch, const char* name) = nullptr;
+  uint32_t (*archNative)() = nullptr;
   int (*ruleAddArray)(void* ctx, uint32_t action, int syscall, unsigned int count, const ScmpArgCmp* args) = nullptr;
   int (*exportBpf)(const void* ctx, int fd) = nullptr;
   std::string error;  // why it could not be loaded, empty when loaded
@@ -60,6 +65,8 @@ const Libseccomp& LoadLibseccomp() {
     sym(l.archResolveName, "seccomp_arch_resolve_name");
     sym(l.archAdd, "seccomp_arch_add");
     sym(l.syscallResolveName, "seccomp_syscall_resolve_name");
+    sym(l.syscallResolveNameArch, "seccomp_syscall_resolve_name_arch");
+    sym(l.archNative, "seccomp_arch_native");
     sym(l.ruleAddArray, "seccomp_rule_add_array");
     sym(l.exportBpf, "seccomp_export_bpf");
     return l;
@@ -109,6 +116,48 @@ std::optional<uint64_t> ToUint64String(Napi::Value value, const std::string& wha
   return static_cast<uint64_t>(v);
 }
 
+// libseccomp's architecture tokens are the kernel's AUDIT_ARCH_* values (what seccomp_data
+// .arch holds), except x32's: its system calls arrive as x86_64's with bit 30 set.
+constexpr uint32_t kArchX86_64 = 0xc000003e;
+constexpr uint32_t kArchX32 = 0x4000003e;
+constexpr uint32_t kX32SyscallBit = 0x40000000;
+constexpr uint32_t kRetErrnoEnosys = 0x00050000 | ENOSYS;  // SECCOMP_RET_ERRNO | ENOSYS
+constexpr size_t kMaxInstructions = 4096;                    // BPF_MAXINSNS
+
+sock_filter Stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter Jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
+
+// Port of runc's patchbpf: a system call numbered above every one the profile names, for
+// its architecture, gets ENOSYS instead of the default action. Such a call is newer than the
+// profile (clone3, openat2, faccessat2 were, once), and libc falls back to an older one on
+// ENOSYS where an EPERM from the default action would fail the program. Prepended to
+// libseccomp's program, which it jumps to for everything else:
+//   ld [arch]
+//   per architecture:  jeq ARCH, 0, skip   ld [nr]   (x86_64: jset X32_BIT, 2, 0)
+//                      jgt LAST, 0, 1      ret ERRNO(ENOSYS)   ja <filter>
+// x32 system calls go to the filter unchanged (runc patches those too; they are rare).
+std::vector<sock_filter> EnosysStub(const std::vector<std::pair<uint32_t, uint32_t>>& lastByArch) {
+  std::vector<sock_filter> stub;
+  if (lastByArch.empty()) return stub;
+  size_t size = 1;
+  for (const auto& [arch, last] : lastByArch) size += arch == kArchX86_64 ? 6 : 5;
+  stub.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, 4));
+  for (const auto& [arch, last] : lastByArch) {
+    const bool x86_64 = arch == kArchX86_64;
+    const uint8_t block = x86_64 ? 5 : 4;  // the instructions after the jeq
+    stub.push_back(Jump(BPF_JMP | BPF_JEQ | BPF_K, arch, 0, block));
+    stub.push_back(Stmt(BPF_LD | BPF_W | BPF_ABS, 0));
+    if (x86_64) stub.push_back(Jump(BPF_JMP | BPF_JSET | BPF_K, kX32SyscallBit, 2, 0));
+    stub.push_back(Jump(BPF_JMP | BPF_JGT | BPF_K, last, 0, 1));
+    stub.push_back(Stmt(BPF_RET | BPF_K, kRetErrnoEnosys));
+    stub.push_back(Stmt(BPF_JMP | BPF_JA, 0));  // its offset once the stub's size is known
+  }
+  for (size_t i = 0; i < stub.size(); i++) {
+    if (stub[i].code == (BPF_JMP | BPF_JA)) stub[i].k = static_cast<uint32_t>(size - (i + 1));
+  }
+  return stub;
+}
+
 Napi::Array Strings(Napi::Env env, const std::vector<std::string>& items) {
   Napi::Array out = Napi::Array::New(env, items.size());
   for (uint32_t i = 0; i < items.size(); i++) out.Set(i, Napi::String::New(env, items[i]));
@@ -138,15 +187,25 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
   if (!rulesValue.IsArray()) return ThrowType(env, "seccompCompile: rules must be an array");
   Napi::Array rules = rulesValue.As<Napi::Array>();
 
+  // enosys: every syscall name of the profile (rules of the default's action included), whose
+  // largest number per architecture bounds the ENOSYS stub; absent: no stub.
+  std::optional<std::vector<std::string>> enosysNames;
+  if (Napi::Value v = profile.Get("enosys"); !v.IsUndefined()) {
+    enosysNames = ToStringArray(v, "seccompCompile: enosys");
+    if (!enosysNames) return env.Undefined();
+  }
+
   FilterContext ctx(lib, lib.init(*defaultAction));
   if (!ctx.get()) return ThrowType(env, "seccompCompile: libseccomp refused the default action");
   std::vector<std::string> unknownArchs, unknownSyscalls;
+  std::vector<uint32_t> tokens{lib.archNative()};  // seccomp_init's
   for (const std::string& name : *archs) {
     uint32_t token = lib.archResolveName(name.c_str());
     if (token == 0) {
       unknownArchs.push_back(name);
       continue;
     }
+    if (std::find(tokens.begin(), tokens.end(), token) == tokens.end()) tokens.push_back(token);
     int rc = lib.archAdd(ctx.get(), token);
     if (rc < 0 && rc != -EEXIST) return ThrowErrno(env, -rc, "seccompCompile", "seccomp_arch_add", name.c_str());
   }
@@ -206,8 +265,28 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info) {
     if (n <= 0) return ThrowErrno(env, n < 0 ? errno : EIO, "seccompCompile", "pread");
     done += static_cast<size_t>(n);
   }
+  std::vector<sock_filter> stub;
+  if (enosysNames) {
+    std::vector<std::pair<uint32_t, uint32_t>> lastByArch;
+    for (uint32_t token : tokens) {
+      if (token == kArchX32) continue;
+      int last = -1;
+      for (const std::string& name : *enosysNames) last = std::max(last, lib.syscallResolveNameArch(token, name.c_str()));
+      if (last >= 0) lastByArch.emplace_back(token, static_cast<uint32_t>(last));
+    }
+    stub = EnosysStub(lastByArch);
+  }
+  const size_t stubBytes = stub.size() * sizeof(sock_filter);
+  if ((stubBytes + program.size()) / sizeof(sock_filter) > kMaxInstructions) {
+    return ThrowRange(env, "seccompCompile: the program has more than 4096 instructions (" +
+                               std::to_string((stubBytes + program.size()) / sizeof(sock_filter)) + ")");
+  }
+  Napi::Buffer<char> filter = Napi::Buffer<char>::New(env, stubBytes + program.size());
+  if (stubBytes) std::memcpy(filter.Data(), stub.data(), stubBytes);
+  std::memcpy(filter.Data() + stubBytes, program.data(), program.size());
   Napi::Object result = Napi::Object::New(env);
-  result.Set("filter", Napi::Buffer<char>::Copy(env, program.data(), program.size()));
+  result.Set("filter", filter);
+  result.Set("stubInstructions", Napi::Number::New(env, static_cast<double>(stub.size())));
   result.Set("unknownSyscalls", Strings(env, unknownSyscalls));
   result.Set("unknownArchitectures", Strings(env, unknownArchs));
   return result;

@@ -149,7 +149,7 @@ export interface NativeBinding {
    * does not know are left out and listed. Throws (code ERR_NO_LIBSECCOMP) without libseccomp;
    * a refused rule throws with `rule`, its index. Optional: a fake binding may lack it.
    */
-  seccompCompile?(request: SeccompRequest): { filter: Buffer; unknownSyscalls: string[]; unknownArchitectures: string[] };
+  seccompCompile?(request: SeccompRequest): { filter: Buffer; unknownSyscalls: string[]; unknownArchitectures: string[]; stubInstructions?: number };
 
   /** TIOCSWINSZ on a pty master (a container's terminal). Optional: a fake binding may lack it. */
   setWinsize?(fd: number, rows: number, cols: number): void;
@@ -185,4 +185,9 @@ export interface SeccompRequest {
   defaultAction: number;
   architectures: string[];
   rules: { syscall: string; action: number; args: [index: number, op: number, value: string, valueTwo: string][] }[];
+  /**
+   * Every syscall name of the profile: a call numbered above all of them (per architecture)
+   * gets ENOSYS instead of the default action (runc's patchbpf). Absent: no such stub.
+   */
+  enosys?: string[];
 }

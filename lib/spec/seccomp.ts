@@ -54,6 +54,14 @@ const FLAGS: Record<string, number> = {
 };
 
 const EPERM = 1;
+const ENOSYS = 38;
+
+/**
+ * Default actions that let an unknown call through (to the program, a log, a tracer or the
+ * agent): a profile with one of them needs no ENOSYS stub (runc's isAllowAction, and the agent
+ * decides for a notify default).
+ */
+const LETS_THROUGH = new Set<LinuxSeccompAction>(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_NOTIFY']);
 
 /** An action with its return value: SCMP_ACT_ERRNO and SCMP_ACT_TRACE carry one (EPERM unless given). */
 function actionValue(action: LinuxSeccompAction, errnoRet: number | undefined, field: string, errnoField: string): number {
@@ -101,7 +109,12 @@ export function seccompRequest(seccomp: LinuxSeccomp): { request: SeccompRequest
       else rules.push({ syscall, action, args });
     }
   });
-  return { request: { defaultAction, architectures, rules }, flags, notify };
+  // runc's patchbpf: calls newer than every one the profile names get ENOSYS, so that libc
+  // falls back to an older call (clone3 to clone, say) where the default's EPERM would fail.
+  const needsStub = !LETS_THROUGH.has(seccomp.defaultAction) && !(seccomp.defaultAction === 'SCMP_ACT_ERRNO' && seccomp.defaultErrnoRet === ENOSYS);
+  const request: SeccompRequest = { defaultAction, architectures, rules };
+  if (needsStub) request.enosys = [...new Set((seccomp.syscalls ?? []).flatMap((s) => s.names))];
+  return { request, flags, notify };
 }
 
 /** Compiled programs per binding and profile: the first container of a profile compiles it. */

@@ -501,6 +501,39 @@ describe('native addon', { skip }, () => {
     assert.throws(() => (b.seccompCompile as unknown as (x: unknown) => void)(null), { name: 'TypeError' });
   });
 
+  test('seccompCompile with enosys: calls above the profile\'s last one get ENOSYS, per architecture (runc\'s patchbpf)', () => {
+    const ALLOW = 0x7fff0000;
+    const EPERM_ERRNO = 0x00050001;
+    const ENOSYS_ERRNO = 0x00050026;
+    const names = ['read', 'write', 'rseq', 'exit_group'];
+    const request = { defaultAction: EPERM_ERRNO, architectures: ['x86_64', 'x86', 'x32'], rules: names.map((syscall) => ({ syscall, action: ALLOW, args: [] })) };
+    const patched = b.seccompCompile!({ ...request, enosys: names });
+    const plain = b.seccompCompile!(request);
+    assert.ok((patched.stubInstructions ?? 0) > 0 && plain.stubInstructions === 0, `stub of ${patched.stubInstructions} instructions`);
+    const X86_64 = 0xc000003e;
+    const I386 = 0x40000003;
+    const X32_BIT = 0x40000000;
+    const cases: [arch: number, nr: number, patched: number, plain: number, what: string][] = [
+      [X86_64, 0, ALLOW, ALLOW, 'read'],
+      [X86_64, 39, EPERM_ERRNO, EPERM_ERRNO, 'getpid: below rseq (334), not allowed: the default'],
+      [X86_64, 334, ALLOW, ALLOW, 'rseq, the last one named'],
+      [X86_64, 335, ENOSYS_ERRNO, EPERM_ERRNO, 'the first number after rseq'],
+      [X86_64, 439, ENOSYS_ERRNO, EPERM_ERRNO, 'faccessat2, newer than the profile'],
+      [I386, 3, ALLOW, ALLOW, 'i386 read'],
+      [I386, 20, EPERM_ERRNO, EPERM_ERRNO, 'i386 getpid'],
+      [I386, 439, ENOSYS_ERRNO, EPERM_ERRNO, 'i386 faccessat2, above i386 rseq (386)'],
+    ];
+    for (const [arch, nr, expectPatched, expectPlain, what] of cases) {
+      assert.equal(runSeccompBpf(patched.filter, arch, nr).toString(16), expectPatched.toString(16), `with the stub: ${what}`);
+      assert.equal(runSeccompBpf(plain.filter, arch, nr).toString(16), expectPlain.toString(16), `without: ${what}`);
+    }
+    // x32 calls (x86_64 with bit 30) and other architectures go to libseccomp's program as before.
+    assert.equal(runSeccompBpf(patched.filter, X86_64, X32_BIT | 439), runSeccompBpf(plain.filter, X86_64, X32_BIT | 439));
+    assert.equal(runSeccompBpf(patched.filter, 0xc00000b7, 439), runSeccompBpf(plain.filter, 0xc00000b7, 439), 'aarch64: the bad-arch action');
+    // The stub is only added when asked for.
+    assert.equal(b.seccompCompile!({ defaultAction: ALLOW, architectures: [], rules: [] }).stubInstructions, 0);
+  });
+
   test('open, mkfifo and errors carrying the path', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-native-'));
     try {
@@ -732,3 +765,42 @@ describe('native addon', { skip }, () => {
     assert.ok(ticks > 1, `event loop turned ${ticks} times`);
   });
 });
+
+/**
+ * A classic BPF interpreter for what seccomp programs use (loads from seccomp_data, jumps,
+ * returns): the action a program returns for a call `nr` on architecture `arch`, no args.
+ */
+function runSeccompBpf(program: Buffer, arch: number, nr: number): number {
+  const data = Buffer.alloc(64);
+  data.writeInt32LE(nr | 0, 0);
+  data.writeUInt32LE(arch >>> 0, 4);
+  let a = 0;
+  const mem = new Array<number>(16).fill(0);
+  let x = 0;
+  for (let pc = 0, steps = 0; pc < program.length / 8 && steps < 10000; steps++) {
+    const code = program.readUInt16LE(pc * 8);
+    const jt = program.readUInt8(pc * 8 + 2);
+    const jf = program.readUInt8(pc * 8 + 3);
+    const k = program.readUInt32LE(pc * 8 + 4);
+    pc++;
+    switch (code) {
+      case 0x20: a = data.readUInt32LE(k); break; // ld [k]
+      case 0x00: a = k; break; // ld #k
+      case 0x60: a = mem[k]; break; // ld M[k]
+      case 0x02: mem[k] = a; break; // st M[k]
+      case 0x01: x = k; break; // ldx #k
+      case 0x61: x = mem[k]; break; // ldx M[k]
+      case 0x54: a = (a & k) >>> 0; break; // and #k
+      case 0x05: pc += k; break; // ja
+      case 0x15: pc += a === k ? jt : jf; break; // jeq #k
+      case 0x25: pc += a > k ? jt : jf; break; // jgt #k
+      case 0x35: pc += a >= k ? jt : jf; break; // jge #k
+      case 0x45: pc += (a & k) !== 0 ? jt : jf; break; // jset #k
+      case 0x06: return k; // ret #k
+      case 0x16: return a; // ret a
+      default: throw new Error(`runSeccompBpf: opcode 0x${code.toString(16)} at ${pc - 1} not interpreted`);
+    }
+    void x;
+  }
+  throw new Error('runSeccompBpf: ran off the program');
+}

@@ -88,6 +88,46 @@ describe('seccomp', { skip }, () => {
     }
   });
 
+  test('a default that refuses: calls newer than every one the profile names get ENOSYS, older ones the default (runc\'s patchbpf)', async () => {
+    // A static probe (no libc in the container) that makes raw system calls by number.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-probe-'));
+    try {
+      const built = spawnSync('cc', ['-static', '-O2', '-o', path.join(dir, 'probe'), path.join(__dirname, '../../../test/integration/fixtures/syscall-probe.c')], { encoding: 'utf8' });
+      assert.equal(built.status, 0, `cc: ${built.stderr}`);
+      // What the probe and the helper's last steps (after the filter is loaded) need; the largest
+      // number is close_range's (436).
+      const allowed = [
+        'execve', 'execveat', 'brk', 'arch_prctl', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'readlink', 'getrandom',
+        'mprotect', 'mmap', 'munmap', 'newfstatat', 'fstat', 'write', 'writev', 'exit', 'exit_group', 'rt_sigprocmask', 'rt_sigaction',
+        'close', 'close_range', 'prctl', 'getpid',
+      ];
+      const base = (defaultErrnoRet?: number): LinuxSeccomp => ({
+        defaultAction: 'SCMP_ACT_ERRNO',
+        ...(defaultErrnoRet ? { defaultErrnoRet } : {}),
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [{ names: allowed, action: 'SCMP_ACT_ALLOW' }],
+      });
+      const mounts = [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/probe', type: 'bind', source: dir, options: ['bind', 'ro'] }];
+      const probe = async (id: string, seccomp: LinuxSeccomp): Promise<string> => {
+        const c = await createContainer(id, makeConfig({ mounts, process: { args: ['/probe/probe', '39', '110', '439', '451'] }, linux: { seccomp } }), { root: t.root });
+        try {
+          const r = await finishProcess(await c.run());
+          assert.equal(r.exitCode, 0, JSON.stringify(r));
+          return r.out;
+        } finally {
+          await c.destroy();
+        }
+      };
+      // getpid allowed; getppid (110) refused by the default (EPERM); faccessat2 (439) and
+      // cachestat (451) are above close_range: ENOSYS.
+      assert.equal(await probe('sc-enosys', base()), '39 ok\n110 errno 1\n439 errno 38\n451 errno 38');
+      // A default that already returns ENOSYS needs no stub, and gets ENOSYS everywhere.
+      assert.equal(await probe('sc-enosys-default', base(38)), '39 ok\n110 errno 38\n439 errno 38\n451 errno 38');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('refused before anything starts: notify rules without an agent, a relative listener, errnoRet where it means nothing', async () => {
     const cases: [LinuxSeccomp, string][] = [
       [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }, 'linux.seccomp.listenerPath'],

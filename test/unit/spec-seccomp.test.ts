@@ -53,6 +53,23 @@ test('seccompRequest: a rule doing what the default does is left out; conditions
   ]);
 });
 
+test('seccompRequest: an ENOSYS stub over every name the profile has, only where the default refuses', () => {
+  const syscalls = [
+    { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' as const },
+    { names: ['mkdir', 'write'], action: 'SCMP_ACT_ERRNO' as const },
+  ];
+  // Rules that do what the default does still count (runc's findLastSyscalls): each name once.
+  assert.deepEqual(seccompRequest({ defaultAction: 'SCMP_ACT_ERRNO', syscalls }).request.enosys, ['read', 'write', 'mkdir']);
+  assert.deepEqual(seccompRequest({ defaultAction: 'SCMP_ACT_KILL_PROCESS', syscalls }).request.enosys, ['read', 'write', 'mkdir']);
+  assert.deepEqual(seccompRequest({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 13, syscalls }).request.enosys, ['read', 'write', 'mkdir']);
+  // A default that lets calls through, or already answers ENOSYS, needs none.
+  for (const defaultAction of ['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'] as const) {
+    assert.equal(seccompRequest({ defaultAction, syscalls }).request.enosys, undefined, defaultAction);
+  }
+  assert.equal(seccompRequest({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/run/agent.sock', syscalls }).request.enosys, undefined, 'notify');
+  assert.equal(seccompRequest({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38, syscalls }).request.enosys, undefined, 'ERRNO(ENOSYS)');
+});
+
 test('seccompRequest refuses, naming the field: notify rules without an agent, a relative listener, errnoRet without errno, a notify flag without notify', () => {
   assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['a'], action: 'SCMP_ACT_ALLOW' }, { names: ['b'], action: 'SCMP_ACT_NOTIFY' }] }), isField('linux.seccomp.listenerPath'));
   assert.throws(() => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: 'agent.sock' }), isField('linux.seccomp.listenerPath'));
