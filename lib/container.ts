@@ -189,6 +189,34 @@ export class Container {
 
   #checkUsable(): void {
     if (this.#destroyed) throw new ContainerStateError(`container ${this.id} has been destroyed`);
+    if (this.#destroying) throw new ContainerStateError(`container ${this.id} is being destroyed`);
+  }
+
+  /**
+   * Starts of this handle not settled yet (the init's or an exec'd process's): destroy() waits
+   * for them, so that nothing a start puts in the container can outlive its destruction (a
+   * helper joining the cgroups after destroy looked would keep them busy and run on).
+   */
+  #starts = new Set<Promise<unknown>>();
+
+  #tracked<T>(start: Promise<T>): Promise<T> {
+    this.#starts.add(start);
+    const settled = () => this.#starts.delete(start);
+    start.then(settled, settled);
+    return start;
+  }
+
+  /** The init's start, once at a time per handle: a second one would put a second init in the same cgroups. */
+  #initStarting = false;
+
+  async #startInitOnce(options: ProcessOptions, withFifo: boolean): Promise<Process> {
+    if (this.#initStarting) throw new ContainerStateError(`container ${this.id} is already being started`);
+    this.#initStarting = true;
+    try {
+      return await this.#tracked(this.#startInit(options, withFifo));
+    } finally {
+      this.#initStarting = false;
+    }
   }
 
   /**
@@ -199,19 +227,19 @@ export class Container {
   async start(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const init = options.init ?? this.#saved.initPid === 0;
-    return init ? this.#startInit(options, true) : this.#startExec(options);
+    return init ? this.#startInitOnce(options, true) : this.#tracked(this.#startExec(options));
   }
 
   /** start + exec for the init; for another process the same as start. */
   async run(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return this.#startExec(options);
+    if (!init) return this.#tracked(this.#startExec(options));
     // Nothing has to happen between created and running (no poststart hook): the init execs
     // as soon as it is set up, with no exec fifo to make, wait on and remove (runc's run goes
     // through the fifo; the status a caller can see is the same once run() resolves).
     const needsFifo = Boolean(this.config.hooks?.poststart?.length);
-    const proc = await this.#startInit({ ...options, init }, needsFifo);
+    const proc = await this.#startInitOnce({ ...options, init }, needsFifo);
     if (needsFifo) {
       try {
         await this.exec();
@@ -702,6 +730,9 @@ export class Container {
         debug('destroy %s: cannot re-read the state: %s', this.id, (err as Error).message);
       }
     }
+    // A start of this handle still under way finishes first (a failed one removes what it
+    // made itself): what it started is then known here, and killed below.
+    if (this.#starts.size > 0) await Promise.allSettled([...this.#starts]);
     if (this.#destroyed) return;
     if (!this.#dir.exists()) {
       this.#destroyed = true;

@@ -12,7 +12,7 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createContainer, listContainers } from '../../lib';
+import { ContainerStateError, createContainer, listContainers } from '../../lib';
 import { skipUnlessRoot, makeConfig, tempRoot, type TempRoot } from './helpers';
 
 const skip = skipUnlessRoot();
@@ -120,5 +120,59 @@ describe('concurrency', { skip }, () => {
     // A few fds may come and go with Node's own work; one per container would be hundreds.
     const fdsAfter = openFds();
     assert.ok(fdsAfter.length <= fdsBefore.length + 4, `fds leaked:\n${fdsAfter.filter((f) => !fdsBefore.includes(f)).join('\n')}`);
+  });
+
+  test('destroy() while run() is under way: the start settles first, then everything it started is gone', { timeout: 120_000 }, async () => {
+    const temp = tempRoot();
+    roots.push(temp);
+    const config = makeConfig({ process: { args: ['sleep', '100'] } });
+    // Moments all through a start: before its first await, after a turn of the loop, then a few
+    // milliseconds on; 8 at a time, so that the starts are slow and their steps spread out.
+    const moments = [0, -1, 1, 2, 3, 5];
+    const wait = (ms: number): Promise<void> => (ms === 0 ? Promise.resolve() : new Promise((resolve) => (ms < 0 ? setImmediate(resolve) : setTimeout(resolve, ms))));
+    const problems: string[] = [];
+    const once = async (id: string, ms: number): Promise<void> => {
+      const c = await createContainer(id, config, { root: temp.root });
+      const dirs = cgroupDirs(temp.root, id);
+      const running = c.run({ stdio: 'ignore' }).then((p) => p.pid, (err: Error) => err);
+      await wait(ms);
+      try {
+        await c.destroy();
+      } catch (err) {
+        problems.push(`${id}: destroy: ${(err as Error).message}`);
+      }
+      const outcome = await running;
+      // Either the start made it (and its init is dead now) or it failed cleanly: nothing runs.
+      if (typeof outcome === 'number' && fs.existsSync(`/proc/${outcome}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${outcome}/status`, 'utf8'))) problems.push(`${id}: init ${outcome} still alive`);
+      for (const dir of dirs.filter((d) => fs.existsSync(d))) problems.push(`${id}: cgroup ${dir} left behind`);
+      if (fs.existsSync(path.join(temp.root, id))) problems.push(`${id}: state left behind`);
+      // A destroyed container starts nothing more.
+      await c.run({ stdio: 'ignore' }).then(() => problems.push(`${id}: started after destroy`), (err: unknown) => {
+        if (!(err instanceof ContainerStateError)) problems.push(`${id}: run after destroy: ${String(err)}`);
+      });
+    };
+    await Promise.all(Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; i < 3 * moments.length; i++) await once(`mid-start-${w}-${i}`, moments[i % moments.length]);
+    }));
+    // What a failed destroy left must not outlive the test.
+    for (const pid of ownChildren()) process.kill(pid, 'SIGKILL');
+    assert.deepEqual(problems, []);
+    assert.deepEqual(await listContainers({ root: temp.root }), []);
+  });
+
+  test('two starts of the init on one handle: one creates the container, the other is refused', async () => {
+    const temp = tempRoot();
+    roots.push(temp);
+    const c = await createContainer('twice', makeConfig({ process: { args: ['sleep', '100'] } }), { root: temp.root });
+    try {
+      const [a, b] = await Promise.allSettled([c.run({ stdio: 'ignore' }), c.run({ stdio: 'ignore' })]);
+      assert.equal(a.status, 'fulfilled', a.status === 'rejected' ? String(a.reason) : '');
+      assert.equal(b.status, 'rejected');
+      assert.ok((b as PromiseRejectedResult).reason instanceof ContainerStateError, String((b as PromiseRejectedResult).reason));
+      assert.match(String((b as PromiseRejectedResult).reason), /already being started/);
+      assert.deepEqual((await c.processes()).length, 1, 'one init in the cgroup');
+    } finally {
+      await c.destroy();
+    }
   });
 });
