@@ -19,7 +19,7 @@ import { seccompAgent, withSeccomp } from './process/seccomp-agent';
 import { prepareConfig } from './process/prepared';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
-import { Process } from './process/process';
+import { Process, kHandedOver } from './process/process';
 import { parseSignal } from './process/signals';
 import type { ProcessOptions, StdioStream } from './process/options';
 import { containerProcesses } from './process/scan';
@@ -227,14 +227,14 @@ export class Container {
   async start(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const init = options.init ?? this.#saved.initPid === 0;
-    return init ? this.#startInitOnce(options, true) : this.#tracked(this.#startExec(options));
+    return handOver(await (init ? this.#startInitOnce(options, true) : this.#tracked(this.#startExec(options))));
   }
 
   /** start + exec for the init; for another process the same as start. */
   async run(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return this.#tracked(this.#startExec(options));
+    if (!init) return handOver(await this.#tracked(this.#startExec(options)));
     // Nothing has to happen between created and running (no poststart hook): the init execs
     // as soon as it is set up, with no exec fifo to make, wait on and remove (runc's run goes
     // through the fifo; the status a caller can see is the same once run() resolves).
@@ -248,7 +248,7 @@ export class Container {
         throw err;
       }
     }
-    return proc;
+    return handOver(proc);
   }
 
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
@@ -800,6 +800,12 @@ export class Container {
 }
 
 const SIGKILL = 9;
+
+/** The Process goes to the caller: from then on its unread output may be drained at its exit. */
+function handOver(proc: Process): Process {
+  proc[kHandedOver]();
+  return proc;
+}
 
 /** ProcessOptions fields that change the init's plan (the rest is stdio, fds, placement). */
 const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'rlimits', 'noNewPrivileges', 'oomScoreAdj', 'ioPriority', 'scheduler', 'terminal', 'consoleSize'] as const;

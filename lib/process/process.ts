@@ -10,6 +10,9 @@ const signalNames = new Map<number, string>(
   Object.entries(osConstants.signals).map(([name, num]) => [num as number, name]),
 );
 
+/** Called by the Container once run() or start() hands the Process to its caller (see #settleStreams). */
+export const kHandedOver: unique symbol = Symbol('nlc.handedOver');
+
 export function exitFromStatus(status: ExitStatus): ProcessExit {
   return {
     exitCode: status.exitCode,
@@ -49,7 +52,40 @@ export class Process extends EventEmitter {
         this.#pidfd = -1;
         resolve(this.#exit);
         this.emit('exit', this.#exit);
+        if (this.stdin && this.stdin !== this.terminal) this.stdin.destroy();
+        if (this.#handedOver) this.#drainUnreadOutput();
       });
+    });
+  }
+
+  #handedOver = false;
+
+  /**
+   * The caller has this Process now (run() or start() resolved with it). Its exit may have
+   * come first: run() with a poststart hook resolves after the hook, by which time a short
+   * program can be gone. Output is drained only from here on.
+   */
+  [kHandedOver](): void {
+    if (this.#handedOver) return;
+    this.#handedOver = true;
+    if (this.#exit) this.#drainUnreadOutput();
+  }
+
+  /**
+   * As child_process does at a child's exit (it also destroys stdin, done at the exit): an
+   * output stream nobody listens to is drained, so that it reaches its end and closes its fd,
+   * instead of holding it for as long as the Process object lives (a service that runs many
+   * processes and reads only some of their outputs would run out of fds). At setImmediate,
+   * later than child_process: code that awaits wait(), or run(), and then starts reading
+   * still gets all of the output.
+   */
+  #drainUnreadOutput(): void {
+    setImmediate(() => {
+      for (const stream of new Set([this.stdout, this.stderr, this.terminal])) {
+        if (!stream || !stream.readable || stream.readableFlowing === true) continue;
+        if (stream.listenerCount('data') > 0 || stream.listenerCount('readable') > 0) continue;
+        stream.resume();
+      }
     });
   }
 

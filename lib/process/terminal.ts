@@ -63,6 +63,9 @@ export class TerminalStream extends Duplex {
     if (n === 0) {
       this.#stopWatching();
       this.push(null);
+      // Nothing can be written to a terminal without processes either: both sides end, and
+      // the stream closes the master once its last data has been read.
+      this.end();
       return;
     }
     if (!this.push(Buffer.from(this.#buf.subarray(0, n)))) this.#stopWatching();

@@ -184,6 +184,44 @@ describe('container lifecycle', { skip }, () => {
     await c.destroy();
   });
 
+  test('a process\'s streams at its exit, as child_process: stdin destroyed, unread output drained and closed, a late reader still gets it all', async () => {
+    const stateRoot = root();
+    const fds = () => fs.readdirSync('/proc/self/fd').length;
+    const warm = await createContainer('streams-warm', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });
+    await (await warm.run({ stdio: 'ignore' })).wait();
+    await warm.destroy();
+    const before = fds();
+    // Nobody ever reads these: without the drain each would keep its fds open.
+    for (let i = 0; i < 8; i++) {
+      const c = await createContainer(`streams-unread-${i}`, makeConfig({ process: { args: ['sh', '-c', 'echo out; echo err >&2'] } }), { root: stateRoot });
+      const p = await c.run({ stdio: ['pipe', 'pipe', 'pipe'] });
+      await p.wait();
+      assert.equal(p.stdin!.destroyed, true, 'stdin destroyed at the exit');
+      const t = await createContainer(`streams-tty-${i}`, makeConfig({ process: { args: ['sh', '-c', 'echo tty'] } }), { root: stateRoot });
+      await (await t.run({ terminal: true })).wait();
+      await c.destroy();
+      await t.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(fds() <= before + 2, `fds: ${before} before, ${fds()} after 16 processes whose output nobody read`);
+    // Awaiting wait() and then reading: nothing is lost (pipes and a terminal).
+    const c = await createContainer('streams-late', makeConfig({ process: { args: ['sh', '-c', 'seq 1 3000; echo done >&2'] } }), { root: stateRoot });
+    const p = await c.run({ stdio: ['pipe', 'pipe', 'pipe'] });
+    await p.wait();
+    const [out, err] = await Promise.all([collect(p.stdout!), collect(p.stderr!)]);
+    assert.equal(out.trim().split('\n').length, 3000);
+    assert.equal(err.trim(), 'done');
+    await c.destroy();
+    const t = await createContainer('streams-late-tty', makeConfig({ process: { args: ['sh', '-c', 'echo late-tty'] } }), { root: stateRoot });
+    const tp = await t.run({ terminal: true });
+    await tp.wait();
+    assert.match(await collect(tp.terminal!), /late-tty/);
+    // Its master is closed once read to the end.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(tp.terminal!.fd, -1, 'the terminal closed its master after the end');
+    await t.destroy();
+  });
+
   test('destroy of a never-started container whose state.json is corrupt still removes it', async () => {
     const stateRoot = root();
     const c = await createContainer('life-corrupt', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });

@@ -37,7 +37,7 @@ function tempFile(): { file: string; fd: number; dir: string } {
   return { file, fd: fs.openSync(file, 'w+'), dir };
 }
 
-test('reads what is there each time the fd polls readable, and ends (closing its fd) at EOF', async () => {
+test('reads what is there each time the fd polls readable, and at EOF ends both sides and closes its fd by itself', async () => {
   const { file, fd, dir } = tempFile();
   fs.writeSync(fd, 'hello\r\n');
   fs.closeSync(fd);
@@ -47,6 +47,8 @@ test('reads what is there each time the fd polls readable, and ends (closing its
   const chunks: string[] = [];
   t.on('data', (d: Buffer) => chunks.push(d.toString()));
   const ended = new Promise((r) => t.once('end', r));
+  const finished = new Promise((r) => t.once('finish', r));
+  const closed = new Promise((r) => t.once('close', r));
   await new Promise((r) => setImmediate(r));
   assert.equal(f.watches.length, 1, 'reading starts the watch');
   f.fire(); // the data
@@ -54,8 +56,9 @@ test('reads what is there each time the fd polls readable, and ends (closing its
   await ended;
   assert.deepEqual(chunks, ['hello\r\n']);
   assert.ok(f.watches.every((w) => w.cancelled), 'the watch is cancelled at the end');
-  t.destroy();
-  await new Promise((r) => t.once('close', r));
+  // No process is left on the terminal: nothing can be written either, and no destroy() is needed.
+  await finished;
+  await closed;
   assert.deepEqual(f.closed, [readFd]);
   assert.equal(t.fd, -1);
   fs.rmSync(dir, { recursive: true, force: true });
