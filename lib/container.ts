@@ -21,7 +21,8 @@ import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
 import { Process, kHandedOver } from './process/process';
 import { parseSignal } from './process/signals';
-import type { ProcessOptions, StdioStream } from './process/options';
+import { rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
+import { abortError, armTermination, parseTermination, type Termination } from './process/termination';
 import { containerProcesses } from './process/scan';
 import { ALL_CPUS, hostIsolatedCpus, planAffinity, type AffinityPlan } from './process/affinity';
 import { createManager, mountpoints, ownCgroups, type CgroupManager, type CgroupStats } from './cgroups';
@@ -226,15 +227,17 @@ export class Container {
    */
   async start(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
+    const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    return handOver(await (init ? this.#startInitOnce(options, true) : this.#tracked(this.#startExec(options))));
+    return handOver(await (init ? this.#startInitOnce(options, true) : this.#tracked(this.#startExec(options))), termination);
   }
 
   /** start + exec for the init; for another process the same as start. */
   async run(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
+    const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return handOver(await this.#tracked(this.#startExec(options)));
+    if (!init) return handOver(await this.#tracked(this.#startExec(options)), termination);
     // Nothing has to happen between created and running (no poststart hook): the init execs
     // as soon as it is set up, with no exec fifo to make, wait on and remove (runc's run goes
     // through the fifo; the status a caller can see is the same once run() resolves).
@@ -248,7 +251,7 @@ export class Container {
         throw err;
       }
     }
-    return handOver(proc);
+    return handOver(proc, termination);
   }
 
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
@@ -801,10 +804,20 @@ export class Container {
 
 const SIGKILL = 9;
 
-/** The Process goes to the caller: from then on its unread output may be drained at its exit. */
-function handOver(proc: Process): Process {
+/** The Process goes to the caller: from then on its unread output may be drained at its exit, and `signal`/`timeout` apply. */
+function handOver(proc: Process, termination: Termination | null): Process {
   proc[kHandedOver]();
+  armTermination(proc, termination);
   return proc;
+}
+
+/** What start() and run() refuse before anything is made: an unknown option, a bad signal/timeout, an aborted signal. */
+function checkOptions(options: ProcessOptions): Termination | null {
+  if (typeof options !== 'object' || options === null) throw new TypeError('process options must be an object');
+  rejectUnknownOptions(options);
+  const termination = parseTermination(options);
+  if (termination?.signal?.aborted) throw abortError(termination.signal);
+  return termination;
 }
 
 /** ProcessOptions fields that change the init's plan (the rest is stdio, fds, placement). */

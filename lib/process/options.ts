@@ -64,6 +64,34 @@ export interface ProcessOptions {
    * running container (runc exec). Default: true until the container has an init.
    */
   init?: boolean;
+  /**
+   * As child_process's: aborting sends `killSignal` to the process (run() or start() refuses
+   * to start anything for a signal already aborted, with an AbortError).
+   */
+  signal?: AbortSignal;
+  /** Milliseconds from the start after which the process is sent `killSignal`, as child_process's. */
+  timeout?: number;
+  /** What `signal` and `timeout` send. Default 'SIGTERM', as child_process. */
+  killSignal?: string | number;
+}
+
+/**
+ * Every option a ProcessOptions may have, and the ones known from runc's Process that are
+ * refused (spec/unsupported.ts). Anything else is a mistake that would otherwise be dropped
+ * without a word (a misspelt noNewPrivileges runs the process without it): it is refused.
+ */
+const KNOWN_OPTIONS = {
+  args: true, env: true, cwd: true, user: true, terminal: true, consoleSize: true, stdio: true, extraFiles: true,
+  capabilities: true, rlimits: true, noNewPrivileges: true, oomScoreAdj: true, subCgroupPath: true, ioPriority: true,
+  scheduler: true, execCPUAffinity: true, init: true, signal: true, timeout: true, killSignal: true,
+} as const satisfies Record<keyof ProcessOptions, true>;
+const REFUSED_OPTIONS = new Set(['apparmorProfile', 'label', 'selinuxLabel']);
+
+/** TypeError naming the first option that is not a ProcessOptions field. */
+export function rejectUnknownOptions(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(KNOWN_OPTIONS, key) && !REFUSED_OPTIONS.has(key)) throw new TypeError(`unknown process option ${JSON.stringify(key)}`);
+  }
 }
 
 export interface ProcessExit {

@@ -222,6 +222,42 @@ describe('container lifecycle', { skip }, () => {
     await t.destroy();
   });
 
+  test('signal, timeout and killSignal, as child_process: the process is sent killSignal; an aborted signal starts nothing; an unknown option is refused', async () => {
+    const stateRoot = root();
+    const c = await createContainer('term-init', makeConfig({ process: { args: ['sleep', '100'] } }), { root: stateRoot });
+    try {
+      // The init, on a timeout: the container stops.
+      const t0 = Date.now();
+      const init = await c.run({ stdio: 'ignore', timeout: 300, killSignal: 'SIGKILL' });
+      assert.deepEqual(await init.wait(), { exitCode: null, signal: 'SIGKILL' });
+      assert.ok(Date.now() - t0 >= 250, `killed after ${Date.now() - t0} ms`);
+      assert.equal(await c.status(), 'stopped');
+    } finally {
+      await c.destroy();
+    }
+    const r = await createContainer('term-exec', makeConfig({ process: { args: ['sleep', '100'] } }), { root: stateRoot });
+    try {
+      await r.run({ stdio: 'ignore' });
+      // An exec'd process on an abort (SIGTERM by default): the init goes on.
+      const ac = new AbortController();
+      const p = await r.run({ args: ['sleep', '100'], stdio: 'ignore', signal: ac.signal });
+      ac.abort();
+      assert.deepEqual(await p.wait(), { exitCode: null, signal: 'SIGTERM' });
+      assert.equal(await r.status(), 'running');
+      // Already aborted: nothing is started.
+      const before = (await r.processes()).length;
+      await assert.rejects(r.run({ args: ['sleep', '100'], stdio: 'ignore', signal: AbortSignal.abort() }), { name: 'AbortError', code: 'ABORT_ERR' });
+      assert.equal((await r.processes()).length, before);
+      // A process that ends first is not signalled, and its timer does not keep anything alive.
+      const quick = await r.run({ args: ['true'], stdio: 'ignore', timeout: 60_000 });
+      assert.deepEqual(await quick.wait(), { exitCode: 0, signal: null });
+      await assert.rejects(r.run({ args: ['true'], noNewPrivilege: true } as never), { name: 'TypeError', message: 'unknown process option "noNewPrivilege"' });
+      await assert.rejects(r.run({ args: ['true'], timeout: -5 }), RangeError);
+    } finally {
+      await r.destroy();
+    }
+  });
+
   test('destroy of a never-started container whose state.json is corrupt still removes it', async () => {
     const stateRoot = root();
     const c = await createContainer('life-corrupt', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });

@@ -1,0 +1,60 @@
+/**
+ * The `signal`, `timeout` and `killSignal` options, as child_process has them: an abort or
+ * the end of the timeout sends killSignal to the process; its wait() then reports how it
+ * ended. Both stop mattering at its exit (the listener and the timer go with it).
+ */
+import type { ProcessOptions } from './options';
+import type { Process } from './process';
+import { parseSignal } from './signals';
+
+export interface Termination {
+  signal?: AbortSignal;
+  timeout?: number;
+  killSignal: number;
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function';
+}
+
+/** The options checked (TypeError/RangeError naming the option); null when none is given. */
+export function parseTermination(options: ProcessOptions): Termination | null {
+  const { signal, timeout, killSignal } = options;
+  if (signal === undefined && timeout === undefined && killSignal === undefined) return null;
+  if (signal !== undefined && !isAbortSignal(signal)) throw new TypeError('process option "signal" must be an AbortSignal');
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1)) {
+    throw new RangeError(`process option "timeout" must be an integer number of milliseconds from 0 to 2^31-1, got ${JSON.stringify(timeout)}`);
+  }
+  let sig: number;
+  try {
+    sig = parseSignal(killSignal ?? 'SIGTERM');
+  } catch (err) {
+    throw new RangeError(`process option "killSignal": ${(err as Error).message}`);
+  }
+  return { ...(signal ? { signal } : {}), ...(timeout ? { timeout } : {}), killSignal: sig };
+}
+
+/** An AbortError, as Node's APIs reject with (name AbortError, code ABORT_ERR, the reason as cause). */
+export function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+/** From the process's start: send killSignal at an abort or at the timeout, until it exits. */
+export function armTermination(proc: Process, t: Termination | null): void {
+  if (!t || proc.exitStatus) return;
+  const kill = (): void => {
+    try {
+      proc.signal(t.killSignal);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  const timer = t.timeout ? setTimeout(kill, t.timeout) : null;
+  timer?.unref();
+  if (t.signal?.aborted) kill();
+  else t.signal?.addEventListener('abort', kill, { once: true });
+  void proc.wait().then(() => {
+    if (timer) clearTimeout(timer);
+    t.signal?.removeEventListener('abort', kill);
+  });
+}

@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExitStatus, NativeBinding } from '../../../lib/native/types';
+import { Process } from '../../../lib/process/process';
+import { rejectUnknownOptions } from '../../../lib/process/options';
+import { abortError, armTermination, parseTermination } from '../../../lib/process/termination';
+
+/** A Process over a fake pidfd: signals are recorded, and the exit comes when the test says. */
+function fakeProcess() {
+  const signals: number[] = [];
+  let exitCb: ((s: ExitStatus) => void) | null = null;
+  const binding = {
+    watchExit: (_fd: number, _reap: boolean, cb: (s: ExitStatus) => void) => {
+      exitCb = cb;
+      return { cancel() {}, ref() {}, unref() {} };
+    },
+    close: () => {},
+    pidfdSendSignal: (_fd: number, sig: number) => void signals.push(sig),
+  } as unknown as NativeBinding;
+  const proc = new Process(binding, 4242, 7);
+  return { proc, signals, exit: (s: ExitStatus) => exitCb!(s) };
+}
+
+test('parseTermination: none given is null; killSignal defaults to SIGTERM; bad values are refused naming the option', () => {
+  assert.equal(parseTermination({}), null);
+  const ac = new AbortController();
+  assert.deepEqual(parseTermination({ signal: ac.signal }), { signal: ac.signal, killSignal: 15 });
+  assert.deepEqual(parseTermination({ timeout: 50, killSignal: 'KILL' }), { timeout: 50, killSignal: 9 });
+  assert.deepEqual(parseTermination({ timeout: 0 }), { killSignal: 15 }, 'a timeout of 0 is none, as child_process');
+  assert.throws(() => parseTermination({ signal: {} as AbortSignal }), { name: 'TypeError', message: /"signal" must be an AbortSignal/ });
+  for (const timeout of [-1, 1.5, Number.NaN, 2 ** 31]) assert.throws(() => parseTermination({ timeout }), { name: 'RangeError', message: /"timeout"/ }, String(timeout));
+  assert.throws(() => parseTermination({ killSignal: 'SIGNOPE' }), { name: 'RangeError', message: /"killSignal"/ });
+});
+
+test('abortError: shaped as Node\'s, with the reason as cause', () => {
+  const ac = new AbortController();
+  ac.abort(new Error('because'));
+  const e = abortError(ac.signal) as Error & { code?: string };
+  assert.equal(e.name, 'AbortError');
+  assert.equal(e.code, 'ABORT_ERR');
+  assert.equal((e.cause as Error).message, 'because');
+});
+
+test('armTermination: an abort sends killSignal once; after the exit an abort sends nothing', async () => {
+  const a = fakeProcess();
+  const ac = new AbortController();
+  armTermination(a.proc, parseTermination({ signal: ac.signal, killSignal: 'SIGINT' }));
+  ac.abort();
+  assert.deepEqual(a.signals, [2]);
+  a.exit({ exitCode: null, signal: 2 });
+
+  const b = fakeProcess();
+  const ac2 = new AbortController();
+  armTermination(b.proc, parseTermination({ signal: ac2.signal }));
+  b.exit({ exitCode: 0, signal: null });
+  await b.proc.wait();
+  ac2.abort();
+  assert.deepEqual(b.signals, [], 'the listener went with the exit');
+});
+
+test('armTermination: the timeout sends killSignal when it ends, and not once the process has exited', async () => {
+  const a = fakeProcess();
+  armTermination(a.proc, parseTermination({ timeout: 20 }));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(a.signals, []);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(a.signals, [15]);
+  a.exit({ exitCode: null, signal: 15 });
+
+  const b = fakeProcess();
+  armTermination(b.proc, parseTermination({ timeout: 20, killSignal: 9 }));
+  b.exit({ exitCode: 0, signal: null });
+  await b.proc.wait();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(b.signals, [], 'the timer went with the exit');
+});
+
+test('rejectUnknownOptions: a misspelt option is a TypeError naming it; known and refused ones pass', () => {
+  assert.throws(() => rejectUnknownOptions({ args: ['true'], noNewPrivilege: true }), { name: 'TypeError', message: 'unknown process option "noNewPrivilege"' });
+  assert.throws(() => rejectUnknownOptions({ environment: [] }), /"environment"/);
+  rejectUnknownOptions({ args: [], env: [], cwd: '/', stdio: 'ignore', signal: new AbortController().signal, timeout: 1, killSignal: 9, init: true });
+  // Known from runc's Process and refused later with a ConfigError (spec/unsupported.ts).
+  rejectUnknownOptions({ apparmorProfile: 'x', label: 'y', selinuxLabel: 'z' });
+});
