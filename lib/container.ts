@@ -200,9 +200,12 @@ export class Container {
    */
   #starts = new Set<Promise<unknown>>();
 
-  #tracked<T>(start: Promise<T>): Promise<T> {
+  #tracked<T>(start: Promise<T>, settledToo?: () => void): Promise<T> {
     this.#starts.add(start);
-    const settled = () => this.#starts.delete(start);
+    const settled = () => {
+      this.#starts.delete(start);
+      settledToo?.();
+    };
     start.then(settled, settled);
     return start;
   }
@@ -210,14 +213,10 @@ export class Container {
   /** The init's start, once at a time per handle: a second one would put a second init in the same cgroups. */
   #initStarting = false;
 
-  async #startInitOnce(options: ProcessOptions, withFifo: boolean): Promise<Process> {
-    if (this.#initStarting) throw new ContainerStateError(`container ${this.id} is already being started`);
+  #startInitOnce(options: ProcessOptions, withFifo: boolean): Promise<Process> {
+    if (this.#initStarting) return Promise.reject(new ContainerStateError(`container ${this.id} is already being started`));
     this.#initStarting = true;
-    try {
-      return await this.#tracked(this.#startInit(options, withFifo));
-    } finally {
-      this.#initStarting = false;
-    }
+    return this.#tracked(this.#startInit(options, withFifo), () => (this.#initStarting = false));
   }
 
   /**

@@ -80,6 +80,7 @@ export class Process extends EventEmitter {
    * still gets all of the output.
    */
   #drainUnreadOutput(): void {
+    if (!this.stdout && !this.stderr && !this.terminal) return;
     setImmediate(() => {
       for (const stream of new Set([this.stdout, this.stderr, this.terminal])) {
         if (!stream || !stream.readable || stream.readableFlowing === true) continue;
