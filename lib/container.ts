@@ -893,7 +893,25 @@ function stdioList(stdio: ProcessOptions['stdio']): StdioStream[] {
 }
 
 /** Create a container (status `stopped` until `start`). Bad input throws before anything is made. */
+const CONTAINER_OPTIONS = { root: 'string', bundle: 'string', binding: 'object' } as const satisfies Record<keyof ContainerOptions, string>;
+
+/**
+ * The options of createContainer, loadContainer and listContainers (the same object may go to
+ * all three; bundle only matters to createContainer). A misspelt one (`rootDir`) would put the
+ * state somewhere else without a word: refused, naming it.
+ */
+function checkContainerOptions(options: unknown): ContainerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('container options must be an object');
+  for (const [key, value] of Object.entries(options)) {
+    const type = (CONTAINER_OPTIONS as Record<string, string>)[key];
+    if (!Object.hasOwn(CONTAINER_OPTIONS, key)) throw new TypeError(`unknown container option ${JSON.stringify(key)} (root, bundle, binding)`);
+    if (value !== undefined && (typeof value !== type || value === null || value === '')) throw new TypeError(`container option ${key} must be ${type === 'string' ? 'a non-empty string' : 'an object'}`);
+  }
+  return options as ContainerOptions;
+}
+
 export async function createContainer(id: string, config: unknown, options: ContainerOptions = {}): Promise<Container> {
+  checkContainerOptions(options);
   const cid = validateId(id);
   // Validated and planned now so every config error surfaces before anything is created;
   // start reuses the plan, and so do later containers made from the same config object.
@@ -927,6 +945,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
 
 /** A container from its state directory, to manage it from any process. */
 export async function loadContainer(id: string, options: Pick<ContainerOptions, 'root' | 'binding'> = {}): Promise<Container> {
+  checkContainerOptions(options);
   const cid = validateId(id);
   const dir = StateDir.open(options.root ?? defaultRoot(), cid);
   const saved = dir.read();
@@ -938,6 +957,7 @@ export async function loadContainer(id: string, options: Pick<ContainerOptions, 
 
 /** The state of every container under the root. */
 export async function listContainers(options: Pick<ContainerOptions, 'root' | 'binding'> = {}): Promise<ContainerState[]> {
+  checkContainerOptions(options);
   const root = options.root ?? defaultRoot();
   const out: ContainerState[] = [];
   for (const id of StateDir.list(root)) {

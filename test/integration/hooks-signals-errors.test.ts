@@ -188,6 +188,19 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     assert.deepEqual(left(), []);
   });
 
+  test('container options: a misspelt or mistyped one is refused, naming it; one object serves create, load and list', async () => {
+    await assert.rejects(createContainer('opt-typo', makeConfig({}), { rootDir: t.root } as never), { name: 'TypeError', message: /unknown container option "rootDir"/ });
+    await assert.rejects(createContainer('opt-type', makeConfig({}), { root: 5 } as never), { name: 'TypeError', message: /root must be a non-empty string/ });
+    await assert.rejects(loadContainer('opt-typo', { root: t.root, bindng: {} } as never), { name: 'TypeError', message: /"bindng"/ });
+    await assert.rejects(listContainers({ roots: t.root } as never), { name: 'TypeError', message: /"roots"/ });
+    const options = { root: t.root, bundle: '/' };
+    const c = await createContainer('opt-shared', makeConfig({}), options);
+    assert.equal((await loadContainer('opt-shared', options)).id, 'opt-shared');
+    assert.deepEqual((await listContainers(options)).map((s) => s.id), ['opt-shared']);
+    await c.destroy();
+    assert.deepEqual(left(), []);
+  });
+
   test('missing rootfs, bad mount type, bad mount option', async () => {
     await assert.rejects(createContainer('bad-root', makeConfig({ root: { path: '/nonexistent/rootfs' } }), { root: t.root }), (e: unknown) => e instanceof ConfigError && e.field === 'root.path');
     const mounts = (makeConfig({}) as { mounts: unknown[] }).mounts;
