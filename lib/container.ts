@@ -892,7 +892,6 @@ function stdioList(stdio: ProcessOptions['stdio']): StdioStream[] {
   return [stdio, stdio, stdio];
 }
 
-/** Create a container (status `stopped` until `start`). Bad input throws before anything is made. */
 const CONTAINER_OPTIONS = { root: 'string', bundle: 'string', binding: 'object' } as const satisfies Record<keyof ContainerOptions, string>;
 
 /**
@@ -903,13 +902,14 @@ const CONTAINER_OPTIONS = { root: 'string', bundle: 'string', binding: 'object' 
 function checkContainerOptions(options: unknown): ContainerOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('container options must be an object');
   for (const [key, value] of Object.entries(options)) {
-    const type = (CONTAINER_OPTIONS as Record<string, string>)[key];
     if (!Object.hasOwn(CONTAINER_OPTIONS, key)) throw new TypeError(`unknown container option ${JSON.stringify(key)} (root, bundle, binding)`);
+    const type = CONTAINER_OPTIONS[key as keyof ContainerOptions];
     if (value !== undefined && (typeof value !== type || value === null || value === '')) throw new TypeError(`container option ${key} must be ${type === 'string' ? 'a non-empty string' : 'an object'}`);
   }
   return options as ContainerOptions;
 }
 
+/** Create a container (status `stopped` until `start`). Bad input throws before anything is made. */
 export async function createContainer(id: string, config: unknown, options: ContainerOptions = {}): Promise<Container> {
   checkContainerOptions(options);
   const cid = validateId(id);
