@@ -485,6 +485,10 @@ const resources = object({
     object({ hcaHandles: uint32, hcaObjects: uint32 }, [], (r, field) => {
       if (r.hcaHandles === undefined && r.hcaObjects === undefined) fail(join(field, 'hcaHandles'), 'or hcaObjects is required');
     }),
+    // A device name is one word of an rdma.max line: a space or newline would write another limit.
+    (key, field) => {
+      if (!/^[^\s]+$/.test(key)) fail(field, 'must be an RDMA device name (no spaces)');
+    },
   ),
 });
 

@@ -173,6 +173,13 @@ describe('cgroups (pure v2): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
+  test('an RDMA limit is applied or the start fails, naming rdma: never dropped (no RDMA device here)', async () => {
+    const c = await make('rdma', { rdma: { nlc_no_such_hca: { hcaHandles: 2, hcaObjects: 3 } } });
+    await assert.rejects(c.run({ stdio: 'ignore' }), (e: unknown) => e instanceof Error && /rdma/.test(e.message), 'a start with an RDMA limit that cannot be set');
+    await c.destroy();
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('notifyOOM ends by itself once the cgroup has no process left (cgroup.events populated 0)', async () => {
     const c = await make('oomend', { memory: { limit: 64 * MiB } });
     const init = await c.run({ stdio: 'ignore' });

@@ -555,6 +555,13 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id, rel);
   });
 
+  test('an RDMA limit is applied or the start fails, naming rdma: never dropped (no RDMA device here)', async () => {
+    const c = await make('rdma', { rdma: { nlc_no_such_hca: { hcaHandles: 2, hcaObjects: 3 } } });
+    await assert.rejects(c.run({ stdio: 'ignore' }), (e: unknown) => e instanceof Error && /rdma/.test(e.message), 'a start with an RDMA limit that cannot be set');
+    await c.destroy();
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('destroy leaves no cgroup in any hierarchy, nor an empty default parent', async () => {
     const c = await make('destroy', { memory: { limit: 64 * MiB }, pids: { limit: 20 }, cpu: { shares: 512 } });
     const init = await c.run({ stdio: 'ignore' });

@@ -298,6 +298,7 @@ describe('validateConfig', () => {
     );
     throwsConfig(breaking((c) => (c.linux.resources.blockIO = { weight: 70000 })), 'linux.resources.blockIO.weight');
     throwsConfig(breaking((c) => (c.linux.resources.rdma = { mlx4_0: {} })), 'linux.resources.rdma.mlx4_0.hcaHandles');
+    throwsConfig(breaking((c) => (c.linux.resources.rdma = { 'mlx4_0 hca_object=1': { hcaHandles: 1 } })), 'linux.resources.rdma["mlx4_0 hca_object=1"]', /no spaces/);
     throwsConfig(breaking((c) => (c.linux.resources.unified = { 'memory.max': 5 })), 'linux.resources.unified["memory.max"]');
     throwsConfig(breaking((c) => (c.linux.resources.network = { priorities: [{ name: 'eth0' }] })), 'linux.resources.network.priorities[0].priority');
   });

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import type { LinuxResources } from '../../../types/oci';
 import type { MakeDirs } from '../../native/binding';
 import { ConfigError } from '../../errors';
+import { setRdma, wantsRdma } from '../rdma';
 import { emptyStats, destroyDirs, mkdirRetrying, readPids, setError, subCgroup, writeCgroupProc } from '../common';
 import { CgroupError } from '../errors';
 import { fileExists, writeFile } from '../file';
@@ -49,6 +50,7 @@ const SETTERS: Array<[controller: string, set: Setter, wanted: (r: LinuxResource
   ['hugetlb', hugetlb.set, (r) => (r.hugepageLimits ?? []).length > 0],
   ['net_cls', net.setNetCls, (r) => Boolean(r.network?.classID)],
   ['net_prio', net.setNetPrio, (r) => (r.network?.priorities ?? []).length > 0],
+  ['rdma', setRdma, wantsRdma],
 ];
 
 export class V1Manager implements CgroupManager {
@@ -145,7 +147,7 @@ export class V1Manager implements CgroupManager {
     }
     const w = new CgroupWriter(!opts.fresh);
     try {
-      // runc's order: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio.
+      // runc's order: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma.
       for (const [controller, setter] of SETTERS) {
         if (this.paths[controller]) setter(this.paths[controller], resources, w);
         if (controller === 'cpuset' && !this.layout.skipDevices) {

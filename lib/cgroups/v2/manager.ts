@@ -14,6 +14,7 @@ import * as devices from './devices';
 import type { DeviceBinding } from './devices';
 import * as freezer from './freezer';
 import * as hugetlb from './hugetlb';
+import { setRdma } from '../rdma';
 import * as io from './io';
 import * as memory from './memory';
 import * as pids from './pids';
@@ -77,6 +78,7 @@ export class V2Manager implements CgroupManager {
       cpu.set(this.dir, resources, w);
       cpuset.set(this.dir, resources, w);
       hugetlb.set(this.dir, resources, w);
+      setRdma(this.dir, resources, w);
       unified.set(this.dir, resources.unified, w);
       // Last, unlike runc: the program swap has no undo, so nothing may fail after it.
       if (!this.layout.skipDevices) devices.set(this.dir, resources, this.binding);

@@ -12,6 +12,8 @@ import * as io from '../../../lib/cgroups/v2/io';
 import * as memory from '../../../lib/cgroups/v2/memory';
 import * as pids from '../../../lib/cgroups/v2/pids';
 import * as unified from '../../../lib/cgroups/v2/unified';
+import { setRdma } from '../../../lib/cgroups/rdma';
+import type { CgroupWriter } from '../../../lib/cgroups/writer';
 import { breakFile, read, tree } from './fixture';
 
 describe('v2 memory', () => {
@@ -277,3 +279,19 @@ describe('v2 controller enablement', () => {
     assert.equal(result.refused[0].code, 'EISDIR');
   });
 });
+
+describe('rdma (the same rdma.max on v1 and v2)', () => {
+  test('a line per device, with the limits it has', () => {
+    const writes: string[] = [];
+    const w = { write: (_dir: string, file: string, value: string) => void writes.push(`${file}: ${value}`) } as unknown as CgroupWriter;
+    setRdma('/x', { rdma: { mlx5_0: { hcaHandles: 2 }, mlx4_0: { hcaHandles: 3, hcaObjects: 4 }, hfi1: { hcaObjects: 9 } } }, w);
+    assert.deepEqual(writes, ['rdma.max: mlx5_0 hca_handle=2', 'rdma.max: mlx4_0 hca_handle=3 hca_object=4', 'rdma.max: hfi1 hca_object=9']);
+    setRdma('/x', {}, w);
+    assert.equal(writes.length, 3, 'no rdma, no write');
+  });
+  test('a cgroup without the controller (no rdma.max) fails, naming the file', () => {
+    const dir = tree({});
+    assert.throws(() => setRdma(dir, { rdma: { mlx5_0: { hcaHandles: 1 } } }), (e: unknown) => e instanceof CgroupError && e.path.endsWith('rdma.max'));
+  });
+});
+
