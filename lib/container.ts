@@ -17,6 +17,7 @@ import { rejectUnsupportedOptions } from './spec/unsupported';
 import { compileSeccomp } from './spec/seccomp';
 import { seccompAgent, withSeccomp } from './process/seccomp-agent';
 import { prepareConfig } from './process/prepared';
+import { requirePrivileges } from './process/privileges';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
 import { Process, kHandedOver } from './process/process';
@@ -916,6 +917,8 @@ export async function createContainer(id: string, config: unknown, options: Cont
   // Validated and planned now so every config error surfaces before anything is created;
   // start reuses the plan, and so do later containers made from the same config object.
   const { spec, bundle, rootfs, plan } = prepareConfig(config, options.bundle);
+  // A fake binding (tests) needs no privileges; the real one does.
+  if (!options.binding) requirePrivileges();
   const binding = options.binding ?? loadBinding();
   // A profile that cannot be compiled fails here, before any state exists.
   if (spec.linux?.seccomp) compileSeccomp(spec.linux.seccomp, binding);

@@ -1,5 +1,6 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -199,6 +200,20 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     assert.deepEqual((await listContainers(options)).map((s) => s.id), ['opt-shared']);
     await c.destroy();
     assert.deepEqual(left(), []);
+  });
+
+  test('without root: createContainer refuses at once with ERR_NOT_PRIVILEGED, and makes nothing', async () => {
+    const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-nobody-'));
+    fs.chownSync(xdg, 65534, 65534);
+    try {
+      const script = `require(${JSON.stringify(path.join(__dirname, '../../lib'))}).createContainer('np', ${JSON.stringify(makeConfig({}))}).then(() => console.log('created'), (e) => console.log(e.code, e.message))`;
+      const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: xdg } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^ERR_NOT_PRIVILEGED creating a container needs root/);
+      assert.deepEqual(fs.readdirSync(xdg), [], 'no state directory made');
+    } finally {
+      fs.rmSync(xdg, { recursive: true, force: true });
+    }
   });
 
   test('missing rootfs, bad mount type, bad mount option', async () => {
