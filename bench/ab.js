@@ -50,7 +50,6 @@ async function main() {
   if (!found.busybox) throw new Error('no static busybox: cannot build the bundle (apt-get install busybox-static)');
   env.buildBundle(found.busybox.bin);
   const own = env.ownCgroup();
-  const before = env.cgroupSnapshot(own);
   const builds = {};
   for (const [key, tree] of [['A', opts.a], ['B', opts.b]]) {
     const root = env.stateRoot(`ab-${key}`);
@@ -109,7 +108,7 @@ async function main() {
     }
   } finally {
     for (const { root } of Object.values(builds)) fs.rmSync(root, { recursive: true, force: true });
-    const left = env.removeCgroups(own, before, () => {});
+    const left = env.removeCgroups(own, () => {});
     if (left.length) console.error(`cgroups not removed: ${left.join(', ')}`);
     for (const p of stateDir.unmount()) console.error(p);
   }

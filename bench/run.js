@@ -162,9 +162,9 @@ async function killLeftovers(keep = []) {
 
 /**
  * Processes of ours still alive, mounts under bench/.work, cgroups named nlc-bench, and the
- * directories on the way to them that this run created (createdCgroupDirs, from the snapshot).
+ * empty directories on the way to them that only the benchmark makes (env.ownMirrors).
  */
-function residue(createdCgroupDirs) {
+function residue(own) {
   const problems = [];
   const table = scenarios.countProcesses([], new Set());
   if (table.inside + table.helpers > 0) problems.push(`${table.inside + table.helpers} processes of ours still alive`);
@@ -188,7 +188,9 @@ function residue(createdCgroupDirs) {
     }
   };
   find('/sys/fs/cgroup', 0);
-  for (const dir of createdCgroupDirs) if (!dir.endsWith(`/${env.BENCH_CGROUP}`) && fs.existsSync(dir)) problems.push(`cgroup left: ${dir}`);
+  // A level that still has cgroups in it is someone else's too (another run's own path).
+  const hasChildren = (dir) => fs.readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+  for (const dir of env.ownMirrors(own)) if (fs.existsSync(dir) && !hasChildren(dir)) problems.push(`cgroup left: ${dir}`);
   return problems;
 }
 
@@ -227,7 +229,6 @@ async function main() {
   const machine = env.machine();
   const cg = env.cgroupMode();
   const own = env.ownCgroup();
-  const createdCgroupDirs = env.cgroupSnapshot(own);
   log(`${machine.kernel}, ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, cgroups ${cg.mode}, own cgroup ${own || '/'}`);
   env.buildBundle(found.busybox.bin);
 
@@ -261,7 +262,7 @@ async function main() {
     }
     if (crunNs) await crunNs.stop();
     crunNs = null;
-    problems.push(...env.removeCgroups(own, createdCgroupDirs, log).map((d) => `cgroup not removed: ${d}`));
+    problems.push(...env.removeCgroups(own, log).map((d) => `cgroup not removed: ${d}`));
     problems.push(...removePeerRunDirs());
     // After the crun holder has gone: its mount namespace holds a copy of the state mount.
     problems.push(...stateDir.unmount());
@@ -407,7 +408,7 @@ async function main() {
     errLog.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    const left = residue(createdCgroupDirs);
+    const left = residue(own);
     result.cleanup = { problems: [...problems, ...left] };
     for (const p of result.cleanup.problems) log(`cleanup: ${p}`);
     if (!result.cleanup.problems.length) log('cleanup: nothing left behind (containers, state dirs, cgroups, mounts, processes)');

@@ -157,26 +157,38 @@ function cgroupMode() {
   return { mode, hierarchies: hs.map((h) => h.dir), crunRefuses: mode === 'hybrid' && hybridControllers !== '', hybridControllers };
 }
 
-/**
- * Record which directories on the way to `<own>/nlc-bench` exist in each hierarchy now, so
- * cleanup removes exactly what the peers created (runc and crun create the whole path in every
- * v1 hierarchy, also in those where our own cgroup is the root).
- */
-function cgroupSnapshot(own) {
-  const created = [];
-  for (const h of hierarchies()) {
-    const parts = `${own}/${BENCH_CGROUP}`.split('/').filter(Boolean);
-    let dir = h.dir;
-    for (const part of parts) {
-      dir = path.join(dir, part);
-      if (!fs.existsSync(dir)) created.push(dir);
-    }
+/** This process's cgroup in hierarchy h, from /proc/self/cgroup ('/' when not listed). */
+function processCgroupIn(h) {
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
+    const [, ctrls, p] = line.match(/^\d+:([^:]*):(.*)$/) || [];
+    if (ctrls === undefined) continue;
+    if (h.v2 ? ctrls === '' : ctrls !== '' && ctrls.split(',').every((c) => h.options.includes(c))) return p;
   }
-  return created;
+  return '/';
 }
 
-/** Remove every cgroup under <own>/nlc-bench (leaves first), then the ancestors we created. */
-function removeCgroups(own, createdAncestors, log) {
+/**
+ * The directories of `own` that exist only because the benchmark put cgroups there: in a
+ * hierarchy this process is not in `own` of, the peers' absolute cgroupsPath (and ours) make
+ * the whole path, so every level of it below this process's own cgroup there is ours, deepest
+ * first. Whether they exist now or not: a run that could not clean up (a container still in
+ * its cgroup) leaves them, and the next run removes them.
+ */
+function ownMirrors(own) {
+  const parts = own.split('/').filter(Boolean);
+  const dirs = [];
+  for (const h of hierarchies()) {
+    const mine = processCgroupIn(h).split('/').filter(Boolean);
+    let keep = 0; // the levels shared with this process's own cgroup there stay
+    while (keep < mine.length && keep < parts.length && mine[keep] === parts[keep]) keep++;
+    if (keep === parts.length) continue; // we live in own (or below) here
+    for (let n = parts.length; n > keep; n--) dirs.push(path.join(h.dir, ...parts.slice(0, n)));
+  }
+  return dirs;
+}
+
+/** Remove every cgroup under <own>/nlc-bench (leaves first), then own's mirrors (ownMirrors). */
+function removeCgroups(own, log) {
   const leftovers = [];
   const rmTree = (dir) => {
     let entries;
@@ -193,9 +205,8 @@ function removeCgroups(own, createdAncestors, log) {
     }
   };
   for (const h of hierarchies()) rmTree(path.join(h.dir, own, BENCH_CGROUP));
-  // deepest first; rmdir fails harmlessly if someone else started using one meanwhile
-  for (const dir of [...createdAncestors].sort((a, b) => b.length - a.length)) {
-    if (dir.endsWith(`/${BENCH_CGROUP}`)) continue;
+  // rmdir fails harmlessly if someone else started using one meanwhile
+  for (const dir of ownMirrors(own)) {
     try {
       fs.rmdirSync(dir);
     } catch (err) {
@@ -440,7 +451,7 @@ module.exports = {
   machine,
   ownCgroup,
   cgroupMode,
-  cgroupSnapshot,
+  ownMirrors,
   removeCgroups,
   cgroupPathFor,
   makeCgroupParents,
