@@ -900,14 +900,13 @@ const CONTAINER_OPTIONS = { root: 'string', bundle: 'string', binding: 'object' 
  * all three; bundle only matters to createContainer). A misspelt one (`rootDir`) would put the
  * state somewhere else without a word: refused, naming it.
  */
-function checkContainerOptions(options: unknown): ContainerOptions {
+function checkContainerOptions(options: unknown): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('container options must be an object');
   for (const [key, value] of Object.entries(options)) {
     if (!Object.hasOwn(CONTAINER_OPTIONS, key)) throw new TypeError(`unknown container option ${JSON.stringify(key)} (root, bundle, binding)`);
     const type = CONTAINER_OPTIONS[key as keyof ContainerOptions];
     if (value !== undefined && (typeof value !== type || value === null || value === '')) throw new TypeError(`container option ${key} must be ${type === 'string' ? 'a non-empty string' : 'an object'}`);
   }
-  return options as ContainerOptions;
 }
 
 /** Create a container (status `stopped` until `start`). Bad input throws before anything is made. */

@@ -1,4 +1,5 @@
 import type { LinuxIOPriority, Scheduler } from '../../types/oci';
+import { UNSUPPORTED_OPTION_KEYS } from '../spec/unsupported';
 
 /** The public shape of a process to run in a container (runc's libcontainer.Process, in Node's idiom). */
 
@@ -85,12 +86,11 @@ const KNOWN_OPTIONS = {
   capabilities: true, rlimits: true, noNewPrivileges: true, oomScoreAdj: true, subCgroupPath: true, ioPriority: true,
   scheduler: true, execCPUAffinity: true, init: true, signal: true, timeout: true, killSignal: true,
 } as const satisfies Record<keyof ProcessOptions, true>;
-const REFUSED_OPTIONS = new Set(['apparmorProfile', 'label', 'selinuxLabel']);
 
 /** TypeError naming the first option that is not a ProcessOptions field. */
 export function rejectUnknownOptions(options: object): void {
   for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(KNOWN_OPTIONS, key) && !REFUSED_OPTIONS.has(key)) throw new TypeError(`unknown process option ${JSON.stringify(key)}`);
+    if (!Object.hasOwn(KNOWN_OPTIONS, key) && !UNSUPPORTED_OPTION_KEYS.has(key)) throw new TypeError(`unknown process option ${JSON.stringify(key)}`);
   }
 }
 

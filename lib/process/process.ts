@@ -10,7 +10,7 @@ const signalNames = new Map<number, string>(
   Object.entries(osConstants.signals).map(([name, num]) => [num as number, name]),
 );
 
-/** Called by the Container once run() or start() hands the Process to its caller (see #settleStreams). */
+/** Called by the Container once run() or start() hands the Process to its caller (see #drainUnreadOutput). */
 export const kHandedOver: unique symbol = Symbol('nlc.handedOver');
 
 export function exitFromStatus(status: ExitStatus): ProcessExit {

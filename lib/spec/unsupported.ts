@@ -41,6 +41,9 @@ const UNSUPPORTED_OPTIONS: ReadonlyArray<[key: string, what: string]> = [
   ['selinuxLabel', 'an SELinux label'],
 ];
 
+/** Their names: process options that are known, and refused by rejectUnsupportedOptions. */
+export const UNSUPPORTED_OPTION_KEYS: ReadonlySet<string> = new Set(UNSUPPORTED_OPTIONS.map(([key]) => key));
+
 /**
  * Options a caller may know from runc's Process or the OCI process that are not done yet:
  * refused rather than dropped (the process would run without them).
