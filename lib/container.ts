@@ -254,15 +254,32 @@ export class Container {
     return handOver(proc, termination);
   }
 
-  // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
+  /**
+   * The init's start, holding its cgroup until the init is in it: runc's Create refuses a
+   * cgroup that already holds processes (it is someone else's), and two starts here at once
+   * must not both find it empty. (Across processes the emptiness check is all there is, as
+   * in runc.)
+   */
   async #startInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
     // Another handle or process may have started it since we loaded it (runc re-reads state;
     // the config cannot have changed: set() refuses a container that was never started).
     if (this.#saved.initPid !== 0 || this.#dir.initRecorded()) throw new ContainerStateError(`container ${this.id} already has an init process`);
-    // runc's Create refuses a cgroup that already holds processes: it is someone else's.
+    const key = cgroupKey(this.#cgroups);
+    const cgroup = Object.values(this.#cgroups.paths)[0];
+    if (startingCgroups.has(key)) throw new ConfigError('linux.cgroupsPath', `cgroup ${cgroup} is being used by another container's start`);
     if (this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0) {
-      throw new ConfigError('linux.cgroupsPath', `cgroup ${Object.values(this.#cgroups.paths)[0]} is not empty: another container uses it`);
+      throw new ConfigError('linux.cgroupsPath', `cgroup ${cgroup} is not empty: another container uses it`);
     }
+    startingCgroups.set(key, this);
+    try {
+      return await this.#startInitClaimed(options, withFifo);
+    } finally {
+      startingCgroups.delete(key);
+    }
+  }
+
+  // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
+  async #startInitClaimed(options: ProcessOptions, withFifo: boolean): Promise<Process> {
     const fifo = withFifo ? this.#fifoPath : null;
     const plan = unshareCgroupNsAfterPlacement(this.#initPlan(options, fifo));
     if (fifo) {
@@ -645,16 +662,44 @@ export class Container {
     }
   }
 
+  /**
+   * Kill the container before its removal (runc's destroy after `delete --force`'s kill). With
+   * a private pid namespace only the init is killed: the kernel ends everything else in that
+   * namespace with it, and whatever else is in the cgroup (another container given the same
+   * cgroupsPath after our init ended, a process moved there from outside) is not ours to
+   * kill. Without one, every process in the cgroup goes, as runc's signalAllProcesses. A
+   * container whose init never started has nothing to kill.
+   */
   async #killAll(): Promise<void> {
-    if (!this.#saved.initPid || processStatus(this.#saved.initPid, this.#saved.initStartTime) === 'gone') {
-      // The init is gone; with no pid namespace its children may not be.
-      if (this.#cgroups.exists()) this.#signalAll(SIGKILL);
+    if (!this.#saved.initPid) return;
+    const privatePidNs = hasPrivateNamespace(this.config, 'pid');
+    if (processStatus(this.#saved.initPid, this.#saved.initStartTime) === 'gone') {
+      // The init is gone; with no pid namespace of its own its children may not be.
+      if (!privatePidNs && this.#cgroups.exists()) this.#signalAll(SIGKILL);
       return;
     }
     const exited = this.#initExited();
-    this.#signalAll(SIGKILL);
+    if (privatePidNs) this.#killInit();
+    else this.#signalAll(SIGKILL);
     if (this.#isFrozen()) this.#cgroups.freeze('thawed');
     await exited.promise;
+  }
+
+  /** SIGKILL to the init, if it is still the process we started. */
+  #killInit(): void {
+    let pidfd: number;
+    try {
+      pidfd = this.#openInitPidfd();
+    } catch {
+      return; // gone meanwhile
+    }
+    try {
+      this.#binding.pidfdSendSignal(pidfd, SIGKILL);
+    } catch {
+      // gone meanwhile
+    } finally {
+      this.#binding.close(pidfd);
+    }
   }
 
   /** Freeze every process of the container (port of (*Container).Pause). */
@@ -777,7 +822,7 @@ export class Container {
         const removing = this.#cgroups.destroy({ once: true }).then(
           () => true,
           (err: unknown) => {
-            // Something else is in the cgroup (moved there from outside): the full way below.
+            // Something else is in the cgroup (or tasks still leaving it): the full way below.
             debug('cgroups of %s still busy after the init ended: %s', this.id, (err as Error).message);
             return false;
           },
@@ -787,14 +832,37 @@ export class Container {
         if (gone) return;
       }
       if (this.#cgroups.exists()) {
-        // Anything still in the cgroup (an exec'd process of a dead init) goes first.
-        this.#signalAll(SIGKILL);
-        if (this.#isFrozen()) this.#cgroups.freeze('thawed');
+        if (this.#saved.initPid !== 0 && !hasPrivateNamespace(this.config, 'pid')) {
+          // Anything still in the cgroup (an exec'd process of a dead init) goes first.
+          this.#signalAll(SIGKILL);
+          if (this.#isFrozen()) this.#cgroups.freeze('thawed');
+        } else if (this.#cgroupInUseByOthers()) {
+          return;
+        }
       }
       await this.#cgroups.destroy();
     } finally {
       if (!stateRemoved) this.#dir.remove();
     }
+  }
+
+  /**
+   * Whether the cgroup holds processes that are not this container's, or is the cgroup of a
+   * start under way here: after our init ended with its private pid namespace (or when it
+   * never started), those belong to someone else (another container given the same
+   * cgroupsPath, a process moved in from outside). Their cgroup is left to them, as runc's
+   * destroy leaves it (runc then fails on the rmdir; the container itself is gone either way).
+   */
+  #cgroupInUseByOthers(): boolean {
+    const starting = startingCgroups.get(cgroupKey(this.#cgroups));
+    const pids = this.#cgroups.getPids(true);
+    if (pids.length === 0 && (starting === undefined || starting === this)) return false;
+    const what = pids.length > 0 ? `processes ${pids.join(', ')} that are not this container's` : 'the start of another container';
+    const message = `container ${this.id}: cgroup ${Object.values(this.#cgroups.paths)[0]} left in place: it holds ${what}`;
+    debug('%s', message);
+    // A container that never started never had the cgroup: nothing to warn about.
+    if (this.#saved.initPid !== 0) process.emitWarning(message, { code: 'NLC_CGROUP_IN_USE' });
+    return true;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -870,6 +938,14 @@ function fifoHasData(fd: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Cgroups whose container's init is being started in this process, by cgroupKey. */
+const startingCgroups = new Map<string, Container>();
+
+/** One name for a container's cgroup (the same cgroupsPath resolves to the same paths). */
+function cgroupKey(cgroups: CgroupManager): string {
+  return Object.values(cgroups.paths).sort()[0] ?? '';
 }
 
 function hasPrivateNamespace(config: Spec, type: string): boolean {

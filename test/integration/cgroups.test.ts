@@ -125,6 +125,21 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     }
   }
 
+  /** rmdir a cgroup once the processes in it have left (they are being killed). */
+  async function removeWhenEmpty(dir: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        fs.rmdirSync(dir);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code !== 'EBUSY' || i === 50) throw err;
+        await sleep(20);
+      }
+    }
+  }
+
   test('memory limit: an exec that allocates past it is OOM-killed; stats, notifyOOM and the init survive', async () => {
     const limit = 32 * MiB;
     const c = await make('oom', { memory: { limit, swap: limit } });
@@ -575,25 +590,75 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
-  test('destroy after the init ended still kills a process moved into the cgroup from outside', async () => {
-    // With a private pid namespace, the end of our init means the end of the container, and
-    // destroy goes straight to the rmdirs; a stranger in the cgroup must still not stop it.
+  test('destroy after the init ended leaves a process moved into the cgroup from outside alone, and its cgroup with it', async () => {
+    // With a private pid namespace the end of our init is the end of the container: what is
+    // still in the cgroup is someone else's (runc's destroy does not kill it either).
     const c = await make('stranger', { pids: { limit: 20 } });
     const init = await c.run({ stdio: 'ignore' });
     const dirs = cgroupDirsOf(init.pid);
     const { spawn } = await import('node:child_process');
     const stranger = spawn('sleep', ['1000'], { stdio: 'ignore' });
     const strangerExit = new Promise<NodeJS.Signals | null>((resolve) => stranger.once('exit', (_code, sig) => resolve(sig)));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
     try {
       for (const dir of new Set(dirs.values())) fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(stranger.pid));
       init.signal('SIGKILL');
       await init.wait();
       await withTimeout(c.destroy(), 15_000, 'destroy');
-      assert.equal(await withTimeout(strangerExit, 10_000, 'the stranger to be killed'), 'SIGKILL');
+      await sleep(50); // warnings are emitted on the next tick
+      assert.equal(stranger.exitCode, null, 'the stranger is still running');
+      assert.equal(stranger.signalCode, null, 'the stranger is still running');
+      assert.ok(fs.existsSync(dirs.get('')!), 'the cgroup the stranger is in is left');
+      assert.ok(warnings.some((w) => (w as { code?: string }).code === 'NLC_CGROUP_IN_USE' && w.message.includes(String(stranger.pid))), 'a warning names the stranger');
+      assert.equal(await c.status(), 'stopped');
+      await assert.rejects(loadContainer(c.id, { root }), /not found|does not exist/i, 'the state is gone');
     } finally {
+      process.off('warning', onWarning);
       stranger.kill('SIGKILL');
+      await strangerExit;
     }
-    for (const dir of dirs.values()) assert.ok(!fs.existsSync(dir), `${dir} removed`);
+    // The caller's to remove once the stranger is gone (and the default parent, if now empty).
+    for (const dir of new Set(dirs.values())) {
+      await removeWhenEmpty(dir);
+      try {
+        fs.rmdirSync(path.dirname(dir));
+      } catch {
+        // other containers' (ENOTEMPTY/EBUSY)
+      }
+    }
     await assertNoCgroupLeft(c.id);
   });
-});
+
+  test('containers given the same cgroupsPath: a start is refused while another holds it, even at once, and no destroy touches the other', async () => {
+    const shared = `${relParent}/ctr`;
+    const runs = async (a: Container, b: Container) => Promise.allSettled([a.run({ stdio: 'ignore' }), b.run({ stdio: 'ignore' })]);
+    // Two starts at once: exactly one gets the cgroup.
+    const a = await make('share-a', { pids: { limit: 20 } }, { linux: { cgroupsPath: shared } });
+    const b = await make('share-b', { pids: { limit: 20 } }, { linux: { cgroupsPath: shared } });
+    const [ra, rb] = await runs(a, b);
+    assert.deepEqual([ra.status, rb.status].sort(), ['fulfilled', 'rejected'], 'one start wins');
+    const [winner, loser] = ra.status === 'fulfilled' ? [a, b] : [b, a];
+    const refused = (ra.status === 'rejected' ? ra : rb) as PromiseRejectedResult;
+    assert.match(String(refused.reason), /linux\.cgroupsPath/);
+    const winnerInit = (ra.status === 'fulfilled' ? ra : (rb as PromiseFulfilledResult<Process>)).value;
+    const dirs = cgroupDirsOf(winnerInit.pid);
+    // The loser never started: its destroy kills nothing and removes nothing of the winner's.
+    await loser.destroy();
+    assert.equal(await winner.status(), 'running');
+    for (const dir of dirs.values()) assert.ok(fs.existsSync(dir), `${dir} kept`);
+    // The winner's init ends; a third container starts in the now empty cgroup (as runc
+    // allows); the winner's destroy leaves it running, the third's removes the cgroup.
+    winnerInit.signal('SIGKILL');
+    await winnerInit.wait();
+    const third = await make('share-c', { pids: { limit: 20 } }, { linux: { cgroupsPath: shared } });
+    const thirdInit = await third.run({ stdio: 'ignore' });
+    const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+    await winner.destroy();
+    assert.equal(((await withTimeout(warned, 5000, 'the warning')) as { code?: string }).code, 'NLC_CGROUP_IN_USE');
+    assert.equal(await third.status(), 'running');
+    assert.equal(thirdInit.exitStatus, null, "the third container's init is alive");
+    await third.destroy();
+    for (const dir of dirs.values()) assert.ok(!fs.existsSync(dir), `${dir} removed`);
+  });});
