@@ -175,9 +175,17 @@ class Channel : public Napi::ObjectWrap<Channel> {
     // The socket is non-blocking (uv_poll made it so). Messages are small and the peer reads
     // promptly, so a full buffer is rare: wait for room synchronously, with a bound.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kSendTimeoutMs);
+    bool grown = false;
     for (;;) {
       if (sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) return env.Undefined();
       if (errno == EINTR) continue;
+      // A datagram must fit the send buffer whole (net.core.wmem_default, about 208 KiB): a
+      // plan carrying a large environment or argument list does not. Grow this socket's
+      // buffer to fit it, once; past wmem_max only with CAP_NET_ADMIN (SO_SNDBUFFORCE).
+      if (errno == EMSGSIZE && !grown && GrowSendBuffer(length)) {
+        grown = true;
+        continue;
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK) return ThrowErrno(env, errno, "send", "sendmsg");
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return ThrowErrno(env, EAGAIN, "send", "sendmsg");
@@ -185,6 +193,15 @@ class Channel : public Napi::ObjectWrap<Channel> {
       if (poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
         return ThrowErrno(env, errno, "send", "poll");
     }
+  }
+
+  // The kernel doubles the value it is given and refuses a datagram longer than the buffer
+  // less 32 bytes: room for `length` plus the bookkeeping of one more small message.
+  bool GrowSendBuffer(size_t length) {
+    if (length > static_cast<size_t>(INT32_MAX / 2) - 65536) return false;
+    int size = static_cast<int>(length) + 65536;
+    if (setsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size) == 0) return true;
+    return setsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size) == 0;
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

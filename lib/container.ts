@@ -229,7 +229,8 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    return handOver(await (init ? this.#startInitOnce(options, true) : this.#tracked(this.#startExec(options))), termination);
+    if (!init) return handOver(await this.#tracked(this.#startExec(options)), termination);
+    return handOver(await this.#startInitOnce(options, true), termination, this.#initKillSignal());
   }
 
   /** start + exec for the init; for another process the same as start. */
@@ -251,7 +252,12 @@ export class Container {
         throw err;
       }
     }
-    return handOver(proc, termination);
+    return handOver(proc, termination, this.#initKillSignal());
+  }
+
+  /** What a timeout or an abort sends the init by default: see armTermination. */
+  #initKillSignal(): number {
+    return hasPrivateNamespace(this.config, 'pid') ? SIGKILL : SIGTERM;
   }
 
   /**
@@ -871,11 +877,12 @@ export class Container {
 }
 
 const SIGKILL = 9;
+const SIGTERM = 15;
 
 /** The Process goes to the caller: from then on its unread output may be drained at its exit, and `signal`/`timeout` apply. */
-function handOver(proc: Process, termination: Termination | null): Process {
+function handOver(proc: Process, termination: Termination | null, defaultKillSignal = SIGTERM): Process {
   proc[kHandedOver]();
-  armTermination(proc, termination);
+  armTermination(proc, termination, defaultKillSignal);
   return proc;
 }
 

@@ -10,7 +10,8 @@ import { parseSignal } from './signals';
 export interface Termination {
   signal?: AbortSignal;
   timeout?: number;
-  killSignal: number;
+  /** Absent: the default for the process (see armTermination). */
+  killSignal?: number;
 }
 
 function isAbortSignal(value: unknown): value is AbortSignal {
@@ -25,13 +26,13 @@ export function parseTermination(options: ProcessOptions): Termination | null {
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1)) {
     throw new RangeError(`process option "timeout" must be an integer number of milliseconds from 0 to 2^31-1, got ${JSON.stringify(timeout)}`);
   }
-  let sig: number;
+  let sig: number | undefined;
   try {
-    sig = parseSignal(killSignal ?? 'SIGTERM');
+    sig = killSignal === undefined ? undefined : parseSignal(killSignal);
   } catch (err) {
     throw new RangeError(`process option "killSignal": ${(err as Error).message}`);
   }
-  return { ...(signal ? { signal } : {}), ...(timeout ? { timeout } : {}), killSignal: sig };
+  return { ...(signal ? { signal } : {}), ...(timeout ? { timeout } : {}), ...(sig !== undefined ? { killSignal: sig } : {}) };
 }
 
 /** An AbortError, as Node's APIs reject with (name AbortError, code ABORT_ERR, the reason as cause). */
@@ -39,12 +40,19 @@ export function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
-/** From the process's start: send killSignal at an abort or at the timeout, until it exits. */
-export function armTermination(proc: Process, t: Termination | null): void {
+/**
+ * From the process's start: send killSignal at an abort or at the timeout, until it exits.
+ * Without one, `defaultSignal`: SIGTERM as child_process, but SIGKILL for the init of a
+ * container with its own pid namespace, which as PID 1 ignores every signal it has no handler
+ * for (a timeout that sent SIGTERM would leave most programs, and a created container's
+ * waiting init, running).
+ */
+export function armTermination(proc: Process, t: Termination | null, defaultSignal: number): void {
   if (!t || proc.exitStatus) return;
+  const sig = t.killSignal ?? defaultSignal;
   const kill = (): void => {
     try {
-      proc.signal(t.killSignal);
+      proc.signal(sig);
     } catch {
       // gone meanwhile
     }

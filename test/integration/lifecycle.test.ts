@@ -226,14 +226,35 @@ describe('container lifecycle', { skip }, () => {
     const stateRoot = root();
     const c = await createContainer('term-init', makeConfig({ process: { args: ['sleep', '100'] } }), { root: stateRoot });
     try {
-      // The init, on a timeout: the container stops.
+      // The init, on a timeout: the container stops. Without killSignal the init of a pid
+      // namespace of its own gets SIGKILL (as PID 1, sleep ignores SIGTERM).
       const t0 = Date.now();
-      const init = await c.run({ stdio: 'ignore', timeout: 300, killSignal: 'SIGKILL' });
+      const init = await c.run({ stdio: 'ignore', timeout: 300 });
       assert.deepEqual(await init.wait(), { exitCode: null, signal: 'SIGKILL' });
       assert.ok(Date.now() - t0 >= 250, `killed after ${Date.now() - t0} ms`);
       assert.equal(await c.status(), 'stopped');
     } finally {
       await c.destroy();
+    }
+    // A created container (its init waiting for exec()) on an abort: it stops too.
+    const created = await createContainer('term-created', makeConfig({ process: { args: ['sleep', '100'] } }), { root: stateRoot });
+    try {
+      const ac = new AbortController();
+      const init = await created.start({ stdio: 'ignore', signal: ac.signal });
+      assert.equal(await created.status(), 'created');
+      ac.abort();
+      assert.deepEqual(await init.wait(), { exitCode: null, signal: 'SIGKILL' });
+      assert.equal(await created.status(), 'stopped');
+    } finally {
+      await created.destroy();
+    }
+    // An init that handles SIGTERM gets it when asked for.
+    const graceful = await createContainer('term-graceful', makeConfig({ process: { args: ['sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.05; done'] } }), { root: stateRoot });
+    try {
+      const init = await graceful.run({ stdio: 'ignore', timeout: 300, killSignal: 'SIGTERM' });
+      assert.deepEqual(await init.wait(), { exitCode: 3, signal: null });
+    } finally {
+      await graceful.destroy();
     }
     const r = await createContainer('term-exec', makeConfig({ process: { args: ['sleep', '100'] } }), { root: stateRoot });
     try {
@@ -253,6 +274,32 @@ describe('container lifecycle', { skip }, () => {
       assert.deepEqual(await quick.wait(), { exitCode: 0, signal: null });
       await assert.rejects(r.run({ args: ['true'], noNewPrivilege: true } as never), { name: 'TypeError', message: 'unknown process option "noNewPrivilege"' });
       await assert.rejects(r.run({ args: ['true'], timeout: -5 }), RangeError);
+    } finally {
+      await r.destroy();
+    }
+  });
+
+  test('an environment and arguments larger than a socket buffer (1 MiB in all) reach the init and an exec\'d process', async () => {
+    // The plan is one datagram: it used to fail with EMSGSIZE past net.core.wmem_default.
+    const big = Array.from({ length: 8 }, (_, i) => `BIG${i}=${String(i).repeat(120 * 1024)}`);
+    const stateRoot = root();
+    const script = 'echo ${#BIG0} ${#BIG7} $#';
+    const c = await createContainer('life-bigenv', makeConfig({ process: { args: ['sh', '-c', script, 'sh', 'x'.repeat(100 * 1024)], env: ['PATH=/bin', ...big] } }), { root: stateRoot });
+    try {
+      const init = await c.run({ stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = collect(init.stdout!);
+      assert.deepEqual(await init.wait(), { exitCode: 0, signal: null });
+      assert.equal((await out).trim(), `${120 * 1024} ${120 * 1024} 1`);
+    } finally {
+      await c.destroy();
+    }
+    const r = await createContainer('life-bigexec', makeConfig({ process: { args: ['sleep', '100'] } }), { root: stateRoot });
+    try {
+      await r.run({ stdio: 'ignore' });
+      const p = await r.run({ init: false, args: ['sh', '-c', script, 'sh', 'y'], env: ['PATH=/bin', ...big], stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = collect(p.stdout!);
+      assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+      assert.equal((await out).trim(), `${120 * 1024} ${120 * 1024} 1`);
     } finally {
       await r.destroy();
     }

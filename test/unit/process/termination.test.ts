@@ -21,12 +21,12 @@ function fakeProcess() {
   return { proc, signals, exit: (s: ExitStatus) => exitCb!(s) };
 }
 
-test('parseTermination: none given is null; killSignal defaults to SIGTERM; bad values are refused naming the option', () => {
+test('parseTermination: none given is null; killSignal left to the process\'s default unless given; bad values are refused naming the option', () => {
   assert.equal(parseTermination({}), null);
   const ac = new AbortController();
-  assert.deepEqual(parseTermination({ signal: ac.signal }), { signal: ac.signal, killSignal: 15 });
+  assert.deepEqual(parseTermination({ signal: ac.signal }), { signal: ac.signal });
   assert.deepEqual(parseTermination({ timeout: 50, killSignal: 'KILL' }), { timeout: 50, killSignal: 9 });
-  assert.deepEqual(parseTermination({ timeout: 0 }), { killSignal: 15 }, 'a timeout of 0 is none, as child_process');
+  assert.deepEqual(parseTermination({ timeout: 0 }), {}, 'a timeout of 0 is none, as child_process');
   assert.throws(() => parseTermination({ signal: {} as AbortSignal }), { name: 'TypeError', message: /"signal" must be an AbortSignal/ });
   for (const timeout of [-1, 1.5, Number.NaN, 2 ** 31]) assert.throws(() => parseTermination({ timeout }), { name: 'RangeError', message: /"timeout"/ }, String(timeout));
   assert.throws(() => parseTermination({ killSignal: 'SIGNOPE' }), { name: 'RangeError', message: /"killSignal"/ });
@@ -44,14 +44,14 @@ test('abortError: shaped as Node\'s, with the reason as cause', () => {
 test('armTermination: an abort sends killSignal once; after the exit an abort sends nothing', async () => {
   const a = fakeProcess();
   const ac = new AbortController();
-  armTermination(a.proc, parseTermination({ signal: ac.signal, killSignal: 'SIGINT' }));
+  armTermination(a.proc, parseTermination({ signal: ac.signal, killSignal: 'SIGINT' }), 15);
   ac.abort();
   assert.deepEqual(a.signals, [2]);
   a.exit({ exitCode: null, signal: 2 });
 
   const b = fakeProcess();
   const ac2 = new AbortController();
-  armTermination(b.proc, parseTermination({ signal: ac2.signal }));
+  armTermination(b.proc, parseTermination({ signal: ac2.signal }), 15);
   b.exit({ exitCode: 0, signal: null });
   await b.proc.wait();
   ac2.abort();
@@ -60,15 +60,22 @@ test('armTermination: an abort sends killSignal once; after the exit an abort se
 
 test('armTermination: the timeout sends killSignal when it ends, and not once the process has exited', async () => {
   const a = fakeProcess();
-  armTermination(a.proc, parseTermination({ timeout: 20 }));
+  armTermination(a.proc, parseTermination({ timeout: 20 }), 15);
   await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(a.signals, []);
   await new Promise((r) => setTimeout(r, 40));
   assert.deepEqual(a.signals, [15]);
   a.exit({ exitCode: null, signal: 15 });
 
+  // Without killSignal, the process's default (SIGKILL for a container's init as PID 1).
+  const i = fakeProcess();
+  armTermination(i.proc, parseTermination({ timeout: 10 }), 9);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(i.signals, [9]);
+  i.exit({ exitCode: null, signal: 9 });
+
   const b = fakeProcess();
-  armTermination(b.proc, parseTermination({ timeout: 20, killSignal: 9 }));
+  armTermination(b.proc, parseTermination({ timeout: 20, killSignal: 9 }), 15);
   b.exit({ exitCode: 0, signal: null });
   await b.proc.wait();
   await new Promise((r) => setTimeout(r, 40));
