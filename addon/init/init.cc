@@ -202,6 +202,15 @@ std::string stateFromHooksDone(const SyncMessage& done, bool needed) {
   return json::serialize(*state);
 }
 
+// The same state with another status: runc runs createContainer hooks while the container is
+// "creating" and startContainer hooks once it is "created" (linuxStandardInit.Init).
+std::string stateWithStatus(const std::string& state, const char* status) {
+  json::Value value = json::parse(state);
+  if (!value.isObject()) return state;
+  value.set("status", json::Value(status));
+  return json::serialize(value);
+}
+
 void setNames(const Bootstrap& plan) {
   currentStage = "hostname";
   if (plan.hostname && ::sethostname(plan.hostname->data(), plan.hostname->size()) < 0)
@@ -295,7 +304,7 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
     releaseParentAtExec();
   }
   currentStage = "hooks";
-  runHooks("startContainer", plan.startContainerHooks, state, -1);
+  if (!plan.startContainerHooks.empty()) runHooks("startContainer", plan.startContainerHooks, stateWithStatus(state, "created"), -1);
 
   execUserProgram(plan, path);
 }

@@ -3,7 +3,7 @@
  * phase Y means action Z". Port of the parseSync callbacks in (*initProcess).start and
  * (*setnsProcess).start. The I/O lives in ./start.ts. See docs/protocol.md.
  */
-import { InitError, ProtocolError, type ContainerError, type InitFailure } from '../errors';
+import { HookError, InitError, ProtocolError, type ContainerError, type InitFailure } from '../errors';
 
 export type Mode = 'init' | 'exec';
 
@@ -70,6 +70,17 @@ function unexpected(state: HandshakeState, received: string): Step {
   );
 }
 
+/**
+ * A failure the helper reported. A createContainer or startContainer hook (run by the helper,
+ * in the container's namespaces) that failed is a HookError, as the parent's own hooks are;
+ * the helper's report stays its cause.
+ */
+function initFailure(failure: InitFailure): ContainerError {
+  const error = new InitError(failure);
+  const hook = failure.stage === 'hooks' ? /^(createContainer|startContainer) hook (.*)$/s.exec(failure.message) : null;
+  return hook ? new HookError(hook[1], hook[2], { cause: error }) : error;
+}
+
 /** Feed one message from the helper. */
 export function receive(state: HandshakeState, message: InitMessage): Step {
   if (state.phase === 'done' || state.phase === 'failed') {
@@ -78,7 +89,7 @@ export function receive(state: HandshakeState, message: InitMessage): Step {
   }
   switch (message.type) {
     case 'procError':
-      return fail(state, new InitError(message));
+      return fail(state, initFailure(message));
     case 'child':
       if (state.phase !== 'booting' || state.childPid !== null) return unexpected(state, 'child');
       if (message.fds.length !== 1 || !Number.isInteger(message.pid) || message.pid <= 0) {

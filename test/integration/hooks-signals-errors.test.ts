@@ -115,6 +115,38 @@ describe('hooks', { skip }, () => {
     await c.destroy();
   });
 
+  test('createContainer and startContainer hooks (run by the init) fail run() with a HookError; startContainer sees status created', async () => {
+    const bad = (kind: string) => makeConfig({ hooks: { [kind]: [{ path: '/bin/sh', args: ['sh', '-c', 'echo hook-failing >&2; exit 9'] }] } });
+    for (const kind of ['createContainer', 'startContainer']) {
+      const c = await createContainer(`hooks-in-${kind.toLowerCase()}`, bad(kind), { root: t.root });
+      await assert.rejects(c.run({ stdio: 'ignore' }), (err: unknown) => err instanceof HookError && err.hook === kind && /exit status 9/.test(err.message) && /hook-failing/.test(err.message) && err.cause instanceof InitError, kind);
+      await c.destroy();
+    }
+    // createContainer runs before pivot_root (host paths), startContainer after it (container paths).
+    const states = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-hook-states-'));
+    const c = await createContainer('hooks-start-state', makeConfig({
+      process: { args: ['true'] },
+      mounts: [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/hooks', type: 'bind', source: states, options: ['bind'] }],
+      hooks: {
+        createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${states}/state-create`] }],
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /hooks/state-start'] }],
+      },
+    }), { root: t.root });
+    try {
+      const p = await c.run({ stdio: 'ignore' });
+      await p.wait();
+      const create = JSON.parse(fs.readFileSync(path.join(states, 'state-create'), 'utf8'));
+      const start = JSON.parse(fs.readFileSync(path.join(states, 'state-start'), 'utf8'));
+      assert.equal(create.status, 'creating');
+      assert.equal(start.status, 'created');
+      assert.equal(start.pid, p.pid, 'the host pid, as the spec says');
+      assert.equal(start.id, 'hooks-start-state');
+    } finally {
+      await c.destroy();
+      fs.rmSync(states, { recursive: true, force: true });
+    }
+  });
+
   test('a hook that times out is killed and fails the start', async () => {
     const started = Date.now();
     const c = await createContainer('hooks-timeout', makeConfig({ hooks: { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] } }), { root: t.root });
