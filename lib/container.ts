@@ -890,6 +890,7 @@ function handOver(proc: Process, termination: Termination | null, defaultKillSig
 function checkOptions(options: ProcessOptions): Termination | null {
   if (typeof options !== 'object' || options === null) throw new TypeError('process options must be an object');
   rejectUnknownOptions(options);
+  checkFds(options);
   const termination = parseTermination(options);
   if (termination?.signal?.aborted) throw abortError(termination.signal);
   return termination;
@@ -972,8 +973,36 @@ function stdioOrTerminal(plan: InitPlan, options: ProcessOptions): { stdio: Stdi
 
 function stdioList(stdio: ProcessOptions['stdio']): StdioStream[] {
   if (stdio === undefined) return ['pipe', 'pipe', 'pipe'];
-  if (Array.isArray(stdio)) return stdio;
-  return [stdio, stdio, stdio];
+  return Array.isArray(stdio) ? stdio : [stdio, stdio, stdio];
+}
+
+/**
+ * The caller's fds, checked before anything is made (a failed start destroys the container):
+ * a stdio array of at most 3 (child_process would make a 4th entry fd 3; here that is what
+ * extraFiles is for, and an entry dropped without a word would leave the program without the
+ * fd it was promised), and every fd given open (the clone would fail with a bare EBADF).
+ */
+function checkFds(options: ProcessOptions): void {
+  const { stdio, extraFiles } = options;
+  const open = (fd: number, what: string): void => {
+    try {
+      fs.fstatSync(fd);
+    } catch (err) {
+      throw new TypeError(`${what}: fd ${fd} is not open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  if (Array.isArray(stdio)) {
+    if (stdio.length > 3) throw new TypeError(`stdio has at most 3 entries (fds 0, 1, 2), got ${stdio.length}: pass fds 3 and up as extraFiles`);
+    stdio.forEach((s, i) => typeof s === 'number' && open(s, `stdio[${i}]`));
+  } else if (typeof stdio === 'number') {
+    open(stdio, 'stdio');
+  }
+  if (extraFiles === undefined) return;
+  if (!Array.isArray(extraFiles)) throw new TypeError('extraFiles must be an array of fds');
+  extraFiles.forEach((fd, i) => {
+    if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`extraFiles[${i}] must be an fd (a non-negative integer), got ${JSON.stringify(fd)}`);
+    open(fd, `extraFiles[${i}]`);
+  });
 }
 
 const CONTAINER_OPTIONS = { root: 'string', bundle: 'string', binding: 'object' } as const satisfies Record<keyof ContainerOptions, string>;

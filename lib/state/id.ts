@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { ConfigError } from '../errors';
 
 const ID_PATTERN = /^[A-Za-z0-9_.+-]+$/;
-const MAX_ID_LENGTH = 1024;
+// The id names the state directory and the default cgroup: one path component (NAME_MAX).
+const MAX_ID_LENGTH = 255;
 
 /**
  * Port of runc's validateID: the id becomes a directory name under the state root, so it must

@@ -305,6 +305,23 @@ describe('container lifecycle', { skip }, () => {
     }
   });
 
+  test('bad stdio and extraFiles are refused naming the entry, before anything starts; real-time signal names work', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-badfds', makeConfig({ process: { args: ['sh', '-c', 'trap "exit 5" 36; while :; do sleep 0.05; done'] } }), { root: stateRoot });
+    try {
+      await assert.rejects(c.run({ stdio: [999, 'pipe', 'pipe'] }), { name: 'TypeError', message: /stdio\[0\]: fd 999 is not open/ });
+      await assert.rejects(c.run({ stdio: 'ignore', extraFiles: [9999] }), { name: 'TypeError', message: /extraFiles\[0\]: fd 9999 is not open/ });
+      await assert.rejects(c.run({ stdio: ['ignore', 'ignore', 'ignore', 'pipe'] as never }), { name: 'TypeError', message: /at most 3 entries.*extraFiles/ });
+      assert.equal(await c.status(), 'stopped', 'nothing was started');
+      const init = await c.run({ stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 100)); // the trap is set
+      await c.signal('SIGRTMIN+2');
+      assert.deepEqual(await init.wait(), { exitCode: 5, signal: null });
+    } finally {
+      await c.destroy();
+    }
+  });
+
   test('destroy of a never-started container whose state.json is corrupt still removes it', async () => {
     const stateRoot = root();
     const c = await createContainer('life-corrupt', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });
