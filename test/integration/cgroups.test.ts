@@ -281,6 +281,45 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
+  test('bad resource values: createContainer and set() refuse them naming the field; CPUs the host lacks fail the start naming the file', async () => {
+    const isConfigError = (field: string) => (err: Error & { code?: string; field?: string }) => {
+      assert.equal(err.code, 'ERR_CONFIG', err.message);
+      assert.equal(err.field, field, err.message);
+      return true;
+    };
+    const bad: Array<[string, Record<string, unknown>]> = [
+      ['linux.resources.memory.swappiness', { memory: { swappiness: 200 } }],
+      ['linux.resources.memory.limit', { memory: { limit: -2 } }],
+      ['linux.resources.blockIO.weight', { blockIO: { weight: 5 } }],
+      ['linux.resources.cpu.quota', { cpu: { quota: 500 } }],
+      ['linux.resources.cpu.period', { cpu: { period: 500 } }],
+      ['linux.resources.cpu.cpus', { cpu: { cpus: '1-0' } }],
+    ];
+    for (const [field, resources] of bad) {
+      const base = makeConfig() as { linux: Record<string, unknown> };
+      const id = `${tag}-badres`;
+      await assert.rejects(createContainer(id, { ...base, linux: { ...base.linux, resources } }, { root }), isConfigError(field));
+      assert.ok(!fs.existsSync(path.join(root, id)), `${field}: no state made`);
+      await assertNoCgroupLeft(id);
+    }
+
+    const c = await make('setres', { pids: { limit: 50 } });
+    await c.run({ stdio: 'ignore' });
+    try {
+      for (const [field, resources] of bad) await assert.rejects(c.set(resources), isConfigError(field));
+      assert.deepEqual(c.config.linux?.resources, { pids: { limit: 50 } }, 'config unchanged');
+      assert.deepEqual((await loadContainer(c.id, { root })).config.linux?.resources, { pids: { limit: 50 } }, 'saved config unchanged');
+    } finally {
+      await c.destroy();
+    }
+
+    // The syntax is right, the host has no such CPU: only the kernel can say, at start.
+    const d = await make('nocpu', { cpu: { cpus: '99' } });
+    await assert.rejects(d.run({ stdio: 'ignore' }), (err: Error) => /cpuset\.cpus/.test(err.message) && /"99"/.test(err.message));
+    await d.destroy();
+    await assertNoCgroupLeft(d.id);
+  });
+
   test('cpuset pins the init and exec\'d processes; execCPUAffinity initial/final', async () => {
     const cpus = os.availableParallelism();
     const c = await make('cpuset', { cpu: { cpus: '0', mems: '0' } }, {}, ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status; sleep 1000']);
