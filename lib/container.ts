@@ -14,6 +14,7 @@ import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
 import { rejectUnsupportedOptions } from './spec/unsupported';
+import { rejectUnknownResources } from './spec/update';
 import { compileSeccomp } from './spec/seccomp';
 import { seccompAgent, withSeccomp } from './process/seccomp-agent';
 import { prepareConfig } from './process/prepared';
@@ -737,6 +738,7 @@ export class Container {
    */
   async set(resources: LinuxResources): Promise<void> {
     this.#checkUsable();
+    rejectUnknownResources(resources);
     this.#refresh(); // merge over the config as saved now (another handle may have updated it)
     const status = await this.status();
     if (status === 'stopped') throw new ContainerStateError(`cannot update stopped container ${this.id}`);

@@ -320,6 +320,23 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(d.id);
   });
 
+  test('set() refuses a key that is not a LinuxResources field, at any depth, and saves nothing', async () => {
+    const c = await make('setkeys', { pids: { limit: 50 } });
+    await c.run({ stdio: 'ignore' });
+    try {
+      await assert.rejects(c.set({ cpuset: { cpus: '0' } } as never), (e: Error) => e instanceof TypeError && /"cpuset"/.test(e.message));
+      await assert.rejects(c.set({ bogus: 1, pids: { limit: 60 } } as never), (e: Error) => e instanceof TypeError && /"bogus"/.test(e.message));
+      await assert.rejects(c.set({ memory: { limt: 64 * MiB } } as never), (e: Error) => e instanceof TypeError && /"memory\.limt"/.test(e.message));
+      assert.deepEqual(c.config.linux?.resources, { pids: { limit: 50 } });
+      assert.deepEqual((await loadContainer(c.id, { root })).config.linux?.resources, { pids: { limit: 50 } }, 'nothing saved');
+      await c.set({ pids: { limit: 60 } });
+      assert.deepEqual((await loadContainer(c.id, { root })).config.linux?.resources, { pids: { limit: 60 } });
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('cpuset pins the init and exec\'d processes; execCPUAffinity initial/final', async () => {
     const cpus = os.availableParallelism();
     const c = await make('cpuset', { cpu: { cpus: '0', mems: '0' } }, {}, ['sh', '-c', 'grep Cpus_allowed_list /proc/self/status; sleep 1000']);
