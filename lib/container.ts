@@ -753,6 +753,7 @@ export class Container {
   /** OOM events of the container's cgroup: one value (the OOM-kill count) per event. */
   notifyOOM(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<number> {
     this.#checkUsable();
+    if (!this.#cgroups.exists()) throw new ContainerStateError(`container ${this.id} has no cgroup (not started)`);
     const it = notifyOOM(this.#cgroups, this.#binding, options.signal);
     this.#oomWatchers.add(it);
     return it;

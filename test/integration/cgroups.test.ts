@@ -189,6 +189,15 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
+  test('notifyOOM() and stats() of a container never started: ContainerStateError, no cgroup made', async () => {
+    const c = await make('oomnostart', { memory: { limit: 32 * MiB } });
+    const notStarted = (e: Error & { code?: string }) => e.code === 'ERR_CONTAINER_STATE' && /has no cgroup \(not started\)/.test(e.message);
+    assert.throws(() => c.notifyOOM(), notStarted);
+    await assert.rejects(c.stats(), notStarted);
+    await c.destroy();
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('memory limit: an OOM kill in the cgroup while the container starts makes start fail with ERR_OOM', async () => {
     // A createRuntime hook runs after the limit is set: it moves itself into the container's
     // memory cgroup and allocates past the limit, so the start fails with an OOM kill counted.
