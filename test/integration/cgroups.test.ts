@@ -435,6 +435,15 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     try {
       const before = await c.stats();
       assert.ok(before.memory.usage > 0, `memory usage ${before.memory.usage}`);
+      // raw is memory.stat exactly: an unlimited v1 limit (9223372036854771712) is beyond 2^53.
+      const memoryStat = fs.readFileSync(path.join(cgroupDirsOf(init.pid).get('memory')!, 'memory.stat'), 'utf8');
+      for (const key of ['hierarchical_memory_limit', 'hierarchical_memsw_limit']) {
+        const text = new RegExp(`^${key} (\\d+)$`, 'm').exec(memoryStat)?.[1];
+        if (text === undefined) continue;
+        const exact = BigInt(text);
+        assert.equal(before.memory.raw[key], exact > BigInt(Number.MAX_SAFE_INTEGER) ? exact : Number(text), `raw.${key}`);
+      }
+      assert.ok(/^hierarchical_memory_limit /m.test(memoryStat), 'memory.stat has a hierarchical limit to compare');
       assert.equal(before.pids.current, 1);
       const r = await execIn(c, ['sh', '-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo $i']);
       assert.equal(r.out, '300000');
