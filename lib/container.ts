@@ -14,6 +14,7 @@ import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
 import { rejectUnsupportedOptions } from './spec/unsupported';
+import { rejectUnknownResources } from './spec/update';
 import { compileSeccomp } from './spec/seccomp';
 import { seccompAgent, withSeccomp } from './process/seccomp-agent';
 import { prepareConfig } from './process/prepared';
@@ -743,6 +744,7 @@ export class Container {
    */
   async set(resources: LinuxResources): Promise<void> {
     this.#checkUsable();
+    rejectUnknownResources(resources);
     this.#refresh(); // merge over the config as saved now (another handle may have updated it)
     const status = await this.status();
     if (status === 'stopped') throw new ContainerStateError(`cannot update stopped container ${this.id}`);
@@ -757,6 +759,7 @@ export class Container {
   /** OOM events of the container's cgroup: one value (the OOM-kill count) per event. */
   notifyOOM(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<number> {
     this.#checkUsable();
+    if (!this.#cgroups.exists()) throw new ContainerStateError(`container ${this.id} has no cgroup (not started)`);
     const it = notifyOOM(this.#cgroups, this.#binding, options.signal);
     this.#oomWatchers.add(it);
     return it;

@@ -39,11 +39,18 @@ export function readPids(dir: string, recursive: boolean): number[] {
   return pids;
 }
 
-/** dir/sub for an exec'd process, refusing a sub path that leaves dir (runc's AddPid check). */
+/**
+ * dir/sub for an exec'd process, refusing a sub path that leaves dir (runc's AddPid check) or
+ * that is not there: as runc's exec --cgroup, the sub-cgroup is the caller's to make (the join
+ * would otherwise fail on its cgroup.procs with a bare ENOENT).
+ */
 export function subCgroup(dir: string, sub: string | undefined): string {
   if (!sub) return dir;
   const joined = path.join(dir, sub);
   if (joined !== dir && !joined.startsWith(`${dir}/`)) throw new ConfigError('process.subCgroupPath', `${JSON.stringify(sub)} leaves the container's cgroup`);
+  if (!fs.statSync(joined, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError('process.subCgroupPath', `sub-cgroup ${JSON.stringify(sub)} does not exist: there is no directory ${joined}`);
+  }
   return joined;
 }
 

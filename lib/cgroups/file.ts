@@ -103,8 +103,13 @@ export function parseUint(text: string, where: string): number | bigint {
 
 /** Like parseUint, for counters that fit a number (saturated at MAX_SAFE_INTEGER). */
 export function parseCount(text: string, where: string): number {
-  const v = parseUint(text, where);
-  return typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER : v;
+  return asCount(parseUint(text, where));
+}
+
+/** A parsed value as a counter: a bigint (beyond 2^53) saturates at MAX_SAFE_INTEGER; absent is 0. */
+export function asCount(value: number | bigint | undefined): number {
+  if (value === undefined) return 0;
+  return typeof value === 'bigint' ? Number.MAX_SAFE_INTEGER : value;
 }
 
 export function readUint(dir: string, file: string): number | bigint {
@@ -115,13 +120,25 @@ export function readCount(dir: string, file: string): number {
   return parseCount(readFile(dir, file), path.join(dir, file));
 }
 
-/** Parse "key value" lines (memory.stat, cpu.stat, memory.events, ...). */
+/** Parse "key value" lines (cpu.stat, memory.events, ...) of counters (see parseCount). */
 export function parseKeyValues(text: string, where: string): Record<string, number> {
-  const out: Record<string, number> = {};
+  return parseLines(text, where, parseCount);
+}
+
+/**
+ * Parse "key value" lines exactly (see parseUint): memory.stat, whose limits ("hierarchical_
+ * memsw_limit 9223372036854771712") are beyond 2^53 and would come out as another number.
+ */
+export function parseExactKeyValues(text: string, where: string): Record<string, number | bigint> {
+  return parseLines(text, where, parseUint);
+}
+
+function parseLines<T>(text: string, where: string, parse: (value: string, where: string) => T): Record<string, T> {
+  const out: Record<string, T> = {};
   for (const line of text.split('\n')) {
     const fields = line.trim().split(/\s+/);
     if (fields.length !== 2 || fields[0] === '') continue;
-    out[fields[0]] = parseCount(fields[1], where);
+    out[fields[0]] = parse(fields[1], where);
   }
   return out;
 }
@@ -130,6 +147,12 @@ export function parseKeyValues(text: string, where: string): Record<string, numb
 export function readKeyValues(dir: string, file: string): Record<string, number> {
   const text = readFileIfExists(dir, file);
   return text === undefined ? {} : parseKeyValues(text, path.join(dir, file));
+}
+
+/** readKeyValues, exact (parseExactKeyValues). */
+export function readExactKeyValues(dir: string, file: string): Record<string, number | bigint> {
+  const text = readFileIfExists(dir, file);
+  return text === undefined ? {} : parseExactKeyValues(text, path.join(dir, file));
 }
 
 /** A decimal string of an integer config value (number or bigint). */

@@ -26,6 +26,11 @@ interface Source {
   close(): void;
 }
 
+/** Why a registration failed: Node's and the binding's errors name the errno and the path. */
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function v1Source(binding: NativeBinding, memoryDir: string): Source {
   const efd = binding.eventfd();
   let ocfd = -1;
@@ -35,7 +40,7 @@ function v1Source(binding: NativeBinding, memoryDir: string): Source {
   } catch (err) {
     binding.close(efd);
     if (ocfd >= 0) fs.closeSync(ocfd);
-    throw new CgroupError(path.join(memoryDir, 'cgroup.event_control'), `registering for OOM events in ${memoryDir}`, { cause: err });
+    throw new CgroupError(path.join(memoryDir, 'cgroup.event_control'), `registering for OOM events in ${memoryDir}: ${reason(err)}`, { cause: err });
   }
   const buf = Buffer.alloc(8);
   return {
@@ -73,7 +78,7 @@ function v2Source(binding: NativeBinding, dir: string): Source {
     eventsWd = binding.inotifyAddWatch(ifd, path.join(dir, 'cgroup.events'), IN_MODIFY);
   } catch (err) {
     binding.close(ifd);
-    throw new CgroupError(path.join(dir, 'memory.events'), `watching ${dir}/memory.events and cgroup.events`, { cause: err });
+    throw new CgroupError(path.join(dir, 'memory.events'), `watching ${dir}/memory.events and cgroup.events: ${reason(err)}`, { cause: err });
   }
   const buf = Buffer.alloc(4096);
   return {

@@ -19,7 +19,8 @@ export interface MemoryStats {
   rss: number;
   oomKills: number;
   failcnt: number;
-  raw: Record<string, number>;
+  /** memory.stat as the kernel wrote it: a bigint where a value is beyond Number.MAX_SAFE_INTEGER (v1's unlimited hierarchical_memsw_limit). */
+  raw: Record<string, number | bigint>;
 }
 
 export interface CpuStats {

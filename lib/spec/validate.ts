@@ -185,6 +185,26 @@ const deviceNumber = uint32;
 /** In the device cgroup, -1 is the wildcard (`*`), like an unset major or minor. */
 const deviceNumberOrWildcard = integer(-1n, 0xffffffffn);
 
+/**
+ * integer(min, max), or one of the `special` values outside that range (-1: no limit, 0: not
+ * set), each named in the message.
+ */
+function integerOr(special: Array<[value: bigint, meaning: string]>, min: bigint, max: bigint, acceptBigint = false): Check {
+  const inRange = integer(min, max, acceptBigint);
+  const what = `${special.map(([v, meaning]) => `${v} (${meaning})`).join(', ')} or an integer from ${min} to ${max}`;
+  return (value, field) => {
+    const isInteger = typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value));
+    if (isInteger && special.some(([v]) => toBigInt(value) === v)) return;
+    try {
+      inRange(value, field);
+    } catch (err) {
+      // The range alone would hide the special values; a refused bigint keeps its own reason.
+      if (typeof value === 'bigint' && !acceptBigint) throw err;
+      fail(field, `must be ${what}, got ${describe(value)}`);
+    }
+  };
+}
+
 function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number);
 }
@@ -427,29 +447,59 @@ const deviceCgroup = object(
 
 const blockIODevice = { major: deviceNumber, minor: deviceNumber };
 
+// What the kernel takes, checked here so that a bad value fails createContainer and set()
+// naming its field, not the start with the kernel's EINVAL (or nothing, where the kernel
+// clamps). 0 is "not set" where the cgroup code skips it.
+/** A v1 memory limit: the kernel reads a negative other than -1 as a huge size. */
+const memoryLimit = integerOr([[-1n, 'unlimited']], 0n, 2n ** 63n - 1n, true);
+/** blkio weights (CFQ/BFQ's CFQ_WEIGHT_MIN..MAX). */
+const blkioWeight = integerOr([[0n, 'not set']], 10n, 1000n);
+/** cfs_quota_us: the kernel's minimum is 1 ms. */
+const cpuQuota = integerOr([[-1n, 'no limit'], [0n, 'not set']], 1000n, 2n ** 63n - 1n, true);
+/** cfs_period_us: 1 ms to 1 s. */
+const cpuPeriod = integerOr([[0n, 'not set']], 1000n, 1_000_000n, true);
+
+/**
+ * A cpuset list as the kernel parses it (bitmap_parselist): "0-3,7", each range low to high;
+ * "" leaves it unset. Whether those CPUs or nodes exist is for the kernel to say at start.
+ */
+function cpusetList(what: string): Check {
+  return (value, field) => {
+    str(value, field);
+    const s = value as string;
+    if (s === '') return;
+    const items = s.trim().split(',');
+    for (const item of items) {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(item);
+      if (!m) fail(field, `must be a list of ${what} like "0-3,7", got ${JSON.stringify(s)}`);
+      if (m[2] !== undefined && BigInt(m[1]) > BigInt(m[2])) fail(field, `has a range that ends before it starts: ${JSON.stringify(item)}`);
+    }
+  };
+}
+
 const resources = object({
   unified: stringMap,
   devices: arrayOf(deviceCgroup),
   pids: object({ limit: int64 }, ['limit']),
   blockIO: object({
-    weight: uint16,
-    leafWeight: uint16,
+    weight: blkioWeight,
+    leafWeight: blkioWeight,
     throttleReadBpsDevice: arrayOf(object({ ...blockIODevice, rate: uint64 }, ['major', 'minor'])),
     throttleWriteBpsDevice: arrayOf(object({ ...blockIODevice, rate: uint64 }, ['major', 'minor'])),
     throttleReadIOPSDevice: arrayOf(object({ ...blockIODevice, rate: uint64 }, ['major', 'minor'])),
     throttleWriteIOPSDevice: arrayOf(object({ ...blockIODevice, rate: uint64 }, ['major', 'minor'])),
     weightDevice: arrayOf(
-      object({ ...blockIODevice, weight: uint16, leafWeight: uint16 }, ['major', 'minor'], (w, field) => {
+      object({ ...blockIODevice, weight: blkioWeight, leafWeight: blkioWeight }, ['major', 'minor'], (w, field) => {
         if (w.weight === undefined && w.leafWeight === undefined) fail(join(field, 'weight'), 'or leafWeight is required');
       }),
     ),
   }),
   cpu: object(
     {
-      cpus: str,
-      mems: str,
-      period: uint64,
-      quota: int64,
+      cpus: cpusetList('CPUs'),
+      mems: cpusetList('memory nodes'),
+      period: cpuPeriod,
+      quota: cpuQuota,
       burst: uint64,
       realtimePeriod: uint64,
       realtimeRuntime: int64,
@@ -467,12 +517,12 @@ const resources = object({
     object({ pageSize: pattern(/^[1-9][0-9]*[KMG]B$/, 'a page size like 2MB or 1GB'), limit: uint64 }, ['pageSize', 'limit']),
   ),
   memory: object({
-    kernel: int64,
+    kernel: memoryLimit,
     kernelTCP: int64,
-    limit: int64,
-    reservation: int64,
-    swap: int64,
-    swappiness: uint64,
+    limit: memoryLimit,
+    reservation: memoryLimit,
+    swap: memoryLimit,
+    swappiness: integer(0n, 100n, true),
     disableOOMKiller: bool,
     useHierarchy: bool,
     checkBeforeUpdate: bool,

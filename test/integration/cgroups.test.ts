@@ -189,6 +189,15 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
+  test('notifyOOM() and stats() of a container never started: ContainerStateError, no cgroup made', async () => {
+    const c = await make('oomnostart', { memory: { limit: 32 * MiB } });
+    const notStarted = (e: Error & { code?: string }) => e.code === 'ERR_CONTAINER_STATE' && /has no cgroup \(not started\)/.test(e.message);
+    assert.throws(() => c.notifyOOM(), notStarted);
+    await assert.rejects(c.stats(), notStarted);
+    await c.destroy();
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('memory limit: an OOM kill in the cgroup while the container starts makes start fail with ERR_OOM', async () => {
     // A createRuntime hook runs after the limit is set: it moves itself into the container's
     // memory cgroup and allocates past the limit, so the start fails with an OOM kill counted.
@@ -275,6 +284,62 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
       r = await execIn(c, forkLoop(20, 1));
       assert.equal(started(r.out), 20, r.err);
       assert.match(r.out, /finished/);
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
+  test('bad resource values: createContainer and set() refuse them naming the field; CPUs the host lacks fail the start naming the file', async () => {
+    const isConfigError = (field: string) => (err: Error & { code?: string; field?: string }) => {
+      assert.equal(err.code, 'ERR_CONFIG', err.message);
+      assert.equal(err.field, field, err.message);
+      return true;
+    };
+    const bad: Array<[string, Record<string, unknown>]> = [
+      ['linux.resources.memory.swappiness', { memory: { swappiness: 200 } }],
+      ['linux.resources.memory.limit', { memory: { limit: -2 } }],
+      ['linux.resources.blockIO.weight', { blockIO: { weight: 5 } }],
+      ['linux.resources.cpu.quota', { cpu: { quota: 500 } }],
+      ['linux.resources.cpu.period', { cpu: { period: 500 } }],
+      ['linux.resources.cpu.cpus', { cpu: { cpus: '1-0' } }],
+    ];
+    for (const [field, resources] of bad) {
+      const base = makeConfig() as { linux: Record<string, unknown> };
+      const id = `${tag}-badres`;
+      await assert.rejects(createContainer(id, { ...base, linux: { ...base.linux, resources } }, { root }), isConfigError(field));
+      assert.ok(!fs.existsSync(path.join(root, id)), `${field}: no state made`);
+      await assertNoCgroupLeft(id);
+    }
+
+    const c = await make('setres', { pids: { limit: 50 } });
+    await c.run({ stdio: 'ignore' });
+    try {
+      for (const [field, resources] of bad) await assert.rejects(c.set(resources), isConfigError(field));
+      assert.deepEqual(c.config.linux?.resources, { pids: { limit: 50 } }, 'config unchanged');
+      assert.deepEqual((await loadContainer(c.id, { root })).config.linux?.resources, { pids: { limit: 50 } }, 'saved config unchanged');
+    } finally {
+      await c.destroy();
+    }
+
+    // The syntax is right, the host has no such CPU: only the kernel can say, at start.
+    const d = await make('nocpu', { cpu: { cpus: '99' } });
+    await assert.rejects(d.run({ stdio: 'ignore' }), (err: Error) => /cpuset\.cpus/.test(err.message) && /"99"/.test(err.message));
+    await d.destroy();
+    await assertNoCgroupLeft(d.id);
+  });
+
+  test('set() refuses a key that is not a LinuxResources field, at any depth, and saves nothing', async () => {
+    const c = await make('setkeys', { pids: { limit: 50 } });
+    await c.run({ stdio: 'ignore' });
+    try {
+      await assert.rejects(c.set({ cpuset: { cpus: '0' } } as never), (e: Error) => e instanceof TypeError && /"cpuset"/.test(e.message));
+      await assert.rejects(c.set({ bogus: 1, pids: { limit: 60 } } as never), (e: Error) => e instanceof TypeError && /"bogus"/.test(e.message));
+      await assert.rejects(c.set({ memory: { limt: 64 * MiB } } as never), (e: Error) => e instanceof TypeError && /"memory\.limt"/.test(e.message));
+      assert.deepEqual(c.config.linux?.resources, { pids: { limit: 50 } });
+      assert.deepEqual((await loadContainer(c.id, { root })).config.linux?.resources, { pids: { limit: 50 } }, 'nothing saved');
+      await c.set({ pids: { limit: 60 } });
+      assert.deepEqual((await loadContainer(c.id, { root })).config.linux?.resources, { pids: { limit: 60 } });
     } finally {
       await c.destroy();
     }
@@ -370,6 +435,15 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     try {
       const before = await c.stats();
       assert.ok(before.memory.usage > 0, `memory usage ${before.memory.usage}`);
+      // raw is memory.stat exactly: an unlimited v1 limit (9223372036854771712) is beyond 2^53.
+      const memoryStat = fs.readFileSync(path.join(cgroupDirsOf(init.pid).get('memory')!, 'memory.stat'), 'utf8');
+      for (const key of ['hierarchical_memory_limit', 'hierarchical_memsw_limit']) {
+        const text = new RegExp(`^${key} (\\d+)$`, 'm').exec(memoryStat)?.[1];
+        if (text === undefined) continue;
+        const exact = BigInt(text);
+        assert.equal(before.memory.raw[key], exact > BigInt(Number.MAX_SAFE_INTEGER) ? exact : Number(text), `raw.${key}`);
+      }
+      assert.ok(/^hierarchical_memory_limit /m.test(memoryStat), 'memory.stat has a hierarchical limit to compare');
       assert.equal(before.pids.current, 1);
       const r = await execIn(c, ['sh', '-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo $i']);
       assert.equal(r.out, '300000');
@@ -564,6 +638,13 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
       assert.match(inside, /:memory:\/sub$/m);
       assert.ok((await c.processes()).includes(sub.pid), 'processes() includes sub-cgroups');
       await assert.rejects(c.start({ init: false, args: ['true'], subCgroupPath: '../escape' }), { code: 'ERR_CONFIG' });
+      // runc refuses a sub-cgroup that is not there too: it is the caller's to make.
+      await assert.rejects(c.run({ init: false, args: ['true'], subCgroupPath: 'nope' }), (e: Error & { code?: string; field?: string }) => {
+        assert.equal(e.code, 'ERR_CONFIG', e.message);
+        assert.equal(e.field, 'process.subCgroupPath');
+        assert.match(e.message, /sub-cgroup "nope" does not exist/);
+        return true;
+      });
     } finally {
       await c.destroy();
     }

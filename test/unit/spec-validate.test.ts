@@ -303,6 +303,42 @@ describe('validateConfig', () => {
     throwsConfig(breaking((c) => (c.linux.resources.network = { priorities: [{ name: 'eth0' }] })), 'linux.resources.network.priorities[0].priority');
   });
 
+  it('refuses resource values outside what the kernel takes, naming the field', () => {
+    const r = 'linux.resources';
+    for (const key of ['limit', 'reservation', 'swap', 'kernel']) {
+      throwsConfig(breaking((c) => (c.linux.resources.memory[key] = -2)), `${r}.memory.${key}`, /-1 \(unlimited\) or an integer from 0/);
+    }
+    throwsConfig(breaking((c) => (c.linux.resources.memory.swappiness = 200)), `${r}.memory.swappiness`, /from 0 to 100, got 200/);
+    throwsConfig(breaking((c) => (c.linux.resources.memory.swappiness = -1)), `${r}.memory.swappiness`);
+    throwsConfig(breaking((c) => (c.linux.resources.blockIO = { weight: 5 })), `${r}.blockIO.weight`, /0 \(not set\) or an integer from 10 to 1000/);
+    throwsConfig(breaking((c) => (c.linux.resources.blockIO = { leafWeight: 1001 })), `${r}.blockIO.leafWeight`);
+    throwsConfig(breaking((c) => (c.linux.resources.blockIO = { weightDevice: [{ major: 8, minor: 0, weight: 9 }] })), `${r}.blockIO.weightDevice[0].weight`);
+    throwsConfig(breaking((c) => (c.linux.resources.blockIO = { weightDevice: [{ major: 8, minor: 0, leafWeight: 2000 }] })), `${r}.blockIO.weightDevice[0].leafWeight`);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.quota = 999)), `${r}.cpu.quota`, /-1 \(no limit\), 0 \(not set\) or an integer from 1000/);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.quota = -2)), `${r}.cpu.quota`);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.period = 999)), `${r}.cpu.period`, /from 1000 to 1000000/);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.period = 1_000_001)), `${r}.cpu.period`);
+    for (const cpus of ['a', '0-', '-1', '1,,2', '0,', '0 1', '1.5', ' ']) {
+      throwsConfig(breaking((c) => (c.linux.resources.cpu.cpus = cpus)), `${r}.cpu.cpus`, /list of CPUs/);
+    }
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.cpus = '0,3-1')), `${r}.cpu.cpus`, /ends before it starts: "3-1"/);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.mems = '0-x')), `${r}.cpu.mems`, /list of memory nodes/);
+  });
+
+  it('accepts resource values at their limits, 0 where it means not set, and -1 for unlimited', () => {
+    const config = base();
+    config.linux.resources.memory = { limit: -1, reservation: 0, swap: -1n, kernel: -1, swappiness: 100 };
+    config.linux.resources.blockIO = { weight: 10, leafWeight: 0, weightDevice: [{ major: 8, minor: 0, weight: 1000, leafWeight: 0 }] };
+    config.linux.resources.cpu = { quota: -1, period: 1_000_000, cpus: ' 0-3,7,9-9\n', mems: '' };
+    validateConfig(config);
+    config.linux.resources.cpu = { quota: 1000, period: 1000, cpus: '0', mems: '0,1' };
+    validateConfig(config);
+    config.linux.resources.cpu = { quota: 0, period: 0, cpus: '99' };
+    validateConfig(config);
+    config.linux.resources.memory = { swappiness: 0 };
+    validateConfig(config);
+  });
+
   it('accepts a large memory limit as a bigint, and -1 for unlimited', () => {
     const config = base();
     config.linux.resources.memory = { limit: 2n ** 62n + 1n, reservation: -1, swap: -1n };

@@ -1,7 +1,7 @@
 /** v1 memory controller (port of runc's fs.MemoryGroup). Kernel memory limits are ignored, as in runc. */
 import type { LinuxResources } from '../../../types/oci';
 import { CgroupError, errnoCode } from '../errors';
-import { fileExists, intString, readCount, readFileIfExists, readKeyValues, readUint, toBig } from '../file';
+import { asCount, fileExists, intString, readCount, readExactKeyValues, readFileIfExists, readKeyValues, readUint, toBig } from '../file';
 import type { MemoryStats } from '../types';
 import { CgroupWriter } from '../writer';
 
@@ -55,15 +55,15 @@ export function oomKillCount(dir: string): number {
 }
 
 export function stats(dir: string): MemoryStats {
-  const raw = readKeyValues(dir, 'memory.stat');
+  const raw = readExactKeyValues(dir, 'memory.stat');
   const hasSwap = readFileIfExists(dir, 'memory.memsw.usage_in_bytes') !== undefined;
   return {
     usage: readCount(dir, 'memory.usage_in_bytes'),
     maxUsage: readCount(dir, 'memory.max_usage_in_bytes'),
     limit: readUint(dir, LIMIT),
     swapUsage: hasSwap ? readCount(dir, 'memory.memsw.usage_in_bytes') : 0,
-    cache: raw.cache ?? 0,
-    rss: raw.rss ?? 0,
+    cache: asCount(raw.cache),
+    rss: asCount(raw.rss),
     oomKills: oomKillCount(dir),
     failcnt: readCount(dir, 'memory.failcnt'),
     raw,

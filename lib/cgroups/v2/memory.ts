@@ -1,7 +1,7 @@
 /** v2 memory controller (port of runc's fs2 setMemory/statMemory). Swappiness and disableOOMKiller have no v2 file. */
 import type { LinuxResources } from '../../../types/oci';
 import { CgroupError, errnoCode } from '../errors';
-import { MAX_U64, readCount, readFileIfExists, readKeyValues, readUint, toBig } from '../file';
+import { MAX_U64, asCount, readCount, readExactKeyValues, readFileIfExists, readKeyValues, readUint, toBig } from '../file';
 import type { MemoryStats } from '../types';
 import { CgroupWriter } from '../writer';
 
@@ -64,7 +64,7 @@ export function oomKillCount(dir: string): number {
 }
 
 export function stats(dir: string): MemoryStats {
-  const raw = readKeyValues(dir, 'memory.stat');
+  const raw = readExactKeyValues(dir, 'memory.stat');
   const events = readKeyValues(dir, 'memory.events');
   const usage = readCount(dir, 'memory.current');
   const peak = readFileIfExists(dir, 'memory.peak');
@@ -76,8 +76,8 @@ export function stats(dir: string): MemoryStats {
     limit: limit === MAX_U64 ? MAX_U64 : limit,
     // As runc: memory+swap, the v1 memsw meaning.
     swapUsage: usage + (swap === undefined ? 0 : readCount(dir, 'memory.swap.current')),
-    cache: raw.file ?? 0,
-    rss: raw.anon ?? 0,
+    cache: asCount(raw.file),
+    rss: asCount(raw.anon),
     oomKills: events.oom_kill ?? 0,
     failcnt: events.max ?? 0,
     raw,

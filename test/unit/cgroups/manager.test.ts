@@ -240,9 +240,23 @@ describe('V1Manager on a hybrid host', () => {
   });
   test('pathsForExec joins the sub cgroup and refuses escapes', () => {
     const { m } = hybrid();
+    for (const dir of Object.values(m.paths)) fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
     assert.equal(m.pathsForExec('sub').memory, `${m.paths.memory}/sub`);
+    assert.equal(m.pathsForExec('sub')[''], `${m.unifiedPath()}/sub`);
     assert.equal(m.pathsForExec()[''], m.unifiedPath());
     assert.throws(() => m.pathsForExec('../../x'), ConfigError);
+  });
+  test('pathsForExec refuses a sub cgroup that does not exist, in any hierarchy, naming the field and the directory', () => {
+    const { m } = hybrid();
+    const isMissing = (dir: string) => (e: unknown) =>
+      e instanceof ConfigError && e.field === 'process.subCgroupPath' && /sub-cgroup "sub" does not exist/.test(e.message) && e.message.includes(dir);
+    assert.throws(() => m.pathsForExec('nope'), (e: unknown) => e instanceof ConfigError && e.field === 'process.subCgroupPath' && /"nope" does not exist/.test(e.message));
+    // Made everywhere but in the v2 tree.
+    for (const [key, dir] of Object.entries(m.paths)) if (key !== '') fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    assert.throws(() => m.pathsForExec('sub'), isMissing(`${m.unifiedPath()}/sub`));
+    // A file of that name is no cgroup either.
+    fs.writeFileSync(`${m.unifiedPath()}/sub`, '');
+    assert.throws(() => m.pathsForExec('sub'), isMissing(`${m.unifiedPath()}/sub`));
   });
   test('destroy removes every directory and the empty default parent', async () => {
     const { root, m } = hybrid();

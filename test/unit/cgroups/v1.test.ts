@@ -98,6 +98,9 @@ describe('v1 memory', () => {
     assert.equal(s.failcnt, 3);
     assert.equal(s.oomKills, 2);
     assert.equal(s.raw.pgpgin, 2378);
+    // Beyond 2^53: exact, as a bigint (a number would be 9223372036854771712 rounded to another value).
+    assert.equal(s.raw.hierarchical_memsw_limit, 9223372036854771712n);
+    assert.equal(s.raw.hierarchical_memory_limit, 67108864);
     assert.equal(memory.oomKillCount(dir), 2);
     assert.equal(typeof memory.stats(memoryDir({ 'memory.failcnt': '0\n', 'memory.stat': '' })).limit, 'bigint');
   });

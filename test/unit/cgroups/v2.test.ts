@@ -74,6 +74,12 @@ describe('v2 memory', () => {
     assert.equal(s.oomKills, 1);
     assert.equal(s.failcnt, 12);
     assert.equal(s.raw.pgfault, 2310);
+    const huge = tree({ 'memory.current': '0\n', 'memory.max': 'max\n', 'memory.stat': 'anon 18446744073709551615\nfile 9007199254740993\npgfault 1\n' });
+    const h = memory.stats(huge);
+    assert.deepEqual(h.raw, { anon: 18446744073709551615n, file: 9007199254740993n, pgfault: 1 });
+    // The typed counters stay numbers, saturated.
+    assert.equal(h.rss, Number.MAX_SAFE_INTEGER);
+    assert.equal(h.cache, Number.MAX_SAFE_INTEGER);
     assert.equal(memory.oomKillCount(dir), 1);
     const unlimited = tree({ 'memory.current': '0\n', 'memory.max': 'max\n' });
     assert.equal(memory.stats(unlimited).limit, MAX_U64);
