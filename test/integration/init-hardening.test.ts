@@ -9,7 +9,7 @@ import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createContainer, InitError, loadContainer } from '../../lib';
+import { createContainer, HookError, InitError, loadContainer } from '../../lib';
 import { loadBinding, sealedInitHelper } from '../../lib/native/binding';
 import type { ExitStatus, NativeBinding } from '../../lib/native/types';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_REC, MS_SLAVE } from '../../lib/spec/linux';
@@ -281,7 +281,7 @@ describe('init helper: hooks leave nothing behind', { skip }, () => {
     const hook = { path: '/bin/sh', args: ['sh', '-c', `sleep ${nap} & sleep ${nap} & wait`], timeout: 1 };
     const c = await createContainer('harden-hook-timeout', configWith({ ...withoutPidNamespace(), hooks: { createContainer: [hook] } }, ['true']), { root: t.root });
     try {
-      await assert.rejects(c.run(), (e: unknown) => e instanceof InitError && e.stage === 'hooks' && /timed out/.test(e.message));
+      await assert.rejects(c.run(), (e: unknown) => e instanceof HookError && e.hook === 'createContainer' && /timed out/.test(e.message) && e.cause instanceof InitError && e.cause.stage === 'hooks');
     } finally {
       await c.destroy();
     }
