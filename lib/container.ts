@@ -440,6 +440,11 @@ export class Container {
         return await this.#spawnExec(request, cgroupPaths['']);
       } catch (err) {
         if (this.#oomKills() !== oomBefore && err instanceof Error) err.message += ' (possibly OOM-killed)';
+        // The init ended while the exec was joining it (setns: ESRCH, or the helper killed with
+        // the pid namespace): the same refusal as an exec that came a moment later.
+        if (!(err instanceof ContainerStateError) && (await this.#initEndsWithin(250))) {
+          throw new ContainerStateError(`cannot exec in a stopped container ${this.id} (it stopped during the exec)`, { cause: err });
+        }
         throw err;
       }
     } finally {
@@ -571,6 +576,19 @@ export class Container {
       exited.cancel();
       (watch as { cancel(): void } | null)?.cancel();
       fs.closeSync(fd);
+    }
+  }
+
+  /** Whether the init has ended, or ends within `ms` (an init in its last moments: its pid namespace is being torn down). */
+  async #initEndsWithin(ms: number): Promise<boolean> {
+    if (processStatus(this.#saved.initPid, this.#saved.initStartTime) !== 'alive') return true;
+    const exited = this.#initExited();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([exited.promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)))]);
+    } finally {
+      clearTimeout(timer);
+      exited.cancel();
     }
   }
 

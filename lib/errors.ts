@@ -31,8 +31,8 @@ export class ContainerNotFoundError extends ContainerError {
 
 /** The verb is not allowed in the container's current status. */
 export class ContainerStateError extends ContainerError {
-  constructor(message: string) {
-    super('ERR_CONTAINER_STATE', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CONTAINER_STATE', message, options);
   }
 }
 

@@ -114,15 +114,22 @@ UniqueFd openProcRoot(const char* stage) {
 // sysctl (the lxcfs-style mounts allowed on /proc/sys/kernel/ns_last_pid, or a racing mount
 // in a shared mount namespace) would otherwise redirect a privileged write to whatever procfs
 // file was bound there, e.g. the host-wide kernel.core_pattern.
+// The key is in the dot form, where a "/" stands for a "." inside a component (sysctl.d(5):
+// "net.ipv4.conf.lo/0.forwarding" is net/ipv4/conf/lo.0/forwarding).
 void writeSysctl(int procFd, const std::string& key, const std::string& value) {
-  if (key.empty() || key.find("..") != std::string::npos || key.find('/') != std::string::npos || key.front() == '.' ||
-      key.back() == '.') {
-    failPlain("sysctl", key, "invalid sysctl key");
+  std::string rel = "sys/";
+  std::string component;
+  auto addComponent = [&](bool last) {
+    if (component.empty() || component == "." || component == "..") failPlain("sysctl", key, "invalid sysctl key");
+    rel += component;
+    if (!last) rel += '/';
+    component.clear();
+  };
+  for (char c : key) {
+    if (c == '.') addComponent(false);
+    else component += c == '/' ? '.' : c;
   }
-  std::string rel = "sys/" + key;
-  for (char& c : rel) {
-    if (c == '.') c = '/';
-  }
+  addComponent(true);
   const std::string path = "/proc/" + rel;
   UniqueFd fd = openInRoot(procFd, rel, O_WRONLY | O_NOFOLLOW, RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS);
   if (!fd.valid()) fail("sysctl", "openat2", path, errno == EXDEV ? "the sysctl file is covered by a mount" : "open the sysctl file");

@@ -14,6 +14,7 @@ import { convertIoPriority, convertMemoryPolicy, convertPersonality, convertSche
 import { checkConsoleSize, checkIoPriority, checkScheduler } from '../spec/validate';
 import { rejectUnsupportedOptions } from '../spec/unsupported';
 import { convertDevices, defaultDevicesWanted } from '../spec/devices';
+import { sysctlDotForm, sysctlNameProblem } from '../spec/sysctl';
 import type { Spec } from '../../types/oci';
 import type { ProcessOptions } from './options';
 import type { Rlimit } from './start';
@@ -71,7 +72,9 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
   const uid = checkId(user.uid, `${prefix}.user.uid`);
   const gid = checkId(user.gid, `${prefix}.user.gid`);
   const additionalGids = (user.additionalGids ?? []).map((g, i) => checkId(g, `${prefix}.user.additionalGids[${i}]`));
-  const umask = user.umask ?? null;
+  // runc's umask is the container's (Config.Umask), whoever the process runs as: a user given
+  // without one keeps the config's.
+  const umask = user.umask ?? base?.user?.umask ?? null;
   if (umask !== null && (!Number.isInteger(umask) || umask < 0 || umask > 0o777)) {
     throw new ConfigError(`${prefix}.user.umask`, `must be an integer from 0 to 0o777`);
   }
@@ -170,11 +173,12 @@ export function buildInitPlan(spec: Spec, rootfs: string, bundle: string, opts: 
     const source = m.source && isBindMount(m) ? resolveBindSource(m.source, bundle) : m.source;
     return convertMount({ ...m, source }, i, statKind);
   });
-  const sysctl = linux.sysctl ?? {};
-  for (const key of Object.keys(sysctl)) {
-    if (key.includes('/') || key.split('.').some((part) => part === '' || part === '..')) {
-      throw new ConfigError(`linux.sysctl.${key}`, 'is not a valid sysctl name');
-    }
+  // The helper takes the dot form (a "/" in it stands for a "." in a name).
+  const sysctl: Record<string, string> = {};
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const problem = sysctlNameProblem(key);
+    if (problem) throw new ConfigError(`linux.sysctl[${JSON.stringify(key)}]`, problem);
+    sysctl[sysctlDotForm(key)] = value;
   }
   const bootstrap = {
     namespaces: { join: ns.join, unshare: ns.unshare, forkChild: ns.forkChild },

@@ -63,6 +63,19 @@ const ENOSYS = 38;
  */
 const LETS_THROUGH = new Set<LinuxSeccompAction>(['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_NOTIFY']);
 
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * An argument value as the addon takes it (a decimal uint64). JSON numbers past 2^53 lose
+ * precision: 18446744073709551615 (all bits set, a common mask) parses as 2^64, which is
+ * taken back to it, as rlimits take it to unlimited.
+ */
+function argValue(value: number | bigint, field: string): string {
+  const v = value === 2 ** 64 ? UINT64_MAX : BigInt(value);
+  if (v < 0n || v > UINT64_MAX) throw new ConfigError(field, `must be from 0 to ${UINT64_MAX}, got ${v}`);
+  return v.toString();
+}
+
 /** An action with its return value: SCMP_ACT_ERRNO and SCMP_ACT_TRACE carry one (EPERM unless given). */
 function actionValue(action: LinuxSeccompAction, errnoRet: number | undefined, field: string, errnoField: string): number {
   const base = ACTIONS[action];
@@ -94,11 +107,11 @@ export function seccompRequest(seccomp: LinuxSeccomp): { request: SeccompRequest
     const action = actionValue(entry.action, entry.errnoRet, `${at}.action`, `${at}.errnoRet`);
     // As runc: a rule that does what the default does adds nothing (libseccomp refuses it).
     if (action === defaultAction) return;
-    const args = (entry.args ?? []).map((a): [number, number, string, string] => [
+    const args = (entry.args ?? []).map((a, j): [number, number, string, string] => [
       a.index,
       OPERATORS[a.op],
-      BigInt(a.value).toString(),
-      BigInt(a.valueTwo ?? 0).toString(),
+      argValue(a.value, `${at}.args[${j}].value`),
+      argValue(a.valueTwo ?? 0, `${at}.args[${j}].valueTwo`),
     ]);
     // As runc: conditions on different arguments must all hold (one rule); several on the
     // same argument are alternatives (a rule each), as libseccomp cannot AND those.

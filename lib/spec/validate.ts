@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors';
+import { sysctlDotForm, sysctlNameProblem } from './sysctl';
 import type {
   IOPriorityClass,
   LinuxDeviceType,
@@ -714,9 +715,9 @@ const IPC_SYSCTLS = new Set([
 
 /** A sysctl may only be set where /proc/sys is namespaced for it, else it would change the host. */
 function checkSysctlNamespace(rawKey: string, field: string, has: (type: LinuxNamespaceType) => boolean): void {
-  // sysctl.d(5) also accepts "/" as the separator: "net/ipv4/ip_forward".
-  const firstSep = rawKey.search(/[./]/);
-  const key = firstSep >= 0 && rawKey[firstSep] === '/' ? rawKey.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')) : rawKey;
+  const problem = sysctlNameProblem(rawKey);
+  if (problem) fail(field, problem);
+  const key = sysctlDotForm(rawKey);
   if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) {
     if (!has('ipc')) fail(field, 'is only allowed with an ipc namespace');
     return;

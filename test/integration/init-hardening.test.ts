@@ -147,6 +147,10 @@ describe('init helper: what the container can reach of it', { skip }, () => {
     const ok = await runToExit(t.root, 'harden-sysctl-ok',
       configWith({ linux: { ...(makeConfig({}) as { linux: object }).linux, sysctl: { 'net.ipv4.ip_forward': '1' } } }, ['cat', '/proc/sys/net/ipv4/ip_forward']));
     assert.equal(ok.out, '1', ok.err);
+    // Slashes as the separators, as sysctl.d(5) and runc take them.
+    const slashed = await runToExit(t.root, 'harden-sysctl-slash',
+      configWith({ linux: { ...(makeConfig({}) as { linux: object }).linux, sysctl: { 'net/ipv4/ip_forward': '1', 'net/ipv4/conf/lo/forwarding': '1' } } }, ['cat', '/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv4/conf/lo/forwarding']));
+    assert.equal(slashed.out.split(/\s+/).join(' '), '1 1', slashed.err);
   });
 
   test('masked paths refuse a /dev/null that is not the null device', async () => {

@@ -322,6 +322,40 @@ describe('container lifecycle', { skip }, () => {
     }
   });
 
+  test('an exec as another user keeps the container\'s umask (runc\'s is the container\'s); an exec racing the init\'s end is refused as any exec into a stopped container', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-umask', makeConfig({ process: { args: ['sleep', '100'], user: { uid: 0, gid: 0, umask: 0o027 } } }), { root: stateRoot });
+    try {
+      await c.run({ stdio: 'ignore' });
+      for (const user of [undefined, { uid: 1000, gid: 1000 }]) {
+        const p = await c.run({ init: false, args: ['sh', '-c', 'umask'], stdio: ['ignore', 'pipe', 'pipe'], ...(user ? { user } : {}) });
+        const out = collect(p.stdout!);
+        await p.wait();
+        assert.equal((await out).trim(), '0027', JSON.stringify(user));
+      }
+    } finally {
+      await c.destroy();
+    }
+    const r = await createContainer('life-exec-race', makeConfig({ process: { args: ['sleep', '0.3'] } }), { root: stateRoot });
+    try {
+      const init = await r.run({ stdio: 'ignore' });
+      // Each outcome is taken as it comes (an exec may fail while the loop still runs).
+      const outcomes: Promise<Error | null>[] = [];
+      const outcome = (p: Promise<unknown>) => outcomes.push(p.then(() => null, (e: Error) => e));
+      const t0 = Date.now();
+      while (init.exitStatus === null && Date.now() - t0 < 5000) {
+        outcome(r.run({ init: false, args: ['sleep', '10'], stdio: 'ignore' }).then((p) => p.wait()));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      for (let i = 0; i < 5; i++) outcome(r.run({ init: false, args: ['true'], stdio: 'ignore' }));
+      const errors = (await Promise.all(outcomes)).filter((e): e is Error => e !== null);
+      assert.ok(errors.length >= 5, 'the execs after the end are refused');
+      for (const e of errors) assert.ok(e instanceof ContainerStateError && /stopped/.test(e.message), `${e.constructor.name}: ${e.message}`);
+    } finally {
+      await r.destroy();
+    }
+  });
+
   test('destroy of a never-started container whose state.json is corrupt still removes it', async () => {
     const stateRoot = root();
     const c = await createContainer('life-corrupt', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });

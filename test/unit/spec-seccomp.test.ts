@@ -43,6 +43,8 @@ test('seccompRequest: a rule doing what the default does is left out; conditions
       { names: ['personality'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }, { index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
       // uint64 values beyond 2^53 survive, as decimal strings.
       { names: ['clone'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 2n ** 63n, valueTwo: 2n ** 63n, op: 'SCMP_CMP_MASKED_EQ' }] },
+      // 18446744073709551615 in a config.json parses as 2^64: all bits set, as written.
+      { names: ['ioctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 2 ** 64, valueTwo: 2 ** 64, op: 'SCMP_CMP_MASKED_EQ' }] },
     ],
   });
   assert.deepEqual(request.rules, [
@@ -50,7 +52,12 @@ test('seccompRequest: a rule doing what the default does is left out; conditions
     { syscall: 'personality', action: 0x00050001, args: [[0, 4, '0', '0']] },
     { syscall: 'personality', action: 0x00050001, args: [[0, 4, '8', '0']] },
     { syscall: 'clone', action: 0x00050001, args: [[0, 7, '9223372036854775808', '9223372036854775808']] },
+    { syscall: 'ioctl', action: 0x00050001, args: [[1, 7, '18446744073709551615', '18446744073709551615']] },
   ]);
+  assert.throws(
+    () => seccompRequest({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['ioctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 2n ** 64n, op: 'SCMP_CMP_EQ' }] }] }),
+    { name: 'ConfigError', field: 'linux.seccomp.syscalls[0].args[0].value' },
+  );
 });
 
 test('seccompRequest: an ENOSYS stub over every name the profile has, only where the default refuses', () => {

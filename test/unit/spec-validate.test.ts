@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../lib/errors';
 import { validateConfig } from '../../lib/spec/validate';
+import { sysctlDotForm, sysctlNameProblem } from '../../lib/spec/sysctl';
 import type { Spec } from '../../types/oci';
 
 function findProjectRoot(dir: string): string {
@@ -429,4 +430,15 @@ describe('validateConfig', () => {
   it('ignores unknown properties, as the spec requires', () => {
     validateConfig({ ...base(), vendorExtension: { x: 1 }, linux: { ...base().linux, futureField: true } });
   });
+});
+
+it('sysctl names: the dot form, or slashes as sysctl.d(5) and runc take them (a dot then belongs to a name)', () => {
+  assert.equal(sysctlDotForm('net.ipv4.ip_forward'), 'net.ipv4.ip_forward');
+  assert.equal(sysctlDotForm('net/ipv4/ip_forward'), 'net.ipv4.ip_forward');
+  assert.equal(sysctlDotForm('net/ipv4/conf/lo.0/forwarding'), 'net.ipv4.conf.lo/0.forwarding');
+  for (const good of ['net.ipv4.ip_forward', 'net/ipv4/ip_forward', 'net/ipv4/conf/lo.0/forwarding', 'net.ipv4.conf.lo/0.forwarding']) assert.equal(sysctlNameProblem(good), null, good);
+  for (const bad of ['', 'net..ipv4', '.net', 'net.', 'net/../kernel', 'net.ipv4.conf./.x', 'net/ipv4/..']) assert.match(String(sysctlNameProblem(bad)), /not a valid sysctl name/, bad);
+  const base = { ociVersion: '1.0.2', root: { path: 'rootfs' }, linux: { namespaces: [{ type: 'network' }] } };
+  validateConfig({ ...base, linux: { ...base.linux, sysctl: { 'net/ipv4/ip_forward': '1' } } });
+  assert.throws(() => validateConfig({ ...base, linux: { ...base.linux, sysctl: { 'net/ipv4/..': '1' } } }), { name: 'ConfigError', field: 'linux.sysctl["net/ipv4/.."]' });
 });
