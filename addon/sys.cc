@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -169,6 +170,21 @@ Napi::Value OpenDirectory(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// tryLock(fd): flock(LOCK_EX | LOCK_NB). true: held (until the fd is closed); false: another
+// open file description holds it (in this process or another). A container's start and its
+// destroy take it on the state directory, so that neither acts on what the other is changing.
+Napi::Value TryLock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fd = ToFd(info[0], "fd");
+  if (!fd) return env.Undefined();
+  int rc;
+  do rc = flock(*fd, LOCK_EX | LOCK_NB);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  return ThrowErrno(env, errno, "tryLock", "flock");
+}
+
 // removeAsync(files, dirs, cb): unlink each file, then rmdir each directory, in order, on one
 // threadpool thread. A destroy removes a dozen paths (a cgroup directory per hierarchy, the
 // state files); as one job that is one thread hand-off and one loop wake-up instead of one
@@ -286,6 +302,7 @@ void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("sendFdToUnixSocket", Napi::Function::New(env, SendFdToUnixSocket, "sendFdToUnixSocket"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
+  exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("open", Napi::Function::New(env, Open, "open"));

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
 import { loadBinding, removeEachOf } from './native/binding';
 import type { NativeBinding } from './native/types';
@@ -268,6 +269,18 @@ export class Container {
    * in runc.)
    */
   async #startInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
+    // The container's lock, until the init is recorded (or the failed start cleaned up): a
+    // start or a destroy elsewhere (another handle or process) waits for it or is refused.
+    const lock = this.#dir.tryLock(this.#binding);
+    if (lock === 'busy') throw new ContainerStateError(`container ${this.id} is being started or destroyed elsewhere`);
+    try {
+      return await this.#startInitLocked(options, withFifo);
+    } finally {
+      if (lock !== null) fs.closeSync(lock);
+    }
+  }
+
+  async #startInitLocked(options: ProcessOptions, withFifo: boolean): Promise<Process> {
     // Another handle or process may have started it since we loaded it (runc re-reads state;
     // the config cannot have changed: set() refuses a container that was never started).
     if (this.#saved.initPid !== 0 || this.#dir.initRecorded()) throw new ContainerStateError(`container ${this.id} already has an init process`);
@@ -348,7 +361,15 @@ export class Container {
         },
         // The start time that tells our init from a reused pid, read while the process surely
         // lives: the helper blocks on its plan until we send it, or on procRun.
-        onSpawned: forks ? undefined : (pid, fromSpawn) => (startTime = fromSpawn ?? initStartTime(pid)),
+        // Noted at once (not yet as the container's init: that is for a start that finished):
+        // a destroy, here or in another process after this one died half-way (the helper
+        // dies with us only until it execs), then finds what this start made and kills it.
+        onSpawned: forks
+          ? undefined
+          : (pid, fromSpawn) => {
+              startTime = fromSpawn ?? initStartTime(pid);
+              this.#dir.writeStarting({ initPid: pid, initStartTime: startTime });
+            },
         // Without a fork in the helper, it sets the rlimits and resets its CPU affinity to its
         // cpuset itself (runc's tryResetCPUAffinity: a v1 cpuset join narrowed it) and goes on
         // without waiting for procRun: one round trip less.
@@ -696,7 +717,10 @@ export class Container {
    * container whose init never started has nothing to kill.
    */
   async #killAll(): Promise<void> {
-    if (!this.#saved.initPid) return;
+    if (!this.#saved.initPid) {
+      this.#killInterruptedStart();
+      return;
+    }
     const privatePidNs = hasPrivateNamespace(this.config, 'pid');
     if (processStatus(this.#saved.initPid, this.#saved.initStartTime) === 'gone') {
       // The init is gone; with no pid namespace of its own its children may not be.
@@ -708,6 +732,42 @@ export class Container {
     else this.#signalAll(SIGKILL);
     if (this.#isFrozen()) this.#cgroups.freeze('thawed');
     await exited.promise;
+  }
+
+  /**
+   * A start that never recorded its init (its process was killed half-way; a start under way
+   * holds the lock destroy waits for) may have left its init running: noted when it was
+   * cloned, it is killed, and without a pid namespace of its own what is in the cgroup too.
+   */
+  #killInterruptedStart(): void {
+    const starting = this.#interruptedStart();
+    if (!starting) return;
+    let pidfd: number;
+    try {
+      pidfd = this.#binding.pidfdOpen(starting.initPid);
+    } catch {
+      return; // gone
+    }
+    try {
+      if (processStatus(starting.initPid, starting.initStartTime) === 'alive') this.#binding.pidfdSendSignal(pidfd, SIGKILL);
+    } catch {
+      // gone meanwhile
+    } finally {
+      this.#binding.close(pidfd);
+    }
+    if (!hasPrivateNamespace(this.config, 'pid') && this.#cgroups.exists()) this.#signalAll(SIGKILL);
+    if (this.#isFrozen()) this.#cgroups.freeze('thawed');
+  }
+
+  /** The init a start noted but never recorded (its process died half-way), or null. */
+  #interruptedStart(): { initPid: number; initStartTime: string } | null {
+    if (this.#saved.initPid !== 0) return null;
+    try {
+      return this.#dir.readStarting();
+    } catch (err) {
+      debug('container %s: unreadable start record: %s', this.id, (err as Error).message);
+      return null;
+    }
   }
 
   /** SIGKILL to the init, if it is still the process we started. */
@@ -809,7 +869,47 @@ export class Container {
     // made itself): what it started is then known here, and killed below.
     if (this.#starts.size > 0) await Promise.allSettled([...this.#starts]);
     if (this.#destroyed) return;
-    if (!this.#dir.exists()) {
+    // So does one of another handle or process (it holds the lock until its init is
+    // recorded): then the state is read again, to kill what it started.
+    const lock = await this.#waitForLock();
+    try {
+      if (lock !== 'gone' && this.#saved.initPid === 0) {
+        // (#refresh no longer reads once a destroy has begun: the init's record alone.)
+        try {
+          const init = this.#dir.readInit();
+          if (init) this.#saved = { ...this.#saved, ...init };
+        } catch (err) {
+          debug('destroy %s: cannot re-read the init: %s', this.id, (err as Error).message);
+        }
+      }
+      await this.#destroyLocked(lock === 'gone');
+    } finally {
+      if (typeof lock === 'number') fs.closeSync(lock);
+    }
+  }
+
+  /** The container's lock for destroy: waited for while a start holds it (bounded: a stuck process must not keep a container forever). */
+  async #waitForLock(): Promise<number | null | 'gone' | 'busy'> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      let lock: number | null | 'busy';
+      try {
+        lock = this.#dir.tryLock(this.#binding);
+      } catch (err) {
+        if (err instanceof ContainerNotFoundError) return 'gone';
+        throw err;
+      }
+      if (lock !== 'busy') return lock;
+      if (Date.now() > deadline) {
+        debug('destroy %s: the container is still locked after %d ms: going on', this.id, LOCK_WAIT_MS);
+        return 'busy';
+      }
+      await sleep(5);
+    }
+  }
+
+  async #destroyLocked(gone: boolean): Promise<void> {
+    if (gone || !this.#dir.exists()) {
       this.#destroyed = true;
       return;
     }
@@ -859,7 +959,7 @@ export class Container {
         if (gone) return;
       }
       if (this.#cgroups.exists()) {
-        if (this.#saved.initPid !== 0 && !hasPrivateNamespace(this.config, 'pid')) {
+        if ((this.#saved.initPid !== 0 || this.#interruptedStart()) && !hasPrivateNamespace(this.config, 'pid')) {
           // Anything still in the cgroup (an exec'd process of a dead init) goes first.
           this.#signalAll(SIGKILL);
           if (this.#isFrozen()) this.#cgroups.freeze('thawed');
@@ -898,6 +998,8 @@ export class Container {
 }
 
 const SIGKILL = 9;
+/** How long destroy() waits for a start elsewhere to let go of the container's lock. */
+const LOCK_WAIT_MS = 60_000;
 const SIGTERM = 15;
 
 /** The Process goes to the caller: from then on its unread output may be drained at its exit, and `signal`/`timeout` apply. */
@@ -1055,7 +1157,6 @@ export async function createContainer(id: string, config: unknown, options: Cont
   // A profile that cannot be compiled fails here, before any state exists.
   if (spec.linux?.seccomp) compileSeccomp(spec.linux.seccomp, binding);
   const cgroups = createManager({ id: cid, cgroupsPath: spec.linux?.cgroupsPath, resources: spec.linux?.resources, binding });
-  const dir = StateDir.create(options.root ?? defaultRoot(), cid);
   const saved: SavedState = {
     id: cid,
     ociVersion: spec.ociVersion,
@@ -1069,12 +1170,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
     annotations: spec.annotations ?? {},
     cgroupPaths: { ...cgroups.paths },
   };
-  try {
-    dir.write(saved);
-  } catch (err) {
-    dir.remove();
-    throw err;
-  }
+  const dir = StateDir.create(options.root ?? defaultRoot(), cid, saved);
   return new Container(dir, saved, binding, cgroups, plan);
 }
 

@@ -8,7 +8,7 @@ import type { LinuxResources } from '../../types/oci';
 import { makeDirsOf, removeEachOf } from '../native/binding';
 import type { NativeBinding } from '../native/types';
 import { CGROUP_ROOT, detectMode, hierarchyMounts, ownCgroups, type CgroupMount } from './detect';
-import { DEFAULT_PARENT, cgroupPlacement, resolvePaths } from './paths';
+import { DEFAULT_PARENT, cgroupPlacement, hostMountpoint, resolvePaths } from './paths';
 import { removeOpsFor, type RemoveOps } from './remove';
 import type { CgroupManager, CgroupMode } from './types';
 import { V1Manager } from './v1/manager';
@@ -71,7 +71,16 @@ export function createManager(opts: CreateManagerOptions): CgroupManager {
     const bases: Record<string, string> = {};
     for (const [k, dir] of Object.entries(paths)) bases[k] = path.dirname(path.dirname(dir));
     const isDefault = Object.values(paths).every((dir) => path.basename(path.dirname(dir)) === DEFAULT_PARENT);
-    const layout = { paths, bases, mountpoints: {}, placement: { inner: '', absolute: false, isDefault }, ...common };
+    // Where each hierarchy is mounted: a first start from a loaded container needs the cpuset
+    // mount to give its new cpuset directory cpus and mems (without them the init cannot join
+    // it: ENOSPC).
+    const mounts = opts.mountinfo === undefined ? hostLayout().mounts : hierarchyMounts(opts.mountinfo);
+    const mountpoints: Record<string, string> = {};
+    for (const key of keys) {
+      const mount = mounts.get(key);
+      if (mount) mountpoints[key] = hostMountpoint(mount.mountpoint, opts.root ?? CGROUP_ROOT);
+    }
+    const layout = { paths, bases, mountpoints, placement: { inner: '', absolute: false, isDefault }, ...common };
     return mode === 'v2' ? new V2Manager(layout, opts.binding) : new V1Manager(layout, mode === 'hybrid');
   }
   const host = opts.mountinfo === undefined ? hostLayout() : null;

@@ -128,6 +128,11 @@ export interface NativeBinding {
   /** Open a directory O_PATH|O_DIRECTORY|O_CLOEXEC (or O_RDONLY|O_DIRECTORY when readable) for CLONE_INTO_CGROUP / BPF. */
   openDirectory(path: string): number;
   /**
+   * flock(fd, LOCK_EX | LOCK_NB): true when now held (until the fd is closed), false when
+   * another open file description holds it. Optional: a fake binding without it locks nothing.
+   */
+  tryLock?(fd: number): boolean;
+  /**
    * unlink each file, then rmdir each directory, in order, as one threadpool job. codes[i] is
    * null where the removal succeeded, else the errno name (files first, then dirs). Optional:
    * without it (a fake binding) callers remove path by path.

@@ -10,6 +10,8 @@ let tmpCounter = 0;
 /** The init's identity, written once when it is ready (see StateDir.writeInit). */
 export const INIT_FILE = 'init.json';
 export const EXEC_FIFO = 'exec.fifo';
+/** A start's init, noted as soon as it is cloned (see StateDir.writeStarting). */
+export const STARTING_FILE = 'starting.json';
 
 /**
  * What `state.json` holds: enough for another process to load the container. The status is
@@ -82,24 +84,75 @@ export class StateDir {
   }
 
   /**
-   * Make the container's directory. mkdir is atomic, so two concurrent creates of the same id
-   * cannot both succeed: that is how duplicate ids are detected.
+   * Make the container's directory with its state.json, whole: it is built under a name no id
+   * can have (`ID@new-PID-N`) and renamed into place, so another process sees no container or
+   * a complete one, never a directory without state (which it could neither load nor
+   * destroy, and which would hold the id). rename(2) is atomic and refuses a directory that is
+   * not empty: two concurrent creates of one id cannot both succeed. A directory left without
+   * state.json (a create or destroy that was killed half-way) is no container: replaced.
    */
-  static create(root: string, id: string): StateDir {
+  static create(root: string, id: string, state: SavedState<object>): StateDir {
     validateId(id);
     const dir = new StateDir(root, id);
+    const text = stringifyJson(state);
+    const tmp = path.join(root, `${id}@new-${process.pid}-${++tmpCounter}`);
     for (let attempt = 0; ; attempt++) {
       try {
         // 0711 as in runc: others may traverse to the fifo, never list.
-        fs.mkdirSync(dir.path, { mode: 0o711 });
-        return dir;
+        fs.mkdirSync(tmp, { mode: 0o711 });
+        break;
       } catch (err) {
-        if (errnoCode(err) === 'EEXIST') throw new ContainerExistsError(id);
         // The root is made on first use (not on every create: it is there almost always).
         if (errnoCode(err) !== 'ENOENT' || attempt > 0) throw err;
         fs.mkdirSync(root, { recursive: true, mode: 0o700 });
       }
     }
+    try {
+      fs.writeFileSync(path.join(tmp, STATE_FILE), text, { mode: 0o600, flag: 'wx' });
+      try {
+        fs.renameSync(tmp, dir.path);
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        if (fs.existsSync(dir.stateFile)) throw new ContainerExistsError(id);
+        fs.rmSync(dir.path, { recursive: true, force: true });
+        try {
+          fs.renameSync(tmp, dir.path);
+        } catch (again) {
+          if (errnoCode(again) === 'ENOTEMPTY' || errnoCode(again) === 'EEXIST') throw new ContainerExistsError(id);
+          throw again;
+        }
+      }
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    return dir;
+  }
+
+  /**
+   * Take the container's lock (flock on its directory), which a start holds until its init is
+   * recorded or its failure cleaned up, and a destroy while it removes: neither acts on what
+   * the other is changing, in this process or another, and a process killed holding it lets
+   * go. Returns the fd that holds it (close it to let go), null where the binding cannot lock
+   * (a fake), 'busy' when another holds it. ContainerNotFoundError when the container is gone.
+   */
+  tryLock(binding: { tryLock?(fd: number): boolean; close(fd: number): void }): number | null | 'busy' {
+    if (!binding.tryLock) return null;
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new ContainerNotFoundError(this.id);
+      throw err;
+    }
+    let held = false;
+    try {
+      held = binding.tryLock(fd);
+    } finally {
+      if (!held) fs.closeSync(fd);
+    }
+    return held ? fd : 'busy';
   }
 
   static open(root: string, id: string): StateDir {
@@ -159,6 +212,28 @@ export class StateDir {
    */
   writeInit(init: InitRecord): void {
     this.#writeFile(INIT_FILE, stringifyJson(init));
+  }
+
+  /**
+   * Note the init a start has just cloned, before it is the container's init (init.json, once
+   * the start has finished): if the starting process dies half-way, a destroy finds it here.
+   * One small write(2) of a new file, no rename: a reader that finds it torn takes it as absent.
+   */
+  writeStarting(init: Pick<InitRecord, 'initPid' | 'initStartTime'>): void {
+    fs.writeFileSync(path.join(this.path, STARTING_FILE), stringifyJson(init), { mode: 0o600, flag: 'wx' });
+  }
+
+  /** What writeStarting noted, or null (none, or torn by a crash during the write). */
+  readStarting(): Pick<InitRecord, 'initPid' | 'initStartTime'> | null {
+    let value: unknown;
+    try {
+      value = this.#readJson(STARTING_FILE, false);
+    } catch {
+      return null;
+    }
+    if (typeof value !== 'object' || value === null) return null;
+    const { initPid, initStartTime } = value as Record<string, unknown>;
+    return typeof initPid === 'number' && initPid > 0 && typeof initStartTime === 'string' ? { initPid, initStartTime } : null;
   }
 
   /**
@@ -246,7 +321,7 @@ export class StateDir {
       // The files a state directory holds, then the directory, as one threadpool job. A name
       // that is not there is fine; anything else there (a temp file left by a crash) makes the
       // rmdir fail, and the way below removes it.
-      const codes = await removeEach([STATE_FILE, INIT_FILE, EXEC_FIFO].map((name) => path.join(this.path, name)), [this.path]);
+      const codes = await removeEach([STATE_FILE, INIT_FILE, STARTING_FILE, EXEC_FIFO].map((name) => path.join(this.path, name)), [this.path]);
       const dir = codes[codes.length - 1];
       if (dir === null || dir === 'ENOENT') return;
     }

@@ -12,7 +12,9 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContainerStateError, createContainer, listContainers } from '../../lib';
+import { ContainerNotFoundError, ContainerStateError, createContainer, listContainers, loadContainer } from '../../lib';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { skipUnlessRoot, makeConfig, tempRoot, type TempRoot } from './helpers';
 
 const skip = skipUnlessRoot();
@@ -174,5 +176,92 @@ describe('concurrency', { skip }, () => {
     } finally {
       await c.destroy();
     }
+  });
+
+  test('another handle (as another process would) starting or destroying during a start: the start finishes first; its destroy then kills what it started', async () => {
+    const temp = tempRoot();
+    roots.push(temp);
+    // A prestart hook makes the start last 0.5 s, holding the container's lock.
+    const slow = { hooks: { prestart: [{ path: '/bin/sleep', args: ['sleep', '0.5'] }] } };
+    const c = await createContainer('cross', makeConfig({ process: { args: ['sleep', '100'] }, ...slow }), { root: temp.root });
+    const starting = c.run({ stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 100));
+    const dirs = cgroupDirs(temp.root, 'cross');
+    const other = await loadContainer('cross', { root: temp.root });
+    await assert.rejects(other.run({ stdio: 'ignore' }), (e: unknown) => e instanceof ContainerStateError && /being started or destroyed elsewhere/.test((e as Error).message), 'a second start elsewhere');
+    const third = await loadContainer('cross', { root: temp.root });
+    const t0 = Date.now();
+    await third.destroy();
+    const init = await starting;
+    assert.ok(Date.now() - t0 >= 250, 'destroy waited for the start');
+    assert.deepEqual(await init.wait(), { exitCode: null, signal: 'SIGKILL' }, 'the init the start made was killed by the other destroy');
+    await assert.rejects(loadContainer('cross', { root: temp.root }), ContainerNotFoundError);
+    for (const dir of dirs) assert.ok(!fs.existsSync(dir), `${dir} removed`);
+    await c.destroy(); // the first handle's destroy: nothing left to do
+  });
+
+  test('two handles starting one container at once: one starts it, the other is refused and removes nothing', async () => {
+    const temp = tempRoot();
+    roots.push(temp);
+    for (let i = 0; i < 5; i++) {
+      const id = `dup-${i}`;
+      await createContainer(id, makeConfig({ process: { args: ['sleep', '100'] } }), { root: temp.root });
+      const [a, b] = [await loadContainer(id, { root: temp.root }), await loadContainer(id, { root: temp.root })];
+      const results = await Promise.allSettled([a.run({ stdio: 'ignore' }), b.run({ stdio: 'ignore' })]);
+      assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'], id);
+      const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+      assert.ok(refused instanceof ContainerStateError, String(refused));
+      const c = await loadContainer(id, { root: temp.root });
+      assert.equal(await c.status(), 'running', `${id} is intact`);
+      assert.equal((await c.processes()).length, 1);
+      await c.destroy();
+    }
+  });
+
+  test('the Node process that starts a container is killed at any moment: another process\'s destroy leaves nothing', { timeout: 120_000 }, async () => {
+    const temp = tempRoot();
+    roots.push(temp);
+    const lib = path.resolve(__dirname, '../../lib/index.js');
+    const script = `
+      const { createContainer } = require(${JSON.stringify(lib)});
+      (async () => {
+        const c = await createContainer(process.argv[1], JSON.parse(process.argv[2]), { root: process.argv[3] });
+        process.stdout.write('created\\n');
+        await c.run({ stdio: 'ignore' });
+        process.stdout.write('running\\n');
+      })();`;
+    const config = JSON.stringify(makeConfig({ process: { args: ['sleep', '100'] } }));
+    // 0 to 12 ms after the create, by 0.3 ms: before, during and after the spawn and procReady
+    // (the last window, between procReady and the init's record, is well under a millisecond).
+    for (let i = 0; i < 40; i++) {
+      const id = `killed-${i}`;
+      const child = spawn(process.execPath, ['-e', script, id, config, temp.root], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await once(child.stdout!, 'data');
+      const until = performance.now() + i * 0.3;
+      while (performance.now() < until) {
+        // busy-wait: a timer is not finer than a millisecond
+      }
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      let c;
+      try {
+        c = await loadContainer(id, { root: temp.root });
+      } catch (err) {
+        assert.ok(err instanceof ContainerNotFoundError, String(err));
+        continue;
+      }
+      const dirs = Object.values(JSON.parse(fs.readFileSync(path.join(temp.root, id, 'state.json'), 'utf8')).cgroupPaths as Record<string, string>);
+      await c.destroy();
+      for (const dir of dirs) assert.ok(!fs.existsSync(dir), `${id}: ${dir} removed (killed ${(i * 0.3).toFixed(1)} ms after the create)`);
+      await assert.rejects(loadContainer(id, { root: temp.root }), ContainerNotFoundError);
+    }
+    const left = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u0000100\u0000' && fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes('killed-');
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(left, [], 'no container process left running');
   });
 });

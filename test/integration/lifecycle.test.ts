@@ -114,7 +114,8 @@ describe('container lifecycle', { skip }, () => {
     const stateRoot = root();
     const c = await createContainer('life-nofifo', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
     const p = await c.run({ stdio: 'ignore' });
-    assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'life-nofifo')).sort(), ['init.json', 'state.json']);
+    // starting.json: the init as noted when it was cloned; init.json: once the start finished.
+    assert.deepEqual(fs.readdirSync(path.join(stateRoot, 'life-nofifo')).sort(), ['init.json', 'starting.json', 'state.json']);
     assert.equal(await c.status(), 'running');
     const loaded = await loadContainer('life-nofifo', { root: stateRoot });
     assert.equal((await loaded.state()).pid, p.pid);

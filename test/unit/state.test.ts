@@ -125,17 +125,32 @@ describe('StateDir', () => {
   });
 
   test('create makes root 0700 and refuses a duplicate id', async () => {
-    const dir = StateDir.create(root, 'c1');
+    const dir = StateDir.create(root, 'c1', sampleState('c1'));
     assert.equal(dir.path, path.join(root, 'c1'));
     assert.equal((await fsp.stat(root)).mode & 0o777, 0o700);
-    assert.throws(() => StateDir.create(root, 'c1'), ContainerExistsError);
-    assert.throws(() => StateDir.create(root, '..'), ConfigError);
+    assert.throws(() => StateDir.create(root, 'c1', sampleState('c1')), ContainerExistsError);
+    assert.throws(() => StateDir.create(root, '..', sampleState('x')), ConfigError);
+  });
+
+  test('create builds the directory whole: no temp left, a leftover without state.json is replaced, one with it refused', async () => {
+    await fsp.mkdir(path.join(root, 'left-empty'));
+    await fsp.mkdir(path.join(root, 'left-init'));
+    await fsp.writeFile(path.join(root, 'left-init', 'init.json'), '{}');
+    for (const id of ['left-empty', 'left-init']) {
+      const dir = StateDir.create(root, id, sampleState(id));
+      assert.deepEqual(dir.read(), sampleState(id));
+      assert.deepEqual(await fsp.readdir(dir.path), ['state.json'], id);
+      assert.equal((await fsp.stat(dir.path)).mode & 0o777, 0o711);
+      assert.throws(() => StateDir.create(root, id, sampleState(id)), ContainerExistsError);
+      dir.remove();
+    }
+    assert.deepEqual((await fsp.readdir(root)).filter((n) => n.includes('@')), [], 'no temp directory left');
   });
 
   test('creates of one id from concurrent processes: exactly one wins', async () => {
     const script = `
       const { StateDir } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/state'))});
-      try { StateDir.create(process.argv[1], 'race'); console.log('won'); }
+      try { StateDir.create(process.argv[1], 'race', { id: 'race', initPid: 0, initStartTime: '', config: {} }); console.log('won'); }
       catch (e) { console.log(e.code); }`;
     const runs = [1, 2, 3, 4].map(async () => {
       const child = spawn(process.execPath, ['-e', script, root], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -161,7 +176,7 @@ describe('StateDir', () => {
   });
 
   test('writeInit records the started init in init.json, merged over state.json by read', async () => {
-    const dir = StateDir.create(root, 'c-init');
+    const dir = StateDir.create(root, 'c-init', sampleState('c-init'));
     const state = { ...sampleState('c-init'), initPid: 0, initStartTime: '' };
     dir.write(state);
     assert.equal(dir.read().initPid, 0);
@@ -181,12 +196,13 @@ describe('StateDir', () => {
 
   test('open of a missing container, read of a container without state', async () => {
     assert.throws(() => StateDir.open(root, 'missing'), ContainerNotFoundError);
-    const dir = StateDir.create(root, 'nostate');
+    await fsp.mkdir(path.join(root, 'nostate'));
+    const dir = StateDir.open(root, 'nostate');
     assert.throws(() => dir.read(), ContainerNotFoundError);
   });
 
   test('corrupt state.json', async () => {
-    const dir = StateDir.create(root, 'bad');
+    const dir = StateDir.create(root, 'bad', sampleState('bad'));
     await fsp.writeFile(dir.stateFile, '{"id": "bad", ');
     assert.throws(() => dir.read(), (err: unknown) => err instanceof ContainerError && err.code === 'ERR_STATE_CORRUPT');
     await fsp.writeFile(dir.stateFile, '[1,2]');
@@ -194,13 +210,13 @@ describe('StateDir', () => {
   });
 
   test('list returns only directories holding state.json', async () => {
-    const c2 = StateDir.create(root, 'c2');
+    const c2 = StateDir.create(root, 'c2', sampleState('c2'));
     c2.write(sampleState('c2'));
     await fsp.writeFile(path.join(root, 'stray-file'), '');
     await fsp.mkdir(path.join(root, 'bad id'));
     await fsp.writeFile(path.join(root, 'bad id', 'state.json'), '{}');
     // 'bad' has a (corrupt) state.json: listing does not parse, loading reports it.
-    assert.deepEqual(StateDir.list(root), ['bad', 'c1', 'c2']);
+    assert.deepEqual(StateDir.list(root), ['bad', 'c1', 'c2', 'race']);
   });
 
   test('remove is idempotent', async () => {
@@ -210,18 +226,18 @@ describe('StateDir', () => {
     dir.remove();
     assert.equal(dir.exists(), false);
     assert.throws(() => StateDir.open(root, 'c2'), ContainerNotFoundError);
-    assert.deepEqual(StateDir.list(root), ['bad', 'c1']);
+    assert.deepEqual(StateDir.list(root), ['bad', 'c1', 'race']);
   });
 
   test('removeAsync removes state, init record and fifo-like leftovers; idempotent; falls back for a sub-directory', async () => {
-    const dir = StateDir.create(root, 'c3');
+    const dir = StateDir.create(root, 'c3', sampleState('c3'));
     dir.write(sampleState('c3'));
     dir.writeInit({ initPid: 1, initStartTime: '2', created: new Date(0).toISOString() });
     await fsp.writeFile(path.join(dir.path, 'exec.fifo'), '');
     await dir.removeAsync();
     await dir.removeAsync();
     assert.equal(dir.exists(), false);
-    const odd = StateDir.create(root, 'c4');
+    const odd = StateDir.create(root, 'c4', sampleState('c4'));
     await fsp.mkdir(path.join(odd.path, 'sub', 'deeper'), { recursive: true });
     await odd.removeAsync();
     assert.equal(odd.exists(), false);
@@ -236,13 +252,13 @@ describe('StateDir', () => {
       for (const p of dirs) codes.push(await fsp.rmdir(p).then(() => null, (e: NodeJS.ErrnoException) => e.code!));
       return codes;
     };
-    const dir = StateDir.create(root, 'c5');
+    const dir = StateDir.create(root, 'c5', sampleState('c5'));
     dir.write(sampleState('c5'));
     await dir.removeAsync(removeEach);
     assert.equal(dir.exists(), false);
-    assert.deepEqual(calls, [[['state.json', 'init.json', 'exec.fifo'].map((n) => path.join(dir.path, n)), [dir.path]]]);
+    assert.deepEqual(calls, [[['state.json', 'init.json', 'starting.json', 'exec.fifo'].map((n) => path.join(dir.path, n)), [dir.path]]]);
     await dir.removeAsync(removeEach); // gone already: fine
-    const odd = StateDir.create(root, 'c6');
+    const odd = StateDir.create(root, 'c6', sampleState('c6'));
     odd.write(sampleState('c6'));
     await fsp.writeFile(path.join(odd.path, 'state.json.tmp-1-1'), '{');
     await odd.removeAsync(removeEach);
