@@ -870,8 +870,9 @@ export class Container {
     if (this.#starts.size > 0) await Promise.allSettled([...this.#starts]);
     if (this.#destroyed) return;
     // So does one of another handle or process (it holds the lock until its init is
-    // recorded): then the state is read again, to kill what it started.
-    const lock = await this.#waitForLock();
+    // recorded): then the state is read again, to kill what it started. With an init recorded
+    // no start can be under way anywhere (each refuses a container that has one).
+    const lock = this.#saved.initPid !== 0 ? null : await this.#waitForLock();
     try {
       if (lock !== 'gone' && this.#saved.initPid === 0) {
         // (#refresh no longer reads once a destroy has begun: the init's record alone.)
