@@ -261,6 +261,7 @@ struct SpawnRequest {
   std::vector<int> fds;
   std::optional<int> cgroupFd;
   std::vector<unsigned long> cpuMask;  // empty: no sched_setaffinity
+  std::string recordPath;              // empty: no record written
 };
 
 // Throws the TypeError/RangeError and returns nullopt on bad input.
@@ -307,6 +308,13 @@ std::optional<SpawnRequest> ParseSpawnOptions(Napi::Value value, const char* ope
   if (!request.cgroupFd && (request.cloneFlags & CLONE_NEWTIME)) {
     ThrowRange(env, "options.cloneFlags: CLONE_NEWTIME needs clone3 (options.cgroupFd)");
     return std::nullopt;
+  }
+
+  Napi::Value recordValue = options.Get("recordPath");
+  if (!recordValue.IsUndefined() && !recordValue.IsNull()) {
+    auto recordPath = ToString(recordValue, "options.recordPath");
+    if (!recordPath) return std::nullopt;
+    request.recordPath = std::move(*recordPath);
   }
 
   Napi::Value affinityValue = options.Get("cpuAffinity");
@@ -356,6 +364,7 @@ struct SpawnOutcome {
   int err = 0;
   const char* syscall = nullptr;  // static strings only: read on the JS thread later
   const char* path = nullptr;
+  bool recorded = false;  // request.recordPath written
 };
 
 // One clone of a child that execs request.execFd. Makes no N-API call, so it may run on a
@@ -386,11 +395,23 @@ class SpawnJob {
     } else if (out.pid >= 0) {
       // Read here, off the JS thread. The child cannot be gone yet: only JS reaps it, after this.
       out.startTime = StartTime(out.pid);
+      if (!request_.recordPath.empty() && !out.startTime.empty()) out.recorded = WriteRecord(out);
     }
     return out;
   }
 
  private:
+  // The child as {"initPid":N,"initStartTime":"T"} in a new file at request.recordPath, at
+  // once: the child may go on to run a container's program before the JS thread hears of this
+  // spawn, and if the Node process dies in between, the file is how it is found again. One
+  // write of a new file: a reader that finds it torn takes it as absent.
+  bool WriteRecord(const SpawnOutcome& out) {
+    UniqueFd fd(open(request_.recordPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) return false;
+    std::string text = "{\"initPid\":" + std::to_string(out.pid) + ",\"initStartTime\":\"" + out.startTime + "\"}";
+    return write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  }
+
   bool Fail(SpawnOutcome& out, const char* syscall, const char* path = nullptr) {
     out.err = errno;
     out.syscall = syscall;
@@ -487,6 +508,7 @@ Napi::Value OutcomeResult(Napi::Env env, const SpawnOutcome& out) {
   result.Set("pid", Napi::Number::New(env, static_cast<double>(out.pid)));
   result.Set("pidfd", Napi::Number::New(env, out.pidfd));
   if (!out.startTime.empty()) result.Set("startTime", Napi::String::New(env, out.startTime));
+  result.Set("recorded", Napi::Boolean::New(env, out.recorded));
   return result;
 }
 

@@ -361,14 +361,16 @@ export class Container {
         },
         // The start time that tells our init from a reused pid, read while the process surely
         // lives: the helper blocks on its plan until we send it, or on procRun.
-        // Noted at once (not yet as the container's init: that is for a start that finished):
-        // a destroy, here or in another process after this one died half-way (the helper
-        // dies with us only until it execs), then finds what this start made and kills it.
+        // Noted at once (not yet as the container's init: that is for a start that finished),
+        // by the spawn itself, before this thread hears of it: the helper, told everything
+        // already, may run the program before then. A destroy, here or in another process
+        // after this one died half-way, then finds what this start made and kills it.
+        ...(forks ? {} : { recordPath: this.#dir.startingFile }),
         onSpawned: forks
           ? undefined
-          : (pid, fromSpawn) => {
+          : (pid, fromSpawn, recorded) => {
               startTime = fromSpawn ?? initStartTime(pid);
-              this.#dir.writeStarting({ initPid: pid, initStartTime: startTime });
+              if (!recorded) this.#dir.writeStarting({ initPid: pid, initStartTime: startTime });
             },
         // Without a fork in the helper, it sets the rlimits and resets its CPU affinity to its
         // cpuset itself (runc's tryResetCPUAffinity: a v1 cpuset join narrowed it) and goes on
@@ -718,7 +720,7 @@ export class Container {
    */
   async #killAll(): Promise<void> {
     if (!this.#saved.initPid) {
-      this.#killInterruptedStart();
+      await this.#killInterruptedStart();
       return;
     }
     const privatePidNs = hasPrivateNamespace(this.config, 'pid');
@@ -739,7 +741,7 @@ export class Container {
    * holds the lock destroy waits for) may have left its init running: noted when it was
    * cloned, it is killed, and without a pid namespace of its own what is in the cgroup too.
    */
-  #killInterruptedStart(): void {
+  async #killInterruptedStart(): Promise<void> {
     const starting = this.#interruptedStart();
     if (!starting) return;
     let pidfd: number;
@@ -749,14 +751,24 @@ export class Container {
       return; // gone
     }
     try {
-      if (processStatus(starting.initPid, starting.initStartTime) === 'alive') this.#binding.pidfdSendSignal(pidfd, SIGKILL);
+      // Opened first, checked second: the pidfd then surely names that init, not a reused pid.
+      if (processStatus(starting.initPid, starting.initStartTime) !== 'alive') return;
+      this.#binding.pidfdSendSignal(pidfd, SIGKILL);
+      if (!hasPrivateNamespace(this.config, 'pid') && this.#cgroups.exists()) this.#signalAll(SIGKILL);
+      if (this.#isFrozen()) this.#cgroups.freeze('thawed');
+      // Its end, before the cgroup is looked at: it is ours to remove only once empty.
+      await new Promise<void>((resolve) => {
+        try {
+          this.#binding.watchExit(pidfd, false, () => resolve());
+        } catch {
+          resolve();
+        }
+      });
     } catch {
       // gone meanwhile
     } finally {
       this.#binding.close(pidfd);
     }
-    if (!hasPrivateNamespace(this.config, 'pid') && this.#cgroups.exists()) this.#signalAll(SIGKILL);
-    if (this.#isFrozen()) this.#cgroups.freeze('thawed');
   }
 
   /** The init a start noted but never recorded (its process died half-way), or null. */

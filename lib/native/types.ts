@@ -17,6 +17,11 @@ export interface SpawnOptions {
   cgroupFd?: number;
   /** CPUs to pin the child to before exec (sched_setaffinity in the child). */
   cpuAffinity?: number[];
+  /**
+   * A new file (O_EXCL) the spawn writes `{"initPid":N,"initStartTime":"T"}` to right after the
+   * clone, off the JS thread: see SpawnResult.recorded.
+   */
+  recordPath?: string;
 }
 
 export interface SpawnResult {
@@ -24,6 +29,8 @@ export interface SpawnResult {
   pidfd: number;
   /** Field 22 of /proc/<pid>/stat, read right after the clone (absent if it could not be read). */
   startTime?: string;
+  /** Whether options.recordPath was written (absent from an older or fake binding: not written). */
+  recorded?: boolean;
 }
 
 export interface ExitStatus {

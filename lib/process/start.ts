@@ -72,7 +72,9 @@ export interface StartRequest {
    */
   planBeforeSpawned?: boolean;
   /** Right after the clone, before the helper is told anything: join cgroups (runc's manager.Apply), set affinity. */
-  onSpawned?: (pid: number, startTime?: string) => void;
+  onSpawned?: (pid: number, startTime?: string, recorded?: boolean) => void;
+  /** A new file the spawn itself writes the clone's pid and start time to (SpawnOptions.recordPath). */
+  recordPath?: string;
 }
 
 interface StdioPlan {
@@ -261,6 +263,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
           fds,
           ...(req.cgroupFd !== undefined ? { cgroupFd: req.cgroupFd } : {}),
           ...(req.cpuAffinity ? { cpuAffinity: req.cpuAffinity } : {}),
+          ...(req.recordPath !== undefined ? { recordPath: req.recordPath } : {}),
         },
         (err, result) => (err ? reject(err) : resolve(result!)),
       );
@@ -293,7 +296,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   let final: Process | null = bootstrapForks(req.bootstrap) ? null : first;
   if (req.onSpawned) {
     try {
-      req.onSpawned(spawned.pid, spawned.startTime);
+      req.onSpawned(spawned.pid, spawned.startTime, spawned.recorded === true);
     } catch (err) {
       channel.close();
       for (const [, msgFds] of early) closeAll(binding, msgFds);

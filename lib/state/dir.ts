@@ -191,6 +191,11 @@ export class StateDir {
     return path.join(this.path, STATE_FILE);
   }
 
+  /** Where a start notes its init as soon as it is cloned (see writeStarting). */
+  get startingFile(): string {
+    return path.join(this.path, STARTING_FILE);
+  }
+
   get execFifo(): string {
     return path.join(this.path, EXEC_FIFO);
   }
