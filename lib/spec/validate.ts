@@ -457,6 +457,8 @@ const memoryLimit = integerOr([[-1n, 'unlimited']], 0n, 2n ** 63n - 1n, true);
 const blkioWeight = integerOr([[0n, 'not set']], 10n, 1000n);
 /** cfs_quota_us: the kernel's minimum is 1 ms. */
 const cpuQuota = integerOr([[-1n, 'no limit'], [0n, 'not set']], 1000n, 2n ** 63n - 1n, true);
+/** cpu.shares: the kernel's MIN_SHARES..MAX_SHARES (it clamps, so 1 would silently be 2). */
+const cpuShares = integerOr([[0n, 'not set']], 2n, 262144n, true);
 /** cfs_period_us: 1 ms to 1 s. */
 const cpuPeriod = integerOr([[0n, 'not set']], 1000n, 1_000_000n, true);
 
@@ -504,8 +506,8 @@ const resources = object({
       burst: uint64,
       realtimePeriod: uint64,
       realtimeRuntime: int64,
-      shares: uint64,
-      idle: int64,
+      shares: cpuShares,
+      idle: integer(0n, 1n),
     },
     [],
     (c, field) => {
@@ -527,6 +529,13 @@ const resources = object({
     disableOOMKiller: bool,
     useHierarchy: bool,
     checkBeforeUpdate: bool,
+  }, [], (m, field) => {
+    // runc's check: swap is memory + swap, so it cannot be below the memory limit.
+    const limit = m.limit as number | bigint | undefined;
+    const swap = m.swap as number | bigint | undefined;
+    if (limit !== undefined && swap !== undefined && toBigInt(limit) > 0n && toBigInt(swap) > 0n && toBigInt(swap) < toBigInt(limit)) {
+      fail(join(field, 'swap'), `(memory + swap) must be at least memory.limit ${limit}, got ${swap}`);
+    }
   }),
   network: object({
     classID: uint32,

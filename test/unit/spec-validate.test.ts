@@ -324,6 +324,10 @@ describe('validateConfig', () => {
     }
     throwsConfig(breaking((c) => (c.linux.resources.cpu.cpus = '0,3-1')), `${r}.cpu.cpus`, /ends before it starts: "3-1"/);
     throwsConfig(breaking((c) => (c.linux.resources.cpu.mems = '0-x')), `${r}.cpu.mems`, /list of memory nodes/);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.shares = 1)), `${r}.cpu.shares`, /0 \(not set\) or an integer from 2 to 262144/);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.shares = 262145)), `${r}.cpu.shares`);
+    throwsConfig(breaking((c) => (c.linux.resources.cpu.idle = 5)), `${r}.cpu.idle`, /from 0 to 1/);
+    throwsConfig(breaking((c) => (c.linux.resources.memory = { limit: 64 * 2 ** 20, swap: 32 * 2 ** 20 })), `${r}.memory.swap`, /at least memory.limit/);
   });
 
   it('accepts resource values at their limits, 0 where it means not set, and -1 for unlimited', () => {
@@ -337,6 +341,12 @@ describe('validateConfig', () => {
     config.linux.resources.cpu = { quota: 0, period: 0, cpus: '99' };
     validateConfig(config);
     config.linux.resources.memory = { swappiness: 0 };
+    validateConfig(config);
+    config.linux.resources.cpu = { shares: 2, idle: 1 };
+    config.linux.resources.memory = { limit: 64 * 2 ** 20, swap: 64 * 2 ** 20 };
+    validateConfig(config);
+    config.linux.resources.cpu = { shares: 262144, idle: 0 };
+    config.linux.resources.memory = { limit: 64 * 2 ** 20, swap: -1 };
     validateConfig(config);
   });
 
