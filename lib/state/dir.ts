@@ -56,6 +56,12 @@ function corrupt(file: string, why: string, cause?: unknown): ContainerError {
   return new ContainerError('ERR_STATE_CORRUPT', `${file}: ${why}`, cause === undefined ? undefined : { cause });
 }
 
+/** The state root cannot hold a container (a file there, a read-only or full filesystem): said so, with the errno. */
+function unusableRoot(root: string, cause: unknown): ContainerError {
+  const code = errnoCode(cause) ?? (cause as Error).message;
+  return new ContainerError('ERR_STATE_ROOT', `cannot make a container's state directory under the state root ${root}: ${code}`, { cause });
+}
+
 function checkShape(value: unknown, file: string): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(file, 'not a JSON object');
   const v = value as Record<string, unknown>;
@@ -103,8 +109,12 @@ export class StateDir {
         break;
       } catch (err) {
         // The root is made on first use (not on every create: it is there almost always).
-        if (errnoCode(err) !== 'ENOENT' || attempt > 0) throw err;
-        fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+        if (errnoCode(err) !== 'ENOENT' || attempt > 0) throw unusableRoot(root, err);
+        try {
+          fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+        } catch (mkdirErr) {
+          throw unusableRoot(root, mkdirErr);
+        }
       }
     }
     try {

@@ -147,6 +147,13 @@ describe('StateDir', () => {
     assert.deepEqual((await fsp.readdir(root)).filter((n) => n.includes('@')), [], 'no temp directory left');
   });
 
+  test('create under a state root that is a file: ERR_STATE_ROOT naming the root and the errno', async () => {
+    const file = path.join(tmp, 'root-file');
+    await fsp.writeFile(file, '');
+    assert.throws(() => StateDir.create(file, 'x', sampleState('x')), (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT' && e.message.includes(file) && /ENOTDIR/.test(e.message));
+    assert.throws(() => StateDir.create(path.join(file, 'sub'), 'x', sampleState('x')), (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT');
+  });
+
   test('creates of one id from concurrent processes: exactly one wins', async () => {
     const script = `
       const { StateDir } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/state'))});
