@@ -1209,7 +1209,12 @@ export async function listContainers(options: Pick<ContainerOptions, 'root' | 'b
       const c = await loadContainer(id, options);
       out.push(await c.state());
     } catch (err) {
+      // Destroyed meanwhile: not listed. Unreadable state: not listed either (it cannot be
+      // loaded), but said, as runc's list reports a container it cannot load.
       debug('skipping %s: %s', id, (err as Error).message);
+      if (err instanceof ContainerError && err.code === 'ERR_STATE_CORRUPT') {
+        process.emitWarning(`container ${id} is not listed: ${err.message}`, { code: 'NLC_STATE_CORRUPT' });
+      }
     }
   }
   return out;

@@ -204,6 +204,25 @@ describe('signals and destroy', { skip }, () => {
     assert.deepEqual(await listContainers({ root: t.root }), []);
     await c.destroy();
   });
+
+  test('listContainers leaves out a container whose state.json is corrupt, with a warning naming it', async () => {
+    const c = await createContainer('list-corrupt', makeConfig({ process: { args: ['true'] } }), { root: t.root });
+    fs.writeFileSync(path.join(t.root, 'list-corrupt', 'state.json'), '{"id": ');
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      assert.deepEqual(await listContainers({ root: t.root }), []);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.equal(warnings.length, 1);
+    assert.equal((warnings[0] as NodeJS.ErrnoException).code, 'NLC_STATE_CORRUPT');
+    assert.match(warnings[0].message, /list-corrupt.*state\.json/);
+    await c.destroy(); // the handle that made it can still remove it
+    assert.equal(fs.existsSync(path.join(t.root, 'list-corrupt')), false);
+  });
 });
 
 describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
