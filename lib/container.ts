@@ -995,7 +995,14 @@ export class Container {
    */
   #cgroupInUseByOthers(): boolean {
     const starting = startingCgroups.get(cgroupKey(this.#cgroups));
-    const pids = this.#cgroups.getPids(true);
+    let pids: number[];
+    try {
+      pids = this.#cgroups.getPids(true);
+    } catch (err) {
+      // Removed meanwhile (another handle's destroy of this container): nothing is in it.
+      if (!this.#cgroups.exists()) return false;
+      throw err;
+    }
     if (pids.length === 0 && (starting === undefined || starting === this)) return false;
     const what = pids.length > 0 ? `processes ${pids.join(', ')} that are not this container's` : 'the start of another container';
     const message = `container ${this.id}: cgroup ${Object.values(this.#cgroups.paths)[0]} left in place: it holds ${what}`;
