@@ -263,27 +263,33 @@ export class Container {
   }
 
   /**
-   * The init's start, holding its cgroup until the init is in it: runc's Create refuses a
-   * cgroup that already holds processes (it is someone else's), and two starts here at once
-   * must not both find it empty. (Across processes the emptiness check is all there is, as
-   * in runc.)
+   * The init's start, under the container's lock until the init is recorded (or the failed
+   * start cleaned up): a start or a destroy elsewhere (another handle or process) is refused
+   * or waits. Its cgroup is claimed too, until the init is in it (see #claimCgroup).
    */
   async #startInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
-    // The container's lock, until the init is recorded (or the failed start cleaned up): a
-    // start or a destroy elsewhere (another handle or process) waits for it or is refused.
     const lock = this.#dir.tryLock(this.#binding);
     if (lock === 'busy') throw new ContainerStateError(`container ${this.id} is being started or destroyed elsewhere`);
+    let claimed: string | null = null;
     try {
-      return await this.#startInitLocked(options, withFifo);
+      // Another handle or process may have started it since we loaded it (runc re-reads state;
+      // the config cannot have changed: set() refuses a container that was never started).
+      if (this.#saved.initPid !== 0 || this.#dir.initRecorded()) throw new ContainerStateError(`container ${this.id} already has an init process`);
+      claimed = this.#claimCgroup();
+      return await this.#createInit(options, withFifo);
     } finally {
+      if (claimed !== null) startingCgroups.delete(claimed);
       if (lock !== null) fs.closeSync(lock);
     }
   }
 
-  async #startInitLocked(options: ProcessOptions, withFifo: boolean): Promise<Process> {
-    // Another handle or process may have started it since we loaded it (runc re-reads state;
-    // the config cannot have changed: set() refuses a container that was never started).
-    if (this.#saved.initPid !== 0 || this.#dir.initRecorded()) throw new ContainerStateError(`container ${this.id} already has an init process`);
+  /**
+   * runc's Create refuses a cgroup that already holds processes: it is someone else's. Two
+   * starts here at once must not both find it empty: the cgroup stays claimed (its key in
+   * startingCgroups) until the caller lets go. Across processes the emptiness check is all
+   * there is, as in runc.
+   */
+  #claimCgroup(): string {
     const key = cgroupKey(this.#cgroups);
     const cgroup = Object.values(this.#cgroups.paths)[0];
     if (startingCgroups.has(key)) throw new ConfigError('linux.cgroupsPath', `cgroup ${cgroup} is being used by another container's start`);
@@ -291,15 +297,11 @@ export class Container {
       throw new ConfigError('linux.cgroupsPath', `cgroup ${cgroup} is not empty: another container uses it`);
     }
     startingCgroups.set(key, this);
-    try {
-      return await this.#startInitClaimed(options, withFifo);
-    } finally {
-      startingCgroups.delete(key);
-    }
+    return key;
   }
 
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
-  async #startInitClaimed(options: ProcessOptions, withFifo: boolean): Promise<Process> {
+  async #createInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
     const fifo = withFifo ? this.#fifoPath : null;
     const plan = unshareCgroupNsAfterPlacement(this.#initPlan(options, fifo));
     if (fifo) {
@@ -618,14 +620,19 @@ export class Container {
   /** A promise for the init's exit, from our own child or by polling a pidfd of it. */
   #initExited(): { promise: Promise<void>; cancel(): void } {
     if (this.#init) return { promise: this.#init.wait().then(() => undefined), cancel() {} };
+    return this.#exitOf(this.#saved.initPid, this.#saved.initStartTime);
+  }
+
+  /** A promise for the exit of the process started at startTime (resolved at once when it is gone), by polling a pidfd of it. */
+  #exitOf(pid: number, startTime: string): { promise: Promise<void>; cancel(): void } {
     let pidfd = -1;
     try {
-      pidfd = this.#binding.pidfdOpen(this.#saved.initPid);
+      pidfd = this.#binding.pidfdOpen(pid);
     } catch {
       return { promise: Promise.resolve(), cancel() {} };
     }
-    // Opened first, checked second: the pidfd then surely names our init, not a reused pid.
-    if (processStatus(this.#saved.initPid, this.#saved.initStartTime) !== 'alive') {
+    // Opened first, checked second: the pidfd then surely names that process, not a reused pid.
+    if (processStatus(pid, startTime) !== 'alive') {
       this.#binding.close(pidfd);
       return { promise: Promise.resolve(), cancel() {} };
     }
@@ -640,7 +647,7 @@ export class Container {
       } catch (err) {
         // Not watchable (the loop could not poll it): the caller's other wait (the fifo)
         // still ends, this one never does; no rejection nobody handles, no pidfd left open.
-        debug('cannot watch the init of %s for its exit: %s', this.id, (err as Error).message);
+        debug('cannot watch pid %d of %s for its exit: %s', pid, this.id, (err as Error).message);
         this.#binding.close(pidfd);
       }
     });
@@ -730,7 +737,7 @@ export class Container {
       return;
     }
     const exited = this.#initExited();
-    if (privatePidNs) this.#killInit();
+    if (privatePidNs) this.#signalProcess(this.#saved.initPid, this.#saved.initStartTime, SIGKILL);
     else this.#signalAll(SIGKILL);
     if (this.#isFrozen()) this.#cgroups.freeze('thawed');
     await exited.promise;
@@ -744,31 +751,15 @@ export class Container {
   async #killInterruptedStart(): Promise<void> {
     const starting = this.#interruptedStart();
     if (!starting) return;
-    let pidfd: number;
-    try {
-      pidfd = this.#binding.pidfdOpen(starting.initPid);
-    } catch {
-      return; // gone
+    const exited = this.#exitOf(starting.initPid, starting.initStartTime);
+    if (!this.#signalProcess(starting.initPid, starting.initStartTime, SIGKILL)) {
+      exited.cancel();
+      return;
     }
-    try {
-      // Opened first, checked second: the pidfd then surely names that init, not a reused pid.
-      if (processStatus(starting.initPid, starting.initStartTime) !== 'alive') return;
-      this.#binding.pidfdSendSignal(pidfd, SIGKILL);
-      if (!hasPrivateNamespace(this.config, 'pid') && this.#cgroups.exists()) this.#signalAll(SIGKILL);
-      if (this.#isFrozen()) this.#cgroups.freeze('thawed');
-      // Its end, before the cgroup is looked at: it is ours to remove only once empty.
-      await new Promise<void>((resolve) => {
-        try {
-          this.#binding.watchExit(pidfd, false, () => resolve());
-        } catch {
-          resolve();
-        }
-      });
-    } catch {
-      // gone meanwhile
-    } finally {
-      this.#binding.close(pidfd);
-    }
+    if (!hasPrivateNamespace(this.config, 'pid') && this.#cgroups.exists()) this.#signalAll(SIGKILL);
+    if (this.#isFrozen()) this.#cgroups.freeze('thawed');
+    // Its end, before the cgroup is looked at: it is ours to remove only once empty.
+    await exited.promise;
   }
 
   /** The init a start noted but never recorded (its process died half-way), or null. */
@@ -782,18 +773,21 @@ export class Container {
     }
   }
 
-  /** SIGKILL to the init, if it is still the process we started. */
-  #killInit(): void {
+  /** sig through a pidfd to pid, if it is still the process started at startTime. False when it is gone. */
+  #signalProcess(pid: number, startTime: string, sig: number): boolean {
     let pidfd: number;
     try {
-      pidfd = this.#openInitPidfd();
+      pidfd = this.#binding.pidfdOpen(pid);
     } catch {
-      return; // gone meanwhile
+      return false;
     }
     try {
-      this.#binding.pidfdSendSignal(pidfd, SIGKILL);
+      // Opened first, checked second: the pidfd then surely names that process, not a reused pid.
+      if (processStatus(pid, startTime) !== 'alive') return false;
+      this.#binding.pidfdSendSignal(pidfd, sig);
+      return true;
     } catch {
-      // gone meanwhile
+      return false; // gone meanwhile
     } finally {
       this.#binding.close(pidfd);
     }
@@ -1018,9 +1012,9 @@ export class Container {
 }
 
 const SIGKILL = 9;
+const SIGTERM = 15;
 /** How long destroy() waits for a start elsewhere to let go of the container's lock. */
 const LOCK_WAIT_MS = 60_000;
-const SIGTERM = 15;
 
 /** The Process goes to the caller: from then on its unread output may be drained at its exit, and `signal`/`timeout` apply. */
 function handOver(proc: Process, termination: Termination | null, defaultKillSignal = SIGTERM): Process {

@@ -117,21 +117,22 @@ export class StateDir {
         }
       }
     }
-    try {
-      fs.writeFileSync(path.join(tmp, STATE_FILE), text, { mode: 0o600, flag: 'wx' });
+    // false: a directory that is not empty holds the name.
+    const placed = (): boolean => {
       try {
         fs.renameSync(tmp, dir.path);
+        return true;
       } catch (err) {
-        const code = errnoCode(err);
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        if (errnoCode(err) === 'ENOTEMPTY' || errnoCode(err) === 'EEXIST') return false;
+        throw err;
+      }
+    };
+    try {
+      fs.writeFileSync(path.join(tmp, STATE_FILE), text, { mode: 0o600, flag: 'wx' });
+      if (!placed()) {
         if (fs.existsSync(dir.stateFile)) throw new ContainerExistsError(id);
         fs.rmSync(dir.path, { recursive: true, force: true });
-        try {
-          fs.renameSync(tmp, dir.path);
-        } catch (again) {
-          if (errnoCode(again) === 'ENOTEMPTY' || errnoCode(again) === 'EEXIST') throw new ContainerExistsError(id);
-          throw again;
-        }
+        if (!placed()) throw new ContainerExistsError(id);
       }
     } catch (err) {
       fs.rmSync(tmp, { recursive: true, force: true });
@@ -147,7 +148,7 @@ export class StateDir {
    * go. Returns the fd that holds it (close it to let go), null where the binding cannot lock
    * (a fake), 'busy' when another holds it. ContainerNotFoundError when the container is gone.
    */
-  tryLock(binding: { tryLock?(fd: number): boolean; close(fd: number): void }): number | null | 'busy' {
+  tryLock(binding: { tryLock?(fd: number): boolean }): number | null | 'busy' {
     if (!binding.tryLock) return null;
     let fd: number;
     try {
