@@ -100,6 +100,47 @@ describe('container lifecycle', { skip }, () => {
     assert.equal(init.exitStatus?.signal, 'SIGKILL');
   });
 
+  test('each init gets a network namespace of its own: only lo, up, in /proc and /sys alike; none held here afterwards, failed starts included', async () => {
+    const stateRoot = root();
+    const heldNetns = () =>
+      fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:');
+        } catch {
+          return false; // the directory's own fd, closed by now
+        }
+      });
+    const ours = fs.readlinkSync('/proc/self/ns/net');
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const script = 'readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; ls /sys/class/net; cat /sys/class/net/lo/flags';
+      const c = await createContainer(`life-netns-${i}`, makeConfig({ process: { args: ['sh', '-c', script] } }), { root: stateRoot });
+      const p = await c.run();
+      const out = (await collect(p.stdout!)).trim().split('\n');
+      assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+      await c.destroy();
+      assert.match(out[0], /^net:\[\d+\]$/);
+      seen.add(out[0]);
+      // sysfs shows the container's namespace: it was joined before the mounts were made.
+      assert.deepEqual(out.slice(1), ['lo', 'lo', '0x9'], 'only a loopback device, up (IFF_UP|IFF_LOOPBACK)');
+    }
+    assert.equal(seen.size, 3, 'a new namespace each time');
+    assert.ok(!seen.has(ours));
+
+    // Failed starts, in the helper (no such cwd) and in the parent (a second init for a running
+    // container), leave none open here either.
+    const bad = await createContainer('life-netns-bad', makeConfig({ process: { args: ['true'], cwd: '/no/such/dir' } }), { root: stateRoot });
+    await assert.rejects(bad.run({ stdio: 'ignore' }), /no\/such\/dir/);
+    await bad.destroy();
+    const running = await createContainer('life-netns-run', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    await running.run({ stdio: 'ignore' });
+    const other = await loadContainer('life-netns-run', { root: stateRoot });
+    await assert.rejects(other.start({ init: true, stdio: 'ignore' }), ContainerStateError);
+    await running.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(heldNetns(), [], 'no network namespace fd left in this process');
+  });
+
   test('a program that exits at once never races exec (20 runs, read-only root)', async () => {
     const stateRoot = root();
     for (let i = 0; i < 20; i++) {
