@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "error.h"
@@ -59,7 +60,9 @@ void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
     ::close(plan.joinPidfd);
     plan.joinPidfd = -1;
   }
-  joinNamespaces(plan.join);
+  bool netSysctls = std::any_of(plan.rootfs.sysctl.begin(), plan.rootfs.sysctl.end(),
+                                [](const auto& kv) { return kv.first.rfind("net.", 0) == 0; });
+  joinNamespaces(plan.join, netSysctls);
   unshareNamespaces(plan.unshareFlags);
   if (!plan.timeOffsets.empty()) setTimeOffsets(plan.timeOffsets);
   // Joining or creating a pid namespace only takes effect for children.

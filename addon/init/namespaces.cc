@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,6 +42,15 @@ size_t rankOf(const std::string& type) {
   failPlain("bootstrap", "", "unknown namespace type \"" + type + "\"");
 }
 
+// Whether the namespace fd is our own network namespace: the one we were cloned in, the
+// parent's (the host's, to the container).
+bool isOwnNetns(int fd) {
+  struct stat joined, own;
+  if (::fstat(fd, &joined) < 0) fail("namespaces", "fstat", "", "checking the network namespace to join");
+  if (::stat("/proc/self/ns/net", &own) < 0) fail("namespaces", "stat", "/proc/self/ns/net", "checking the network namespace to join");
+  return joined.st_dev == own.st_dev && joined.st_ino == own.st_ino;
+}
+
 std::string describeFlags(unsigned long flags) {
   std::string out;
   for (const auto& k : kOrder)
@@ -50,7 +60,7 @@ std::string describeFlags(unsigned long flags) {
 
 }  // namespace
 
-void joinNamespaces(const std::vector<NamespaceJoin>& joins) {
+void joinNamespaces(const std::vector<NamespaceJoin>& joins, bool netSysctls) {
   std::vector<NamespaceJoin> ordered = joins;
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const NamespaceJoin& a, const NamespaceJoin& b) { return rankOf(a.type) < rankOf(b.type); });
@@ -61,6 +71,10 @@ void joinNamespaces(const std::vector<NamespaceJoin>& joins) {
     int fd = ::open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) fail("namespaces", "open", j.path, "opening the " + j.type + " namespace to join");
     fds.emplace_back(fd);
+    // runc's validator refuses net.* sysctls in the host's network namespace; checked on the
+    // namespace as opened, the one we join (the parent checked the path at create).
+    if (netSysctls && j.type == "net" && isOwnNetns(fd))
+      failPlain("namespaces", j.path, "net.* sysctls are not allowed in the host's network namespace, which this path is");
   }
   for (size_t i = 0; i < ordered.size(); ++i) {
     if (::setns(fds[i].get(), kOrder[rankOf(ordered[i].type)].flag) < 0)

@@ -10,7 +10,9 @@ namespace nlc {
 
 // setns into each namespace by path, in runc's order (user first, so the other joins are
 // made with the capabilities it grants). Every path is opened before the first setns.
-void joinNamespaces(const std::vector<NamespaceJoin>& joins);
+// netSysctls: the plan writes net.* sysctls, so the network namespace joined must not be
+// our own (the host's).
+void joinNamespaces(const std::vector<NamespaceJoin>& joins, bool netSysctls);
 // setns(pidfd, flags): join a running container's namespaces at once (exec mode).
 void joinNamespacesOf(int pidfd, unsigned long flags);
 // unshare(flags) for the namespaces the clone could not create.

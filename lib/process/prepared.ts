@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { rejectUnsupported } from '../spec/unsupported';
 import { validateConfig } from '../spec/validate';
+import { sysctlDotForm } from '../spec/sysctl';
 import type { Spec } from '../../types/oci';
 import { buildInitPlan, statKind, type InitPlan } from './bootstrap';
 
@@ -44,6 +45,7 @@ export function prepareConfig(config: unknown, bundleOption: string | undefined)
     const bundle = resolveBundle(bundleOption);
     if (bundle === last.bundle) {
       checkRootfs(last.rootfs);
+      checkNamespacePaths(last.spec);
       if (bindKindsUnchanged(last.plan)) return last;
       // A bind source changed kind (or went away) since: plan again, from the same copy.
       return remember(key!, { ...last, plan: deepFreeze(buildInitPlan(last.spec, last.rootfs, bundle, {}, null)) });
@@ -59,6 +61,7 @@ export function prepareConfig(config: unknown, bundleOption: string | undefined)
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(bundle, spec.root.path);
   checkRootfs(rootfs);
+  checkNamespacePaths(spec);
   const plan = buildInitPlan(spec, rootfs, bundle, {}, null);
   if (firstSight) seenOnce.add(key);
   if (copy === NOT_PLAIN || !key) return { spec, bundle, rootfs, plan };
@@ -83,6 +86,38 @@ function checkRootfs(rootfs: string): void {
     throw new ConfigError('root.path', `rootfs ${rootfs} does not exist`);
   }
   if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs ${rootfs} is not a directory`);
+  // As runc's validator: the rootfs is named by its real path, never through a symlink (which
+  // could be changed to point elsewhere between this check and the mounts).
+  const real = fs.realpathSync(rootfs);
+  if (real !== rootfs) throw new ConfigError('root.path', `rootfs ${rootfs} is a symlink or lies below one (its real path is ${real})`);
+}
+
+/**
+ * What runc's validator checks of the namespaces to join, at create: each path exists, and
+ * net.* sysctls are not written through a joined network namespace that is the host's (this
+ * process's own). The helper checks the latter again as it joins (the path may change).
+ */
+function checkNamespacePaths(spec: Spec): void {
+  const namespaces = spec.linux?.namespaces ?? [];
+  for (let i = 0; i < namespaces.length; i++) {
+    const ns = namespaces[i];
+    if (!ns.path) continue;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(ns.path);
+    } catch (err) {
+      throw new ConfigError(`linux.namespaces[${i}].path`, `${ns.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (ns.type !== 'network') continue;
+    const netSysctl = Object.keys(spec.linux?.sysctl ?? {}).find((key) => sysctlDotForm(key).startsWith('net.'));
+    const own = fs.statSync('/proc/self/ns/net');
+    if (netSysctl !== undefined && st.dev === own.dev && st.ino === own.ino) {
+      throw new ConfigError(
+        `linux.sysctl[${JSON.stringify(netSysctl)}]`,
+        `is not allowed in the host's network namespace (linux.namespaces[${i}].path ${ns.path} is it)`,
+      );
+    }
+  }
 }
 
 /** The plan recorded, for each bind mount, whether its host source was a file: still so? */

@@ -72,6 +72,55 @@ describe('config applied inside the container', { skip }, () => {
     }
   });
 
+  test('net.* sysctls are refused in the host network namespace joined by path: at create, and by the helper when the path changed since', async () => {
+    const base = makeConfig({}) as { linux: { namespaces: { type: string; path?: string }[] } };
+    const joining = (netPath: string) => ({
+      linux: { ...base.linux, namespaces: base.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: netPath } : n)), sysctl: { 'net.ipv4.ip_forward': fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim() } },
+      process: { args: ['true'] },
+    });
+    await assert.rejects(
+      createContainer('cfg-hostnet', makeConfig(joining('/proc/self/ns/net')), { root }),
+      (e: ConfigError) => e instanceof ConfigError && e.field === 'linux.sysctl["net.ipv4.ip_forward"]' && /host's network namespace/.test(e.message),
+    );
+    // A path that names another namespace at create and the host's at the start (a symlink
+    // changed meanwhile): the helper refuses it as it joins, before any sysctl is written.
+    const a = await createContainer('cfg-hostnet-a', makeConfig({ process: { args: ['sleep', '1000'] } }), { root });
+    const link = path.join(hostDir, 'netns-link');
+    try {
+      const pa = await a.run({ stdio: 'ignore' });
+      fs.symlinkSync(`/proc/${pa.pid}/ns/net`, link);
+      const c = await createContainer('cfg-hostnet-b', makeConfig(joining(link)), { root });
+      fs.unlinkSync(link);
+      fs.symlinkSync(`/proc/${process.pid}/ns/net`, link);
+      await assert.rejects(c.run({ stdio: 'ignore' }), (e: InitError) => e instanceof InitError && e.stage === 'namespaces' && /host's network namespace/.test(e.message));
+      await c.destroy();
+    } finally {
+      fs.rmSync(link, { force: true });
+      await a.destroy();
+    }
+  });
+
+  test('create refuses a namespace path that does not exist and a rootfs named through a symlink, naming the field (as runc)', async () => {
+    const base = makeConfig({}) as { linux: { namespaces: { type: string; path?: string }[] } };
+    const namespaces = base.linux.namespaces.map((n) => (n.type === 'ipc' ? { type: 'ipc', path: '/proc/self/ns/no-such-ns' } : n));
+    const ipcIndex = namespaces.findIndex((n) => n.type === 'ipc');
+    await assert.rejects(
+      createContainer('cfg-nspath', makeConfig({ linux: { ...base.linux, namespaces } }), { root }),
+      (e: ConfigError) => e instanceof ConfigError && e.field === `linux.namespaces[${ipcIndex}].path` && /ENOENT/.test(e.message),
+    );
+    const rootfs = (makeConfig({}) as { root: { path: string } }).root.path;
+    const link = path.join(hostDir, 'rootfs-link');
+    fs.symlinkSync(rootfs, link);
+    try {
+      await assert.rejects(
+        createContainer('cfg-rootlink', makeConfig({ root: { path: link } }), { root }),
+        (e: ConfigError) => e instanceof ConfigError && e.field === 'root.path' && /symlink/.test(e.message),
+      );
+    } finally {
+      fs.unlinkSync(link);
+    }
+  });
+
   test('mounts: proc, sysfs, tmpfs, devpts, mqueue and bind mounts with their options', async () => {
     const mounts = [
       ...(makeConfig({}) as { mounts: unknown[] }).mounts,
