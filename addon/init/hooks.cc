@@ -69,15 +69,15 @@ struct HookChild {
   // the helper (the parent SIGKILLs the helper when the start fails).
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (::getppid() != helper) ::_exit(127);
+  if (::getppid() != helper) exitNow(127);
   ::signal(SIGPIPE, SIG_DFL);
-  if (::dup2(stdinFd, 0) < 0 || ::dup2(outputFd, 1) < 0 || ::dup2(outputFd, 2) < 0) ::_exit(127);
+  if (::dup2(stdinFd, 0) < 0 || ::dup2(outputFd, 1) < 0 || ::dup2(outputFd, 2) < 0) exitNow(127);
   // The hook gets stdio only: never the sync socket, log pipe or the process's extra files.
   markPrivateFdsCloexec(3);
   ::execve(hook.path.c_str(), argv.data(), envp.data());
   // The parent reports this text as the hook's output.
   dprintf(2, "cannot execute %s: %s", hook.path.c_str(), std::strerror(errno));
-  ::_exit(127);
+  exitNow(127);
 }
 
 HookChild startHook(const HookPlan& hook, const std::string& what, const std::string& stateJson) {

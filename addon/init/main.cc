@@ -46,7 +46,7 @@ void setCloexec(int fd) {
       // The parent is gone; the log line and our exit status are all that is left.
     }
   }
-  ::_exit(1);
+  nlc::exitNow(1);
 }
 
 int parseFd(const char* text) {
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     reportAndExit(sync, e);
   } catch (const nlc::ParentAbort& abort) {
     nlc::log::debug("the parent failed (" + abort.message + "): exiting");
-    ::_exit(1);
+    nlc::exitNow(1);
   } catch (const std::exception& e) {
     reportAndExit(sync, InitError{nlc::currentStage, "", 0, "", std::string("internal error: ") + e.what()});
   }

@@ -129,7 +129,7 @@ void forkFinalProcess(SyncSocket& sync) {
     do n = ::read(gateRead.get(), &go, 1);
     while (n < 0 && errno == EINTR);
     // EOF without the byte: the intermediate failed and reported it; leave quietly.
-    if (n != 1) ::_exit(1);
+    if (n != 1) exitNow(1);
     // A clone does not inherit the parent death signal; ours is the Node process now.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     return;
@@ -147,7 +147,7 @@ void forkFinalProcess(SyncSocket& sync) {
   char go = 1;
   if (::write(gateWrite.get(), &go, 1) != 1) fail("fork", "write", "", "releasing the container process");
   log::debug("forked the container process, pid " + std::to_string(pid));
-  ::_exit(0);
+  exitNow(0);
 }
 
 void setOomScoreAdj(int value) {

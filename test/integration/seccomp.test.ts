@@ -88,6 +88,26 @@ describe('seccomp', { skip }, () => {
     }
   });
 
+  test('a filter that refuses exec, exit and the report too: the helper still ends (no spin), run() and destroy() settle', async () => {
+    // Only mkdir allowed: the helper's exec fails, its procError cannot be sent, and libc's
+    // _exit would retry exit(2) forever against EPERM at full CPU.
+    for (const noNewPrivileges of [true, false]) {
+      const c = await make(`sc-noexit-${noNewPrivileges}`, { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ALLOW' }] }, { noNewPrivileges });
+      try {
+        const started = await withTimeout(
+          c.run({ stdio: 'ignore' }).then((p) => p.wait(), (err: Error) => err),
+          10_000,
+          'run() and the exit',
+        );
+        // Whatever it reports (the start's error, or the process's end), the helper is gone.
+        if (!(started instanceof Error)) assert.notDeepEqual(started, { exitCode: 0, signal: null });
+        assert.notEqual(await c.status(), 'running');
+      } finally {
+        await withTimeout(c.destroy(), 10_000, 'destroy');
+      }
+    }
+  });
+
   test('a default that refuses: calls newer than every one the profile names get ENOSYS, older ones the default (runc\'s patchbpf)', async () => {
     // A static probe (no libc in the container) that makes raw system calls by number.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-probe-'));

@@ -1,0 +1,51 @@
+/**
+ * The library in worker_threads: a Worker terminated while a container it started still runs
+ * (its exit watch and streams live on the Worker's loop) must end alone, not abort the
+ * process; the container outlives it, as it outlives a Node process, and is found by id.
+ */
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import { loadContainer, listContainers } from '../../lib';
+import { skipUnlessRoot, makeConfig, tempRoot } from './helpers';
+
+const skip = skipUnlessRoot();
+
+// Runs in the Worker: create and run a sleeping container, say so, and wait to be terminated.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createContainer } = require(workerData.lib);
+(async () => {
+  const c = await createContainer(workerData.id, workerData.config, { root: workerData.root });
+  const p = await c.run({ stdio: ['pipe', 'pipe', 'pipe'] });
+  p.stdout.on('data', () => {});
+  parentPort.postMessage(p.pid);
+})().catch((err) => parentPort.postMessage(String(err)));
+`;
+
+describe('worker threads', { skip }, () => {
+  const t = tempRoot();
+  after(() => t.cleanup());
+
+  test('terminating a Worker whose container runs: the process goes on, the container is left running and can be destroyed', async () => {
+    const lib = path.resolve(__dirname, '../../lib/index.js');
+    const config = makeConfig({ process: { args: ['sleep', '1000'] } });
+    // A few rounds: the abort this guards against (a callback into the Worker's JS during its
+    // termination) depended on timing.
+    for (let i = 0; i < 6; i++) {
+      const id = `worker-term-${i}`;
+      const w = new Worker(WORKER, { eval: true, workerData: { lib, id, config, root: t.root } });
+      const pid = await new Promise<unknown>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      assert.equal(typeof pid, 'number', String(pid));
+      assert.equal(await w.terminate(), 1);
+      const c = await loadContainer(id, { root: t.root });
+      assert.equal(await c.status(), 'running');
+      await c.destroy();
+    }
+    assert.deepEqual(await listContainers({ root: t.root }), []);
+  });
+});
