@@ -22,7 +22,7 @@ import { prepareConfig } from './process/prepared';
 import { requirePrivileges } from './process/privileges';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
-import { Process, kHandedOver } from './process/process';
+import { Process, kHandedOver, kOnKill } from './process/process';
 import { parseSignal } from './process/signals';
 import { rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
 import { abortError, armTermination, parseTermination, type Termination } from './process/termination';
@@ -231,8 +231,8 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return handOver(await this.#tracked(this.#startExec(options)), termination);
-    return handOver(await this.#startInitOnce(options, true), termination, this.#initKillSignal());
+    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options)), termination);
+    return this.#handOver(await this.#startInitOnce(options, true), termination, this.#initKillSignal());
   }
 
   /** start + exec for the init; for another process the same as start. */
@@ -240,7 +240,7 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return handOver(await this.#tracked(this.#startExec(options)), termination);
+    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options)), termination);
     // Nothing has to happen between created and running (no poststart hook): the init execs
     // as soon as it is set up, with no exec fifo to make, wait on and remove (runc's run goes
     // through the fifo; the status a caller can see is the same once run() resolves).
@@ -254,7 +254,39 @@ export class Container {
         throw err;
       }
     }
-    return handOver(proc, termination, this.#initKillSignal());
+    return this.#handOver(proc, termination, this.#initKillSignal());
+  }
+
+  /** The Process goes to the caller: its output drained at its exit, its timeout armed, its SIGKILL effective while paused. */
+  #handOver(proc: Process, termination: Termination | null, defaultKillSignal = SIGTERM): Process {
+    proc[kHandedOver]();
+    proc[kOnKill]((killed) => this.#thawForKill(killed));
+    armTermination(proc, termination, defaultKillSignal);
+    return proc;
+  }
+
+  /** Changed by each pause() and resume(): a thaw for a kill re-freezes only if neither came since. */
+  #freezeEpoch = 0;
+
+  /**
+   * A process killed in a paused container: cgroup v1's freezer keeps it frozen, SIGKILL and
+   * all, until the cgroup is thawed (v2's lets fatal signals through). Thawed until it is gone,
+   * then frozen again: the container stays paused, as its caller left it. The init's end is
+   * the container's (its cgroup is not frozen again).
+   */
+  #thawForKill(proc: Process): void {
+    if (!this.#cgroups.paths.freezer || !this.#isFrozen()) return;
+    const epoch = ++this.#freezeEpoch;
+    this.#cgroups.freeze('thawed');
+    if (proc === this.#init) return;
+    void Promise.race([proc.wait(), sleep(KILL_THAW_MS, undefined, { ref: false })]).then(() => {
+      if (this.#freezeEpoch !== epoch || this.#destroyed) return;
+      try {
+        this.#cgroups.freeze('frozen');
+      } catch (err) {
+        debug('container %s: freezing again after a kill: %s', this.id, (err as Error).message);
+      }
+    });
   }
 
   /** What a timeout or an abort sends the init by default: see armTermination. */
@@ -665,7 +697,7 @@ export class Container {
   /** Port of (*Container).Signal. */
   async signal(sig: string | number = 'SIGTERM', options: SignalOptions = {}): Promise<void> {
     this.#checkUsable();
-    const num = parseSignal(sig);
+    const num = parseSignal(sig, { zero: true });
     const status = await this.status();
     const all = options.all || (num === SIGKILL && !hasPrivateNamespace(this.config, 'pid'));
     // A dead init may leave processes in the cgroup (no pid namespace): runc still kills them.
@@ -798,6 +830,7 @@ export class Container {
     this.#checkUsable();
     const status = await this.status();
     if (status !== 'running' && status !== 'created') throw new ContainerStateError(`cannot pause container ${this.id} in status ${status}`);
+    this.#freezeEpoch++;
     this.#cgroups.freeze('frozen');
   }
 
@@ -806,6 +839,7 @@ export class Container {
     this.#checkUsable();
     const status = await this.status();
     if (status !== 'paused') throw new ContainerStateError(`cannot resume container ${this.id}: it is ${status}, not paused`);
+    this.#freezeEpoch++;
     this.#cgroups.freeze('thawed');
   }
 
@@ -872,8 +906,12 @@ export class Container {
       }
     }
     // A start of this handle still under way finishes first (a failed one removes what it
-    // made itself): what it started is then known here, and killed below.
-    if (this.#starts.size > 0) await Promise.allSettled([...this.#starts]);
+    // made itself): what it started is then known here, and killed below. One caught by a
+    // pause would never finish: the container is thawed first (it is about to be killed).
+    if (this.#starts.size > 0) {
+      if (this.#isFrozen()) this.#cgroups.freeze('thawed');
+      await Promise.allSettled([...this.#starts]);
+    }
     if (this.#destroyed) return;
     // So does one of another handle or process (it holds the lock until its init is
     // recorded): then the state is read again, to kill what it started. With an init recorded
@@ -1015,13 +1053,10 @@ const SIGKILL = 9;
 const SIGTERM = 15;
 /** How long destroy() waits for a start elsewhere to let go of the container's lock. */
 const LOCK_WAIT_MS = 60_000;
+/** How long a thaw for a killed process lasts at most before the container is frozen again. */
+const KILL_THAW_MS = 2_000;
 
 /** The Process goes to the caller: from then on its unread output may be drained at its exit, and `signal`/`timeout` apply. */
-function handOver(proc: Process, termination: Termination | null, defaultKillSignal = SIGTERM): Process {
-  proc[kHandedOver]();
-  armTermination(proc, termination, defaultKillSignal);
-  return proc;
-}
 
 /** What start() and run() refuse before anything is made: an unknown option, a bad signal/timeout, an aborted signal. */
 function checkOptions(options: ProcessOptions): Termination | null {

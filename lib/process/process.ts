@@ -12,6 +12,10 @@ const signalNames = new Map<number, string>(
 
 /** Called by the Container once run() or start() hands the Process to its caller (see #drainUnreadOutput). */
 export const kHandedOver: unique symbol = Symbol('nlc.handedOver');
+/** Set by the Container: what to do once SIGKILL went to the process (a frozen one dies only when thawed). */
+export const kOnKill: unique symbol = Symbol('nlc.onKill');
+
+const SIGKILL = osConstants.signals.SIGKILL;
 
 export function exitFromStatus(status: ExitStatus): ProcessExit {
   return {
@@ -59,6 +63,12 @@ export class Process extends EventEmitter {
   }
 
   #handedOver = false;
+  #onKill: ((proc: Process) => void) | null = null;
+
+  /** See kOnKill. */
+  [kOnKill](hook: (proc: Process) => void): void {
+    this.#onKill = hook;
+  }
 
   /**
    * The caller has this Process now (run() or start() resolved with it). Its exit may have
@@ -100,15 +110,17 @@ export class Process extends EventEmitter {
     return this.#exited;
   }
 
-  /** Send a signal through the pidfd; a no-op once the process has exited. */
+  /** Send a signal through the pidfd (0: only check that it lives); a no-op once the process has exited. */
   signal(sig: string | number = 'SIGTERM'): void {
-    const num = parseSignal(sig);
+    const num = parseSignal(sig, { zero: true });
     if (this.#pidfd < 0) return;
     try {
       this.#binding.pidfdSendSignal(this.#pidfd, num);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      return;
     }
+    if (num === SIGKILL) this.#onKill?.(this);
   }
 
   /** A copy of one of the process's fds (pidfd_getfd), close-on-exec, the caller's to close. */

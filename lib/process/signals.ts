@@ -9,10 +9,12 @@ const SIGRTMAX = 64;
 /**
  * 'SIGTERM', 'TERM', 'term' or 15 -> 15; the real-time names as kill(1) and runc take them
  * ('SIGRTMIN', 'RTMIN+3', 'SIGRTMAX-1'); anything else is a RangeError naming the input.
+ * With `zero`, 0 too: kill(2)'s check that the process exists, as runc kill and
+ * process.kill(pid, 0) take it (not for a signal meant to end a process).
  */
-export function parseSignal(sig: string | number): number {
+export function parseSignal(sig: string | number, { zero = false } = {}): number {
   if (typeof sig === 'number') {
-    if (Number.isInteger(sig) && sig > 0 && sig <= 64) return sig;
+    if (Number.isInteger(sig) && (sig > 0 || (zero && sig === 0)) && sig <= 64) return sig;
     throw new RangeError(`invalid signal number ${sig}`);
   }
   if (typeof sig === 'string') {
@@ -26,7 +28,7 @@ export function parseSignal(sig: string | number): number {
       const n = (rt[1] === 'MIN' ? SIGRTMIN : SIGRTMAX) + offset;
       if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
     }
-    if (/^\d+$/.test(sig)) return parseSignal(Number(sig));
+    if (/^\d+$/.test(sig)) return parseSignal(Number(sig), { zero });
   }
   throw new RangeError(`invalid signal ${JSON.stringify(sig)}`);
 }

@@ -416,6 +416,37 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
+  test('paused: a killed process dies (thawed for it) and the container stays paused; a timeout kills too; destroy ends a start the pause caught', async () => {
+    const c = await make('pausekill', {});
+    const init = await c.run({ stdio: 'ignore' });
+    try {
+      const e = await c.run({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
+      const t = await c.run({ init: false, args: ['sleep', '1000'], stdio: 'ignore', timeout: 300, killSignal: 'SIGKILL' });
+      await c.pause();
+      assert.deepEqual(await withTimeout(e.kill(), 5_000, 'kill() of a process in a paused container'), { exitCode: null, signal: 'SIGKILL' });
+      assert.deepEqual(await withTimeout(t.wait(), 5_000, 'the timeout in a paused container'), { exitCode: null, signal: 'SIGKILL' });
+      let status = '';
+      for (let i = 0; i < 50 && (status = await c.status()) !== 'paused'; i++) await sleep(20);
+      assert.equal(status, 'paused', 'frozen again once the killed processes are gone');
+      assert.equal(init.exitStatus, null, 'the init lives on');
+      await c.resume();
+      assert.equal(await c.status(), 'running');
+
+      // An exec still starting when the pause lands cannot finish until thawed: destroy does so.
+      const starting = c.run({ init: false, args: ['true'], stdio: 'ignore' }).then(
+        (p) => p.wait(),
+        (err: Error) => err,
+      );
+      await c.pause();
+      await withTimeout(c.destroy(), 10_000, 'destroy of a paused container with an exec starting');
+      await withTimeout(starting, 10_000, 'the exec start to settle');
+      assert.notEqual(init.exitStatus, null);
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('exec() of the handle that started the init still refuses a created container another handle paused, or whose init died', async () => {
     const c = await make('exec-facts', {}, {}, ['true']);
     const init = await c.start({ stdio: 'ignore' });

@@ -141,6 +141,21 @@ describe('container lifecycle', { skip }, () => {
     assert.deepEqual(heldNetns(), [], 'no network namespace fd left in this process');
   });
 
+  test('signal 0 checks that the container (or a process) lives, as runc kill 0 and process.kill(pid, 0)', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-sig0', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    const p = await c.run({ stdio: 'ignore' });
+    await c.signal(0);
+    await c.signal('0');
+    p.signal(0);
+    assert.equal(await c.status(), 'running', 'signal 0 does nothing to it');
+    p.signal('SIGKILL');
+    await p.wait();
+    await assert.rejects(c.signal(0), ContainerStateError);
+    p.signal(0); // an exited Process: a no-op, as for any signal
+    await c.destroy();
+  });
+
   test('a program that exits at once never races exec (20 runs, read-only root)', async () => {
     const stateRoot = root();
     for (let i = 0; i < 20; i++) {

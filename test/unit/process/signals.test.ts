@@ -8,6 +8,10 @@ test('parseSignal: names with and without SIG, any case, and numbers', () => {
   assert.equal(parseSignal(9), 9);
   assert.equal(parseSignal('9'), 9);
   for (const bad of ['SIGNOPE', '', 0, 65, 1.5, '-1']) assert.throws(() => parseSignal(bad), RangeError, String(bad));
+  // 0 (does it exist?) only where asked for: signal(), not a killSignal.
+  assert.equal(parseSignal(0, { zero: true }), 0);
+  assert.equal(parseSignal('0', { zero: true }), 0);
+  for (const bad of [-1, 65, 'SIG0']) assert.throws(() => parseSignal(bad, { zero: true }), RangeError, String(bad));
 });
 
 test('parseSignal: real-time names as kill(1) and runc take them', () => {
