@@ -42,7 +42,11 @@ export type Status = 'created' | 'running' | 'paused' | 'stopped';
 export interface ContainerOptions {
   /** State root directory. Default /run/node-libcontainer (root) or $XDG_RUNTIME_DIR/node-libcontainer. */
   root?: string;
-  /** Bundle directory: a relative `root.path` is resolved against it. Default: process.cwd(). */
+  /**
+   * Bundle directory: a relative `root.path` is resolved against it. Default: process.cwd().
+   * createContainer's only: loadContainer and listContainers take the same object and use the
+   * bundle the container was created with.
+   */
   bundle?: string;
   /** The native binding (tests inject a fake). */
   binding?: NativeBinding;
@@ -469,8 +473,14 @@ export class Container {
     // The facts a status() would read, each once: a recorded init (re-read when this handle
     // has none), alive with its recorded start time (the pidfd check), not frozen.
     if (this.#saved.initPid === 0) this.#refresh();
-    if (this.#destroyed || this.#saved.initPid === 0) throw new ContainerStateError(`cannot exec in a stopped container ${this.id}`);
-    const pidfd = this.#openInitPidfd(`cannot exec in a stopped container ${this.id}`);
+    // A start() or run() of a container whose init has come and gone lands here too: the message
+    // says why nothing can start in it any more.
+    const stopped = `cannot start a process in container ${this.id}: it is stopped (its init has exited)`;
+    if (!this.#destroyed && this.#saved.initPid === 0) {
+      throw new ContainerStateError(`cannot start a process in container ${this.id}: it has no init yet (start or run one first)`);
+    }
+    if (this.#destroyed) throw new ContainerStateError(stopped);
+    const pidfd = this.#openInitPidfd(stopped);
     try {
       if (this.#isFrozen()) throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
       const plan = withSeccomp(buildExecPlan(this.config, options), this.config.linux?.seccomp, this.#binding);
@@ -500,7 +510,7 @@ export class Container {
         // The init ended while the exec was joining it (setns: ESRCH, or the helper killed with
         // the pid namespace): the same refusal as an exec that came a moment later.
         if (!(err instanceof ContainerStateError) && (await this.#initEndsWithin(250))) {
-          throw new ContainerStateError(`cannot exec in a stopped container ${this.id} (it stopped during the exec)`, { cause: err });
+          throw new ContainerStateError(`cannot start a process in container ${this.id}: it stopped meanwhile`, { cause: err });
         }
         throw err;
       }
@@ -566,7 +576,9 @@ export class Container {
     try {
       pidfd = this.#binding.pidfdOpen(pid);
     } catch (err) {
-      throw new ContainerStateError(`${notRunning} (${(err as Error).message})`);
+      // ESRCH: the init is gone, which is all the caller needs to hear (the errno stays in cause).
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new ContainerStateError(notRunning, { cause: err });
+      throw new ContainerStateError(`${notRunning} (${(err as Error).message})`, { cause: err });
     }
     if (processStatus(pid, this.#saved.initStartTime) !== 'alive') {
       this.#binding.close(pidfd);
@@ -1224,7 +1236,7 @@ export async function createContainer(id: string, config: unknown, options: Cont
 }
 
 /** A container from its state directory, to manage it from any process. */
-export async function loadContainer(id: string, options: Pick<ContainerOptions, 'root' | 'binding'> = {}): Promise<Container> {
+export async function loadContainer(id: string, options: ContainerOptions = {}): Promise<Container> {
   checkContainerOptions(options);
   const cid = validateId(id);
   const dir = StateDir.open(options.root ?? defaultRoot(), cid);
@@ -1236,7 +1248,7 @@ export async function loadContainer(id: string, options: Pick<ContainerOptions, 
 }
 
 /** The state of every container under the root. */
-export async function listContainers(options: Pick<ContainerOptions, 'root' | 'binding'> = {}): Promise<ContainerState[]> {
+export async function listContainers(options: ContainerOptions = {}): Promise<ContainerState[]> {
   checkContainerOptions(options);
   const root = options.root ?? defaultRoot();
   const out: ContainerState[] = [];

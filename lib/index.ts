@@ -14,6 +14,10 @@ export {
   HookError,
   ProtocolError,
 } from './errors';
+export type { InitFailure } from './errors';
+export { CgroupError } from './cgroups/errors';
+export type { CgroupStats } from './cgroups/types';
 export { validateConfig } from './spec/validate';
 export { hostSandbox } from './presets';
-export type { Spec } from '../types/oci';
+export type { HostSandbox, HostSandboxOptions } from './presets';
+export type { Spec, LinuxResources } from '../types/oci';

@@ -13,7 +13,7 @@ function findArtifact(name: string): string {
     if (fs.existsSync(candidate)) return candidate;
   }
   throw new Error(
-    `node-libcontainer: native artifact ${name} not found under ${root} (looked in ${buildDirs.join(', ')}); run \`npm run build:native\``,
+    `node-libcontainer: native artifact ${name} not found under ${root} (looked in ${buildDirs.join(', ')}); build it with \`npm rebuild node-libcontainer\` (in a checkout of node-libcontainer itself: \`npm run build:native\`); it needs g++, make and python3`,
   );
 }
 

@@ -74,10 +74,12 @@ export function resolveProcess(spec: Spec, opts: ProcessOptions, prefix = 'proce
   const additionalGids = (user.additionalGids ?? []).map((g, i) => checkId(g, `${prefix}.user.additionalGids[${i}]`));
   // runc's umask is the container's (Config.Umask), whoever the process runs as: a user given
   // without one keeps the config's.
-  const umask = user.umask ?? base?.user?.umask ?? null;
-  if (umask !== null && (!Number.isInteger(umask) || umask < 0 || umask > 0o777)) {
-    throw new ConfigError(`${prefix}.user.umask`, `must be an integer from 0 to 0o777`);
+  // Any uint32, as runc takes it: umask(2) keeps the permission bits (0o1777 is 0o777).
+  const givenUmask = user.umask ?? base?.user?.umask ?? null;
+  if (givenUmask !== null && (!Number.isInteger(givenUmask) || givenUmask < 0 || givenUmask > 0xffffffff)) {
+    throw new ConfigError(`${prefix}.user.umask`, `must be an integer from 0 to 4294967295`);
   }
+  const umask = givenUmask === null ? null : givenUmask & 0o777;
   const noNewPrivileges = opts.noNewPrivileges ?? base?.noNewPrivileges ?? false;
   if (typeof noNewPrivileges !== 'boolean') throw new ConfigError(`${prefix}.noNewPrivileges`, 'must be a boolean');
   const oomScoreAdj = opts.oomScoreAdj ?? base?.oomScoreAdj ?? null;

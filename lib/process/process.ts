@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import type { ExitStatus, NativeBinding } from '../native/types';
+import type { ExitStatus, NativeBinding, WatchHandle } from '../native/types';
 import type { ProcessExit } from './options';
 import { parseSignal } from './signals';
 import type { TerminalSize, TerminalStream } from './terminal';
@@ -40,7 +40,7 @@ export class Process extends EventEmitter {
   #binding: NativeBinding;
   #exit: ProcessExit | null = null;
   #exited: Promise<ProcessExit>;
-  #watch: { cancel(): void } | null = null;
+  #watch: WatchHandle | null = null;
 
   /** Takes ownership of pidfd. */
   constructor(binding: NativeBinding, pid: number, pidfd: number) {
@@ -100,9 +100,38 @@ export class Process extends EventEmitter {
     });
   }
 
+  // 'exit' (once, with the ProcessExit) typed for listeners; other events as EventEmitter types
+  // them (its any[] included).
+  override on(event: 'exit', listener: (exit: ProcessExit) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+
+  override once(event: 'exit', listener: (exit: ProcessExit) => void): this;
+  override once(event: string | symbol, listener: (...args: any[]) => void): this;
+  override once(event: string | symbol, listener: (...args: any[]) => void): this {
+    return super.once(event, listener);
+  }
+
   /** The exit status once the process has exited, else null. */
   get exitStatus(): ProcessExit | null {
     return this.#exit;
+  }
+
+  /**
+   * As child_process's unref(): the event loop no longer waits for this process's exit (its
+   * 'exit' still comes if the loop runs anyway). Its 'pipe' streams keep the loop alive until
+   * they end or are destroyed, as a child's do. A container left running when Node exits keeps
+   * running: loadContainer finds it.
+   */
+  unref(): void {
+    this.#watch?.unref();
+  }
+
+  /** Undoes unref(). */
+  ref(): void {
+    this.#watch?.ref();
   }
 
   /** Resolves when the process has exited (and was reaped). */

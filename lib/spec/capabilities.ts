@@ -43,5 +43,11 @@ export function convertCapabilities(caps: OciCapabilities | undefined | null, fi
     });
     plan[set] = [...numbers].sort((a, b) => a - b);
   }
+  // capset(2) refuses an effective capability that is not permitted: said here, naming it,
+  // rather than as the init's capset EPERM at the start (runc fails there).
+  const permitted = new Set(plan.permitted);
+  (caps.effective ?? []).forEach((name, i) => {
+    if (!permitted.has(CAPABILITIES[name])) throw new ConfigError(`${field}.effective[${i}]`, `${name} is not in ${field}.permitted (capset refuses an effective capability that is not permitted)`);
+  });
   return plan;
 }

@@ -210,6 +210,16 @@ describe('config applied inside the container', { skip }, () => {
     assert.deepEqual(r.out.split('\n'), ['box-1', 'example.test', '1', '4096', '0027', 'hi', '/tmp', '/bin/sh']);
   });
 
+  test('a umask above 0o777 keeps its permission bits, as runc and umask(2) take it; above uint32 it is refused', async () => {
+    const r = await runIn(root, 'cfg-umask', {}, 'umask', { user: { uid: 0, gid: 0, umask: 0o1777 } });
+    assert.equal(r.exit.exitCode, 0, r.err);
+    assert.equal(r.out, '0777');
+    await assert.rejects(
+      createContainer('cfg-umask-bad', makeConfig({ process: { args: ['true'], user: { uid: 0, gid: 0, umask: 2 ** 32 } } }), { root }),
+      (e: ConfigError) => e instanceof ConfigError && e.field === 'process.user.umask',
+    );
+  });
+
   test('user, groups, capabilities, no_new_privs, rlimits, oomScoreAdj', async () => {
     const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
     const r = await runIn(root, 'cfg-ids', {}, 'id; grep -E "^(Cap|NoNewPrivs)" /proc/self/status; grep "Max open files" /proc/self/limits; cat /proc/self/oom_score_adj', {

@@ -270,8 +270,12 @@ describe('convertCapabilities', () => {
     const caps = convertCapabilities({
       bounding: ['CAP_NET_BIND_SERVICE', 'CAP_CHOWN', 'CAP_KILL', 'CAP_CHOWN', 'CAP_CHECKPOINT_RESTORE'],
       effective: ['CAP_KILL'],
+      permitted: ['CAP_KILL', 'CAP_CHOWN'],
     }, 'process.capabilities');
-    assert.deepEqual(caps, { bounding: [0, 5, 10, 40], effective: [5], permitted: [], inheritable: [], ambient: [] });
+    assert.deepEqual(caps, { bounding: [0, 5, 10, 40], effective: [5], permitted: [0, 5], inheritable: [], ambient: [] });
+  });
+  it('refuses an effective capability that is not permitted (capset would), naming it', () => {
+    throwsConfig(() => convertCapabilities({ effective: ['CAP_CHOWN', 'CAP_KILL'], permitted: ['CAP_CHOWN'] }, 'process.capabilities'), 'process.capabilities.effective[1]', /CAP_KILL is not in process\.capabilities\.permitted/);
   });
   it('returns null when absent', () => {
     assert.deepEqual(convertCapabilities(undefined, 'process.capabilities'), { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] });
