@@ -88,11 +88,10 @@ void createDevice(int rootFd, const DevicePlan& dev, ParentDir& last) {
   const mode_t mode = typeBits(dev) | (dev.fileMode & 07777);
   const dev_t rdev = dev.type == 'p' ? 0 : makedev(static_cast<unsigned>(dev.major), static_cast<unsigned>(dev.minor));
 
-  // A node left by the image (even a regular file named /dev/null) must not survive.
-  if (unlinkat(parentFd.get(), name.c_str(), 0) < 0 && errno != ENOENT) {
-    fail(kStage, "unlinkat", dev.path, "remove what is at the device's path");
-  }
+  // What is already at the path stays, as runc keeps it (EEXIST is not an error there): it may
+  // be a file of the image or, through a bind mount, of the host, and never ours to delete.
   if (mknodat(parentFd.get(), name.c_str(), mode, rdev) < 0) {
+    if (errno == EEXIST) return;
     if (errno == EPERM) {
       bindHostDevice(parentFd.get(), name, dev);
       return;

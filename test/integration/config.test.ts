@@ -185,6 +185,26 @@ describe('config applied inside the container', { skip }, () => {
     assert.match(r.out, /null-ok/);
   });
 
+  test('a linux.devices entry whose path is taken keeps what is there (as runc): a host file through a bind mount, a directory', async () => {
+    const dataDir = fs.mkdtempSync(path.join(hostDir, 'devdata-'));
+    fs.writeFileSync(path.join(dataDir, 'important.txt'), 'precious host data\n');
+    const base = makeConfig({}) as { linux: Record<string, unknown>; mounts: unknown[] };
+    const r = await runIn(root, 'cfg-dev-taken', {
+      mounts: [...base.mounts, { destination: '/data', type: 'bind', source: dataDir, options: ['rbind', 'rw'] }],
+      linux: {
+        ...base.linux,
+        devices: [
+          { path: '/data/important.txt', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
+          { path: '/dev/shm', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+          { path: '/data/new-null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
+        ],
+      },
+    }, 'cat /data/important.txt; stat -c "%F" /dev/shm /data/new-null');
+    assert.equal(r.exit.exitCode, 0, r.err);
+    assert.deepEqual(r.out.split('\n'), ['precious host data', 'directory', 'character special file']);
+    assert.equal(fs.readFileSync(path.join(dataDir, 'important.txt'), 'utf8'), 'precious host data\n', 'the host file is untouched');
+  });
+
   test('pivot_root, read-only root, masked and read-only paths, propagation', async () => {
     const r = await runIn(root, 'cfg-root', {
       root: { path: (makeConfig({}) as { root: { path: string } }).root.path, readonly: true },
