@@ -12,6 +12,8 @@ namespace nlc {
 // procConsole (SCM_RIGHTS) and is closed here; the slave, opened through the master
 // (TIOCGPTPEER, no path lookup in /dev/pts), becomes the controlling terminal of a new
 // session and fds 0, 1 and 2.
-void setupConsole(const ProcessPlan& process, SyncSocket& sync);
+// onDevConsole: the init's pty is also bound on /dev/console (runc mounts it for the init only,
+// not for an exec'd process).
+void setupConsole(const ProcessPlan& process, SyncSocket& sync, bool onDevConsole);
 
 }  // namespace nlc

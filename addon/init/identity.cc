@@ -51,7 +51,7 @@ std::string homeFromPasswd(const std::string& passwd, unsigned uid) {
 
 // Port of runc's fixStdioPermissions: a user other than root must be able to reopen its
 // stdio through /proc/self/fd; /dev/null is left alone.
-void chownStdio(unsigned uid, unsigned gid) {
+void chownStdio(unsigned uid) {
   struct stat null {};
   bool haveNull = ::stat("/dev/null", &null) == 0;
   for (int fd = 0; fd <= 2; ++fd) {
@@ -61,8 +61,9 @@ void chownStdio(unsigned uid, unsigned gid) {
       fail("identity", "fstat", "/proc/self/fd/" + std::to_string(fd), "checking stdio ownership");
     }
     if (haveNull && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev) continue;
-    if (st.st_uid == uid && st.st_gid == gid) continue;
-    if (::fchown(fd, uid, gid) < 0) {
+    if (st.st_uid == uid) continue;
+    // Only the owner, as runc: the group stays what it is (a pty keeps devpts's tty group).
+    if (::fchown(fd, uid, static_cast<gid_t>(-1)) < 0) {
       // A read-only filesystem, or a file we do not own (an inherited tty or file in a user
       // namespace): runc ignores these as well.
       if (errno == EINVAL || errno == EPERM || errno == EROFS) continue;
@@ -107,7 +108,7 @@ void setupUser(const ProcessPlan& process) {
     if (::setgroups(groups.size(), groups.data()) < 0) fail("identity", "setgroups", "", "setting the additional groups");
   }
 
-  chownStdio(process.uid, process.gid);
+  chownStdio(process.uid);
 
   if (::setresgid(process.gid, process.gid, process.gid) < 0)
     fail("identity", "setresgid", "", "changing to gid " + std::to_string(process.gid));

@@ -182,10 +182,10 @@ void loadLateSeccomp(const ProcessPlan& process, SyncSocket& sync) {
 }
 
 // process.terminal: the pty, before procReady (the parent expects procConsole first).
-void openTerminalIfAsked(const ProcessPlan& process, SyncSocket& sync) {
+void openTerminalIfAsked(const ProcessPlan& process, SyncSocket& sync, bool onDevConsole) {
   if (!process.terminal) return;
   currentStage = "console";
-  setupConsole(process, sync);
+  setupConsole(process, sync, onDevConsole);
 }
 
 // The last steps of both modes: the execution domain, then the user's program.
@@ -288,7 +288,7 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   restrictKernelViews(plan.rootfs);
 
   log::debug("stage: names and sysctl done");
-  openTerminalIfAsked(plan.process, sync);
+  openTerminalIfAsked(plan.process, sync, true);
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   log::debug("stage: procRun received");
@@ -314,7 +314,7 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
 void runExec(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
-  openTerminalIfAsked(plan.process, sync);
+  openTerminalIfAsked(plan.process, sync, false);
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   finalizeProcess(plan.process, sync);

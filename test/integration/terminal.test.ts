@@ -65,6 +65,37 @@ describe('terminal', { skip }, () => {
     }
   });
 
+  test('the init\'s pty is also /dev/console (bound there, as runc); it keeps devpts\'s tty group when handed to a user; an exec\'s pty is not bound', async () => {
+    const script = 'stat -c "%t:%T %g" /dev/console; stat -c "%g" $(tty); echo to-console > /dev/console; grep " /dev/console " /proc/self/mountinfo | cut -d" " -f9; sleep 100';
+    const c = await make('tty-console', { process: { terminal: true, user: { uid: 1000, gid: 1000 }, args: ['sh', '-c', script] } });
+    try {
+      const p = await c.run();
+      let out = '';
+      await withTimeout(
+        new Promise<void>((resolve) => {
+          p.terminal!.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (/devpts/.test(out)) resolve();
+          });
+        }),
+        30_000,
+        'the console output',
+      );
+      const lines = out.split('\r\n');
+      assert.match(lines[0], /^88:0 5$/, out); // 0x88 = 136, a pty of the container's devpts, group tty (5)
+      assert.equal(lines[1], '5', 'the pty keeps its group');
+      assert.ok(lines.includes('to-console'), out);
+      assert.ok(lines.includes('devpts'), out);
+      const e = await c.run({ init: false, args: ['sh', '-c', 'stat -c "%t:%T" /dev/console; tty'], terminal: true });
+      const [eout] = await withTimeout(Promise.all([readAll(e), e.wait()]), 30_000, 'the exec');
+      const elines = eout.split('\r\n');
+      assert.equal(elines[0], '88:0', 'still the init\'s pty');
+      assert.equal(elines[1], '/dev/pts/1');
+    } finally {
+      await c.destroy();
+    }
+  });
+
   test('interactive: input reaches the shell, a resize its next stty, exit ends the terminal', async () => {
     const c = await make('tty-interactive', { process: { args: ['sh'] } });
     try {
