@@ -178,11 +178,28 @@ void maskPath(int rootFd, const std::string& path, int devNull, bool haveProc) {
 // Whether the container's /proc can name fds (it may have no /proc at all).
 bool haveProcSelfFd() { return access("/proc/self/fd", F_OK) == 0; }
 
+// Port of the end of runc's prepareRootfs: a missing working directory is made (0755, as
+// root), inside the new root now, so no path can lead out of it; before a read-only root
+// is remounted so.
+void makeWorkingDirectory(const std::string& cwd) {
+  std::string prefix;
+  size_t pos = 0;
+  while (pos < cwd.size()) {
+    size_t next = cwd.find('/', pos + 1);
+    if (next == std::string::npos) next = cwd.size();
+    prefix = cwd.substr(0, next);
+    pos = next;
+    if (prefix == "/" || prefix.back() == '/') continue;
+    if (::mkdir(prefix.c_str(), 0755) < 0 && errno != EEXIST) fail("cwd", "mkdir", prefix, "creating the working directory " + cwd);
+  }
+}
+
 }  // namespace
 
-void pivotAndFinalizeRootfs(const RootfsPlan& plan) {
+void pivotAndFinalizeRootfs(const RootfsPlan& plan, const std::string& cwd) {
   pivotRoot(plan.rootfs);
   reopenDevNull();
+  makeWorkingDirectory(cwd);
   // runc's finalizeRootfs.
   for (const auto& m : plan.mounts) {
     if (!m.isBind && (m.flags & MS_RDONLY) && (m.type == "tmpfs" || cleanPath(m.destination) == "/dev")) {

@@ -278,7 +278,7 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
   log::debug("stage: hooks done");
   currentStage = "pivot_root";
-  pivotAndFinalizeRootfs(plan.rootfs);
+  pivotAndFinalizeRootfs(plan.rootfs, plan.process.cwd);
   log::debug("stage: pivot_root and rootfs finalized");
   // Where runc sets it, at the end of the rootfs finalization: startContainer hooks already
   // run with the process's umask.

@@ -47,7 +47,7 @@ void mountRootfs(const RootfsPlan& plan);
 // Phase 2 (after procHooksDone and createContainer hooks, finalize.cc): pivot_root into the
 // rootfs and detach the old root, move stdio to the container's /dev/null, remount the
 // delayed read-only mounts and the root. Throws InitError.
-void pivotAndFinalizeRootfs(const RootfsPlan& plan);
+void pivotAndFinalizeRootfs(const RootfsPlan& plan, const std::string& cwd);
 
 // After the hostname, as in runc's standard init: sysctl, then read-only and masked paths,
 // each resolved inside the new root. Throws InitError.

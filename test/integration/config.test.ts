@@ -240,6 +240,18 @@ describe('config applied inside the container', { skip }, () => {
     );
   });
 
+  test('a working directory that is not there is made (0755, inside the root, before a read-only root is remounted), as runc', async () => {
+    const rootfs = (makeConfig({}) as { root: { path: string } }).root.path;
+    fs.rmSync(path.join(rootfs, 'made-cwd'), { recursive: true, force: true });
+    try {
+      const r = await runIn(root, 'cfg-mkcwd', { root: { path: rootfs, readonly: true } }, 'pwd; stat -c "%a %u" /made-cwd/a/b; touch x 2>/dev/null || echo ro', { cwd: '/made-cwd/a/b', user: { uid: 1000, gid: 1000 } });
+      assert.equal(r.exit.exitCode, 0, r.err);
+      assert.deepEqual(r.out.split('\n'), ['/made-cwd/a/b', '755 0', 'ro']);
+    } finally {
+      fs.rmSync(path.join(rootfs, 'made-cwd'), { recursive: true, force: true });
+    }
+  });
+
   test('user, groups, capabilities, no_new_privs, rlimits, oomScoreAdj', async () => {
     const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
     const r = await runIn(root, 'cfg-ids', {}, 'id; grep -E "^(Cap|NoNewPrivs)" /proc/self/status; grep "Max open files" /proc/self/limits; cat /proc/self/oom_score_adj', {

@@ -132,10 +132,10 @@ describe('container lifecycle', { skip }, () => {
     await Promise.all(live.map((c) => c.destroy()));
     assert.equal(new Set([...netns, ours]).size, 4, `three namespaces of their own: ${netns.join(' ')} (ours ${ours})`);
 
-    // Failed starts, in the helper (no such cwd) and in the parent (a second init for a running
+    // Failed starts, in the helper (no such program) and in the parent (a second init for a running
     // container), leave none open here either.
-    const bad = await createContainer('life-netns-bad', makeConfig({ process: { args: ['true'], cwd: '/no/such/dir' } }), { root: stateRoot });
-    await assert.rejects(bad.run({ stdio: 'ignore' }), /no\/such\/dir/);
+    const bad = await createContainer('life-netns-bad', makeConfig({ process: { args: ['/no/such/program'] } }), { root: stateRoot });
+    await assert.rejects(bad.run({ stdio: 'ignore' }), /no\/such\/program/);
     await bad.destroy();
     const running = await createContainer('life-netns-run', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
     await running.run({ stdio: 'ignore' });
