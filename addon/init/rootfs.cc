@@ -32,7 +32,8 @@ std::vector<std::string> split(const std::string& s, char sep) { return splitNon
 bool hasAtimeFlag(unsigned long flags) { return (flags & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)) != 0; }
 
 std::string mountError(const MountPlan& m, const std::string& what) {
-  return what + " (" + m.type + " " + m.source + " on " + m.destination + ")";
+  // The data too: a filesystem's options ("size=banana") are what it refuses most often.
+  return what + " (" + m.type + " " + m.source + " on " + m.destination + (m.data.empty() ? "" : ", data " + m.data) + ")";
 }
 
 UniqueFd openRootfs(const std::string& rootfs, const char* stage) {

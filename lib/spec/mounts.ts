@@ -236,5 +236,10 @@ export function rootPropagationFlags(value?: string): number {
   if (flags === undefined) {
     throw new ConfigError('linux.rootfsPropagation', `${JSON.stringify(value)} is not one of ${[...propagationOptions.keys()].join(', ')}`);
   }
+  // The rootfs is bind-mounted onto itself for pivot_root, which an unbindable tree refuses:
+  // runc fails such a start with EINVAL, and making "/" private for that bind would undo it.
+  if (flags & MS_UNBINDABLE) {
+    throw new ConfigError('linux.rootfsPropagation', `${JSON.stringify(value)} cannot be used: the rootfs must be bind-mounted for pivot_root, which an unbindable mount refuses`);
+  }
   return flags;
 }

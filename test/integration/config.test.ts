@@ -252,6 +252,20 @@ describe('config applied inside the container', { skip }, () => {
     }
   });
 
+  test('a mount the kernel refuses names its data; an unbindable rootfsPropagation is refused at create', async () => {
+    const base = makeConfig({}) as { mounts: unknown[]; linux: Record<string, unknown> };
+    const c = await createContainer('cfg-baddata', makeConfig({ mounts: [...base.mounts, { destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: ['size=banana'] }] }), { root });
+    try {
+      await assert.rejects(c.run({ stdio: 'ignore' }), (e: InitError) => e instanceof InitError && e.stage === 'mounts' && /size=banana/.test(e.message) && /EINVAL/.test(e.message));
+    } finally {
+      await c.destroy();
+    }
+    await assert.rejects(
+      createContainer('cfg-unbindable', makeConfig({ linux: { ...base.linux, rootfsPropagation: 'runbindable' } }), { root }),
+      (e: ConfigError) => e instanceof ConfigError && e.field === 'linux.rootfsPropagation',
+    );
+  });
+
   test('user, groups, capabilities, no_new_privs, rlimits, oomScoreAdj', async () => {
     const caps = ['CAP_CHOWN', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
     const r = await runIn(root, 'cfg-ids', {}, 'id; grep -E "^(Cap|NoNewPrivs)" /proc/self/status; grep "Max open files" /proc/self/limits; cat /proc/self/oom_score_adj', {

@@ -173,7 +173,11 @@ describe('rootPropagationFlags', () => {
     assert.equal(rootPropagationFlags(''), L.MS_SLAVE | L.MS_REC);
     assert.equal(rootPropagationFlags('rprivate'), L.MS_PRIVATE | L.MS_REC);
     assert.equal(rootPropagationFlags('shared'), L.MS_SHARED);
-    assert.equal(rootPropagationFlags('runbindable'), L.MS_UNBINDABLE | L.MS_REC);
+    assert.equal(rootPropagationFlags('rslave'), L.MS_SLAVE | L.MS_REC);
+  });
+  it('refuses unbindable and runbindable: the rootfs bind for pivot_root would fail (runc: EINVAL)', () => {
+    throwsConfig(() => rootPropagationFlags('runbindable'), 'linux.rootfsPropagation', /unbindable mount refuses/);
+    throwsConfig(() => rootPropagationFlags('unbindable'), 'linux.rootfsPropagation', /unbindable mount refuses/);
   });
   it('rejects other values', () => {
     throwsConfig(() => rootPropagationFlags('private-ish'), 'linux.rootfsPropagation');
