@@ -66,13 +66,12 @@ export function convertDevices(devices: readonly OciDevice[] | undefined | null,
 
 /**
  * Whether the helper creates the default device nodes (null, zero, full, tty, random,
- * urandom) and the /dev symlinks. runc does so unless /dev is a bind mount
- * (needsSetupDev); we do so only when /dev is a fresh filesystem, i.e. the config mounts
- * something at /dev and the last such mount is not a bind. Without a /dev mount the
- * rootfs's own /dev is used as it is: we never write device nodes into an image.
+ * urandom) and the /dev symlinks: unless /dev is a bind mount, as runc's needsSetupDev. Without
+ * a /dev mount they go into the rootfs's own /dev, as runc puts them there (what the image has
+ * at those paths already is kept): masked paths need its /dev/null, and programs the rest.
  */
 export function defaultDevicesWanted(mounts: readonly OciMount[] | undefined): boolean {
-  let wanted = false;
+  let wanted = true;
   for (const m of mounts ?? []) {
     if (typeof m?.destination !== 'string' || !m.destination.startsWith('/')) continue;
     if (path.posix.normalize(m.destination).replace(/(.)\/$/, '$1') !== '/dev') continue;

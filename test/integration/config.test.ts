@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, InitError, createContainer, type Container, type ProcessOptions } from '../../lib';
-import { skipUnlessRoot, makeConfig, tempRoot, collect } from './helpers';
+import { skipUnlessRoot, makeConfig, tempRoot, collect, testRootfs } from './helpers';
 
 const skip = skipUnlessRoot();
 
@@ -203,6 +203,24 @@ describe('config applied inside the container', { skip }, () => {
     assert.equal(r.exit.exitCode, 0, r.err);
     assert.deepEqual(r.out.split('\n'), ['precious host data', 'directory', 'character special file']);
     assert.equal(fs.readFileSync(path.join(dataDir, 'important.txt'), 'utf8'), 'precious host data\n', 'the host file is untouched');
+  });
+
+  test('no /dev mount: the default nodes and links go into the rootfs\'s own /dev (as runc), so masked paths and /dev/null work', async () => {
+    const rootfs = fs.mkdtempSync(path.join(hostDir, 'rootfs-nodev-'));
+    fs.cpSync(testRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+    fs.rmSync(path.join(rootfs, 'dev'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(rootfs, 'dev'));
+    fs.writeFileSync(path.join(rootfs, 'dev', 'zero'), 'the image\'s own\n');
+    try {
+      const base = makeConfig({}) as { mounts: { destination: string }[] };
+      const r = await runIn(root, 'cfg-nodev', { root: { path: rootfs }, mounts: base.mounts.filter((m) => !m.destination.startsWith('/dev')) },
+        'echo x > /dev/null && stat -c "%F %t:%T" /dev/null; cat /dev/zero; readlink /dev/fd; wc -c < /proc/timer_list');
+      assert.equal(r.exit.exitCode, 0, r.err);
+      assert.deepEqual(r.out.split('\n'), ['character special file 1:3', 'the image\'s own', '/proc/self/fd', '0']);
+      assert.equal(fs.statSync(path.join(rootfs, 'dev', 'null')).isCharacterDevice(), true, 'made in the image, as runc does');
+    } finally {
+      fs.rmSync(rootfs, { recursive: true, force: true });
+    }
   });
 
   test('pivot_root, read-only root, masked and read-only paths, propagation', async () => {

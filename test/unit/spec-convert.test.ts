@@ -343,10 +343,10 @@ describe('defaultDevicesWanted', () => {
     assert.equal(defaultDevicesWanted(ociDefaultMounts), true);
     assert.equal(defaultDevicesWanted([{ destination: '/dev/', type: 'tmpfs' }]), true);
   });
-  it('is false without a /dev mount or with a bind-mounted /dev', () => {
-    assert.equal(defaultDevicesWanted([]), false);
-    assert.equal(defaultDevicesWanted(undefined), false);
-    assert.equal(defaultDevicesWanted([{ destination: '/dev/shm', type: 'tmpfs' }]), false);
+  it('is true without a /dev mount too (the rootfs\'s own /dev, as runc), false with a bind-mounted /dev', () => {
+    assert.equal(defaultDevicesWanted([]), true);
+    assert.equal(defaultDevicesWanted(undefined), true);
+    assert.equal(defaultDevicesWanted([{ destination: '/dev/shm', type: 'tmpfs' }]), true);
     assert.equal(defaultDevicesWanted([{ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }]), false);
     assert.equal(defaultDevicesWanted([{ destination: '/dev', source: '/dev', options: ['rbind'] }]), false);
   });
