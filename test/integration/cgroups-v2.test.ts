@@ -162,7 +162,13 @@ describe('cgroups (pure v2): enforcement', { skip }, () => {
       await c.resume();
       assert.equal(await c.status(), 'running');
       assert.ok((await progress()) > 5, 'the busy loop runs again');
+      // v2's freezer lets a fatal signal through: an exec'd process killed while paused dies,
+      // and the container stays frozen (no thaw needed, none made).
+      const e = await c.run({ init: false, args: ['sleep', '1000'], stdio: 'ignore' });
       await c.pause();
+      assert.deepEqual(await withTimeout(e.kill(), 30_000, 'kill() in a paused container'), { exitCode: null, signal: 'SIGKILL' });
+      assert.equal(fs.readFileSync(path.join(dir, 'cgroup.freeze'), 'utf8').trim(), '1');
+      assert.equal(await c.status(), 'paused');
       await c.signal('SIGKILL');
       assert.equal((await withTimeout(init.wait(), 30_000, 'paused init to die')).signal, 'SIGKILL');
       assert.equal(await c.status(), 'stopped');
