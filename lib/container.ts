@@ -1205,7 +1205,11 @@ function checkContainerOptions(options: unknown): void {
   }
 }
 
-/** Create a container (status `stopped` until `start`). Bad input throws before anything is made. */
+/**
+ * Create a container (status `stopped` until `start`). Bad input throws before anything is made.
+ * `config` is checked when it arrives (a ConfigError names the bad field), so it may come
+ * straight from JSON.parse; declare yours as `Spec` to have TypeScript check it as you write it.
+ */
 export async function createContainer(id: string, config: unknown, options: ContainerOptions = {}): Promise<Container> {
   checkContainerOptions(options);
   const cid = validateId(id);
