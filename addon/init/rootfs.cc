@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,13 @@
 #include "fd.h"
 #include "fileio.h"
 #include "paths.h"
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
 
 namespace nlc {
 
@@ -197,9 +205,22 @@ class MountRunner {
       mountOn(m, target.get(), m.source.c_str(), m.type.c_str(), flags, data.c_str(), "mount");
     }
     applyPropagation(m);
+    applyRecursiveAttrs(m);
   }
 
  private:
+  // runc's setRecAttr: rro and friends, on the mount and every mount below it.
+  void applyRecursiveAttrs(const MountPlan& m) {
+    if (m.recAttrSet == 0 && m.recAttrClr == 0) return;
+    UniqueFd target = reopen(m);
+    struct {
+      uint64_t attr_set, attr_clr, propagation, userns_fd;
+    } attr{m.recAttrSet, m.recAttrClr, 0, 0};
+    if (syscall(SYS_mount_setattr, target.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+      fail(kMounts, "mount_setattr", m.destination, mountError(m, "set recursive mount attributes"));
+    }
+  }
+
   // Mount onto the exact object behind targetFd, whatever its path has become.
   void mountOn(const MountPlan& m, int targetFd, const char* source, const char* type, unsigned long flags,
                const char* data, const char* what) {

@@ -1,6 +1,7 @@
 // Rootfs set-up inside the container's mount namespace: the plan (filled from the
 // bootstrap message by bootstrap.cc) and the two phases around the procHooks sync.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct MountPlan {
   unsigned long remountFlags = 0;          // bind mounts: != 0 -> MS_BIND|MS_REMOUNT|remountFlags
   bool isBind = false;
   bool isFile = false;  // bind of a non-directory source: the target is an empty file
+  // MOUNT_ATTR_* set and cleared on the whole mount tree with mount_setattr(AT_RECURSIVE)
+  // once it is mounted (rro, rnosuid, ...).
+  uint64_t recAttrSet = 0, recAttrClr = 0;
 };
 
 struct DevicePlan {

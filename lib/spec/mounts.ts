@@ -30,6 +30,9 @@ export interface MountPlanJson {
   remountFlags: number;
   isBind: boolean;
   isFile: boolean;
+  /** MOUNT_ATTR_* bits mount_setattr(2) sets and clears on the whole mount tree (rro, rnosuid, ...); 0 and 0: none. */
+  recAttrSet: number;
+  recAttrClr: number;
 }
 
 export type SourceKind = 'dir' | 'file' | 'missing';
@@ -87,11 +90,42 @@ const propagationOptions: ReadonlyMap<string, number> = new Map([
   ['runbindable', MS_UNBINDABLE | MS_REC],
 ]);
 
-/** Recursive mount attributes (mount_setattr(2) with AT_RECURSIVE) that runc supports and we do not yet. */
-const recursiveAttrOptions = new Set([
-  'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
-  'rnodiratime', 'rdiratime', 'rrelatime', 'rnorelatime', 'rnoatime', 'ratime',
-  'rstrictatime', 'rnostrictatime', 'rnosymfollow', 'rsymfollow',
+// mount_setattr(2)'s MOUNT_ATTR_* bits.
+const MOUNT_ATTR_RDONLY = 0x1;
+const MOUNT_ATTR_NOSUID = 0x2;
+const MOUNT_ATTR_NODEV = 0x4;
+const MOUNT_ATTR_NOEXEC = 0x8;
+const MOUNT_ATTR__ATIME = 0x70;
+const MOUNT_ATTR_RELATIME = 0x0;
+const MOUNT_ATTR_NOATIME = 0x10;
+const MOUNT_ATTR_STRICTATIME = 0x20;
+const MOUNT_ATTR_NODIRATIME = 0x80;
+const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
+
+/**
+ * Recursive mount attributes, applied with mount_setattr(2) and AT_RECURSIVE to the mount and
+ * everything below it (port of runc's recAttrFlags): "rro" makes an rbind read-only all the
+ * way down, where "ro" reaches only its top mount.
+ */
+const recursiveAttrOptions: ReadonlyMap<string, { clear: boolean; attr: number }> = new Map([
+  ['rro', { clear: false, attr: MOUNT_ATTR_RDONLY }],
+  ['rrw', { clear: true, attr: MOUNT_ATTR_RDONLY }],
+  ['rnosuid', { clear: false, attr: MOUNT_ATTR_NOSUID }],
+  ['rsuid', { clear: true, attr: MOUNT_ATTR_NOSUID }],
+  ['rnodev', { clear: false, attr: MOUNT_ATTR_NODEV }],
+  ['rdev', { clear: true, attr: MOUNT_ATTR_NODEV }],
+  ['rnoexec', { clear: false, attr: MOUNT_ATTR_NOEXEC }],
+  ['rexec', { clear: true, attr: MOUNT_ATTR_NOEXEC }],
+  ['rnodiratime', { clear: false, attr: MOUNT_ATTR_NODIRATIME }],
+  ['rdiratime', { clear: true, attr: MOUNT_ATTR_NODIRATIME }],
+  ['rrelatime', { clear: false, attr: MOUNT_ATTR_RELATIME }],
+  ['rnorelatime', { clear: true, attr: MOUNT_ATTR_RELATIME }],
+  ['rnoatime', { clear: false, attr: MOUNT_ATTR_NOATIME }],
+  ['ratime', { clear: true, attr: MOUNT_ATTR_NOATIME }],
+  ['rstrictatime', { clear: false, attr: MOUNT_ATTR_STRICTATIME }],
+  ['rnostrictatime', { clear: true, attr: MOUNT_ATTR_STRICTATIME }],
+  ['rnosymfollow', { clear: false, attr: MOUNT_ATTR_NOSYMFOLLOW }],
+  ['rsymfollow', { clear: true, attr: MOUNT_ATTR_NOSYMFOLLOW }],
 ]);
 
 const unsupportedOptions: ReadonlyMap<string, string> = new Map([
@@ -135,12 +169,14 @@ interface ParsedOptions {
   flags: number;
   propagation: number[];
   data: string[];
+  recAttrSet: number;
+  recAttrClr: number;
 }
 
 // port of runc's parseMountOptions: known flags set or clear MS_* bits, propagation options
 // are applied after the mount, and everything else is handed to the filesystem as data.
 function parseMountOptions(options: unknown, field: string): ParsedOptions {
-  const parsed: ParsedOptions = { flags: 0, propagation: [], data: [] };
+  const parsed: ParsedOptions = { flags: 0, propagation: [], data: [], recAttrSet: 0, recAttrClr: 0 };
   if (options === undefined || options === null) return parsed;
   if (!Array.isArray(options)) throw new ConfigError(field, 'must be an array of strings');
   options.forEach((option: unknown, j) => {
@@ -158,8 +194,16 @@ function parseMountOptions(options: unknown, field: string): ParsedOptions {
       parsed.propagation.push(propagation);
       return;
     }
-    if (recursiveAttrOptions.has(option)) {
-      throw new ConfigError(optField, `recursive mount attribute ${JSON.stringify(option)} is not supported yet`);
+    const recursive = recursiveAttrOptions.get(option);
+    if (recursive) {
+      if (recursive.clear) {
+        parsed.recAttrClr |= recursive.attr;
+      } else {
+        parsed.recAttrSet |= recursive.attr;
+        // mount_setattr(2): an access-time setting also needs MOUNT_ATTR__ATIME cleared.
+        if ((recursive.attr & MOUNT_ATTR__ATIME) === recursive.attr) parsed.recAttrClr |= MOUNT_ATTR__ATIME;
+      }
+      return;
     }
     const unsupported = unsupportedOptions.get(option);
     if (unsupported) throw new ConfigError(optField, unsupported);
@@ -182,7 +226,7 @@ export function convertMount(m: OciMount, index: number, statSource?: StatSource
   const field = `mounts[${index}]`;
   if (typeof m !== 'object' || m === null) throw new ConfigError(field, 'must be an object');
   const destination = cleanContainerPath(m.destination, `${field}.destination`);
-  const { flags: parsedFlags, propagation, data } = parseMountOptions(m.options, `${field}.options`);
+  const { flags: parsedFlags, propagation, data, recAttrSet, recAttrClr } = parseMountOptions(m.options, `${field}.options`);
 
   if (m.type !== undefined && typeof m.type !== 'string') throw new ConfigError(`${field}.type`, 'must be a string');
   if (m.source !== undefined && typeof m.source !== 'string') throw new ConfigError(`${field}.source`, 'must be a string');
@@ -215,7 +259,7 @@ export function convertMount(m: OciMount, index: number, statSource?: StatSource
   // asked for, since the kernel ignores ro, nosuid, ... on the bind itself.
   const remountFlags = isBind ? flags & ~(MS_BIND | MS_REC | MS_REMOUNT) : 0;
 
-  return { source, destination, type, flags, data: data.join(','), propagation, remountFlags, isBind, isFile };
+  return { source, destination, type, flags, data: data.join(','), propagation, remountFlags, isBind, isFile, recAttrSet, recAttrClr };
 }
 
 /** Convert every mount of the config (`mounts` may be absent). */

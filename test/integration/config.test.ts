@@ -1,6 +1,7 @@
 /** What the container sees from inside, for each part of the OCI config. */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -220,6 +221,25 @@ describe('config applied inside the container', { skip }, () => {
       assert.equal(fs.statSync(path.join(rootfs, 'dev', 'null')).isCharacterDevice(), true, 'made in the image, as runc does');
     } finally {
       fs.rmSync(rootfs, { recursive: true, force: true });
+    }
+  });
+
+  test('rro makes an rbind read-only all the way down (mount_setattr), where ro reaches only its top mount', async () => {
+    const src = fs.mkdtempSync(path.join(hostDir, 'rro-'));
+    fs.mkdirSync(path.join(src, 'sub'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'nlc-rro-test', path.join(src, 'sub')]);
+    try {
+      const base = makeConfig({}) as { mounts: unknown[] };
+      const r = await runIn(root, 'cfg-rro', {
+        mounts: [...base.mounts,
+          { destination: '/ro', type: 'bind', source: src, options: ['rbind', 'ro'] },
+          { destination: '/rro', type: 'bind', source: src, options: ['rbind', 'rro', 'rnosuid'] }],
+      }, 'for d in /ro /ro/sub /rro /rro/sub; do touch $d/f 2>/dev/null && echo $d=rw || echo $d=ro; done; grep " /rro/sub " /proc/self/mountinfo | cut -d" " -f6');
+      assert.equal(r.exit.exitCode, 0, r.err);
+      assert.deepEqual(r.out.split('\n'), ['/ro=ro', '/ro/sub=rw', '/rro=ro', '/rro/sub=ro', 'ro,nosuid,relatime']);
+    } finally {
+      execFileSync('umount', ['-l', path.join(src, 'sub')]);
+      fs.rmSync(src, { recursive: true, force: true });
     }
   });
 
