@@ -111,6 +111,7 @@ MountPlan parseMount(const Field& f) {
   m.remountFlags = mountFlags(f["remountFlags"]);
   m.isBind = f["isBind"].boolean(false);
   m.isFile = f["isFile"].boolean(false);
+  m.copyUp = f["copyUp"].boolean(false);
   m.recAttrSet = static_cast<uint64_t>(f["recAttrSet"].integer(0, UINT32_MAX, 0));
   m.recAttrClr = static_cast<uint64_t>(f["recAttrClr"].integer(0, UINT32_MAX, 0));
   return m;

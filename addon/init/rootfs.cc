@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "copyup.h"
 #include "devices.h"
 #include "error.h"
 #include "fd.h"
@@ -202,7 +203,8 @@ class MountRunner {
       // runc's mountPropagate: a read-only tmpfs or /dev stays writable until the devices
       // and files inside are made; finalize() remounts it read-only.
       if (delayReadonly(m)) flags &= ~MS_RDONLY;
-      mountOn(m, target.get(), m.source.c_str(), m.type.c_str(), flags, data.c_str(), "mount");
+      if (m.copyUp) tmpfsCopyUp(m, target.get(), flags, data);
+      else mountOn(m, target.get(), m.source.c_str(), m.type.c_str(), flags, data.c_str(), "mount");
     }
     applyPropagation(m);
     applyRecursiveAttrs(m);

@@ -18,6 +18,7 @@ struct MountPlan {
   unsigned long remountFlags = 0;          // bind mounts: != 0 -> MS_BIND|MS_REMOUNT|remountFlags
   bool isBind = false;
   bool isFile = false;  // bind of a non-directory source: the target is an empty file
+  bool copyUp = false;  // tmpcopyup: the tmpfs starts with a copy of what the directory held
   // MOUNT_ATTR_* set and cleared on the whole mount tree with mount_setattr(AT_RECURSIVE)
   // once it is mounted (rro, rnosuid, ...).
   uint64_t recAttrSet = 0, recAttrClr = 0;

@@ -30,6 +30,8 @@ export interface MountPlanJson {
   remountFlags: number;
   isBind: boolean;
   isFile: boolean;
+  /** tmpcopyup: the new tmpfs starts with a copy of what the directory under it held. */
+  copyUp: boolean;
   /** MOUNT_ATTR_* bits mount_setattr(2) sets and clears on the whole mount tree (rro, rnosuid, ...); 0 and 0: none. */
   recAttrSet: number;
   recAttrClr: number;
@@ -129,7 +131,6 @@ const recursiveAttrOptions: ReadonlyMap<string, { clear: boolean; attr: number }
 ]);
 
 const unsupportedOptions: ReadonlyMap<string, string> = new Map([
-  ['tmpcopyup', 'the "tmpcopyup" mount extension is not supported'],
   ['idmap', 'idmapped mounts ("idmap") are not supported yet'],
   ['ridmap', 'idmapped mounts ("ridmap") are not supported yet'],
 ]);
@@ -171,12 +172,13 @@ interface ParsedOptions {
   data: string[];
   recAttrSet: number;
   recAttrClr: number;
+  copyUp: boolean;
 }
 
 // port of runc's parseMountOptions: known flags set or clear MS_* bits, propagation options
 // are applied after the mount, and everything else is handed to the filesystem as data.
 function parseMountOptions(options: unknown, field: string): ParsedOptions {
-  const parsed: ParsedOptions = { flags: 0, propagation: [], data: [], recAttrSet: 0, recAttrClr: 0 };
+  const parsed: ParsedOptions = { flags: 0, propagation: [], data: [], recAttrSet: 0, recAttrClr: 0, copyUp: false };
   if (options === undefined || options === null) return parsed;
   if (!Array.isArray(options)) throw new ConfigError(field, 'must be an array of strings');
   options.forEach((option: unknown, j) => {
@@ -192,6 +194,10 @@ function parseMountOptions(options: unknown, field: string): ParsedOptions {
     const propagation = propagationOptions.get(option);
     if (propagation !== undefined) {
       parsed.propagation.push(propagation);
+      return;
+    }
+    if (option === 'tmpcopyup') {
+      parsed.copyUp = true;
       return;
     }
     const recursive = recursiveAttrOptions.get(option);
@@ -226,7 +232,7 @@ export function convertMount(m: OciMount, index: number, statSource?: StatSource
   const field = `mounts[${index}]`;
   if (typeof m !== 'object' || m === null) throw new ConfigError(field, 'must be an object');
   const destination = cleanContainerPath(m.destination, `${field}.destination`);
-  const { flags: parsedFlags, propagation, data, recAttrSet, recAttrClr } = parseMountOptions(m.options, `${field}.options`);
+  const { flags: parsedFlags, propagation, data, recAttrSet, recAttrClr, copyUp } = parseMountOptions(m.options, `${field}.options`);
 
   if (m.type !== undefined && typeof m.type !== 'string') throw new ConfigError(`${field}.type`, 'must be a string');
   if (m.source !== undefined && typeof m.source !== 'string') throw new ConfigError(`${field}.source`, 'must be a string');
@@ -255,11 +261,13 @@ export function convertMount(m: OciMount, index: number, statSource?: StatSource
     source = m.source ?? m.type;
   }
 
+  if (copyUp && type !== 'tmpfs') throw new ConfigError(`${field}.options`, `"tmpcopyup" is for tmpfs mounts, not ${type}`);
+
   // runc (mountToRootfs) remounts a bind mount when any flag beyond MS_BIND/MS_REC is
   // asked for, since the kernel ignores ro, nosuid, ... on the bind itself.
   const remountFlags = isBind ? flags & ~(MS_BIND | MS_REC | MS_REMOUNT) : 0;
 
-  return { source, destination, type, flags, data: data.join(','), propagation, remountFlags, isBind, isFile, recAttrSet, recAttrClr };
+  return { source, destination, type, flags, data: data.join(','), propagation, remountFlags, isBind, isFile, copyUp, recAttrSet, recAttrClr };
 }
 
 /** Convert every mount of the config (`mounts` may be absent). */

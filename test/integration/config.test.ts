@@ -243,6 +243,29 @@ describe('config applied inside the container', { skip }, () => {
     }
   });
 
+  test('tmpcopyup: the tmpfs starts with the image\'s files (modes, owners, symlinks, nested dirs), writes stay in the tmpfs', async () => {
+    const rootfs = fs.mkdtempSync(path.join(hostDir, 'rootfs-copyup-'));
+    fs.cpSync(testRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+    const etc = path.join(rootfs, 'seed');
+    fs.mkdirSync(path.join(etc, 'deep', 'er'), { recursive: true });
+    fs.writeFileSync(path.join(etc, 'deep', 'er', 'conf'), 'seeded\n', { mode: 0o604 });
+    fs.chownSync(path.join(etc, 'deep', 'er', 'conf'), 1000, 1000);
+    fs.symlinkSync('deep/er/conf', path.join(etc, 'link'));
+    fs.chmodSync(etc, 0o711);
+    try {
+      const base = makeConfig({}) as { mounts: unknown[] };
+      const r = await runIn(root, 'cfg-copyup', {
+        root: { path: rootfs, readonly: true },
+        mounts: [...base.mounts, { destination: '/seed', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m', 'tmpcopyup'] }],
+      }, 'cat /seed/link; stat -c "%a %u:%g" /seed /seed/deep/er/conf; readlink /seed/link; echo new > /seed/new && cat /seed/new; grep " /seed " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1,2');
+      assert.equal(r.exit.exitCode, 0, r.err);
+      assert.deepEqual(r.out.split('\n'), ['seeded', '711 0:0', '604 1000:1000', 'deep/er/conf', 'new', 'tmpfs tmpfs']);
+      assert.equal(fs.existsSync(path.join(etc, 'new')), false, 'the image is untouched');
+    } finally {
+      fs.rmSync(rootfs, { recursive: true, force: true });
+    }
+  });
+
   test('pivot_root, read-only root, masked and read-only paths, propagation', async () => {
     const r = await runIn(root, 'cfg-root', {
       root: { path: (makeConfig({}) as { root: { path: string } }).root.path, readonly: true },

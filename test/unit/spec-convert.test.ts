@@ -61,11 +61,11 @@ describe('convertMount', () => {
     const plans = convertMounts(ociDefaultMounts);
     assert.deepEqual(plans[0], {
       source: 'proc', destination: '/proc', type: 'proc', flags: 0, data: '',
-      propagation: [], remountFlags: 0, isBind: false, isFile: false, recAttrSet: 0, recAttrClr: 0,
+      propagation: [], remountFlags: 0, isBind: false, isFile: false, copyUp: false, recAttrSet: 0, recAttrClr: 0,
     });
     assert.deepEqual(plans[1], {
       source: 'tmpfs', destination: '/dev', type: 'tmpfs', flags: L.MS_NOSUID | L.MS_STRICTATIME,
-      data: 'mode=755,size=65536k', propagation: [], remountFlags: 0, isBind: false, isFile: false, recAttrSet: 0, recAttrClr: 0,
+      data: 'mode=755,size=65536k', propagation: [], remountFlags: 0, isBind: false, isFile: false, copyUp: false, recAttrSet: 0, recAttrClr: 0,
     });
     assert.equal(plans[2].flags, L.MS_NOSUID | L.MS_NOEXEC);
     assert.equal(plans[2].data, 'newinstance,ptmxmode=0666,mode=0620,gid=5');
@@ -89,7 +89,7 @@ describe('convertMount', () => {
       source: '/usr', destination: '/usr', type: 'bind',
       flags: L.MS_BIND | L.MS_REC | L.MS_RDONLY | L.MS_NOSUID, data: '',
       propagation: [L.MS_PRIVATE | L.MS_REC], remountFlags: L.MS_RDONLY | L.MS_NOSUID,
-      isBind: true, isFile: false, recAttrSet: 0, recAttrClr: 0,
+      isBind: true, isFile: false, copyUp: false, recAttrSet: 0, recAttrClr: 0,
     });
   });
 
@@ -161,7 +161,8 @@ describe('convertMount', () => {
     assert.deepEqual([rw.recAttrSet, rw.recAttrClr], [0, 0x1]);
   });
   it('rejects unsupported options, naming the option', () => {
-    throwsConfig(() => convertMount({ destination: '/t', type: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }, 3), 'mounts[3].options[1]', /tmpcopyup/);
+    throwsConfig(() => convertMount({ destination: '/t', type: 'bind', source: '/s', options: ['rbind', 'tmpcopyup'] }, 3), 'mounts[3].options', /"tmpcopyup" is for tmpfs mounts/);
+    assert.equal(convertMount({ destination: '/t', type: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }, 3).copyUp, true);
     throwsConfig(() => convertMount({ destination: '/t', type: 'bind', source: '/s', options: ['idmap'] }, 0), 'mounts[0].options[0]', /idmap/);
     throwsConfig(() => convertMount({ destination: '/t', type: 'bind', source: '/s', options: ['ridmap'] }, 0), 'mounts[0].options[0]');
   });
