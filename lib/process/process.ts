@@ -10,9 +10,9 @@ const signalNames = new Map<number, string>(
   Object.entries(osConstants.signals).map(([name, num]) => [num as number, name]),
 );
 
-/** Called by the Container once run() or start() hands the Process to its caller (see #drainUnreadOutput). */
+/** @internal Called by the Container once run() or start() hands the Process to its caller (see #drainUnreadOutput). */
 export const kHandedOver: unique symbol = Symbol('nlc.handedOver');
-/** Set by the Container: what to do once SIGKILL went to the process (a frozen one dies only when thawed). */
+/** @internal Set by the Container: what to do once SIGKILL went to the process (a frozen one dies only when thawed). */
 export const kOnKill: unique symbol = Symbol('nlc.onKill');
 
 const SIGKILL = osConstants.signals.SIGKILL;
@@ -65,12 +65,13 @@ export class Process extends EventEmitter {
   #handedOver = false;
   #onKill: ((proc: Process) => void) | null = null;
 
-  /** See kOnKill. */
+  /** @internal See kOnKill. */
   [kOnKill](hook: (proc: Process) => void): void {
     this.#onKill = hook;
   }
 
   /**
+   * @internal
    * The caller has this Process now (run() or start() resolved with it). Its exit may have
    * come first: run() with a poststart hook resolves after the hook, by which time a short
    * program can be gone. Output is drained only from here on.
