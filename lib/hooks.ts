@@ -40,6 +40,18 @@ class OutputTail {
   }
 }
 
+/** Node's timers hold at most 2^31-1 ms (24.8 days) and fire at once past that: longer delays go in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function longTimeout(fn: () => void, ms: number): { clear(): void } {
+  let t: NodeJS.Timeout;
+  const arm = (left: number): void => {
+    t = left > MAX_TIMER_MS ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS) : setTimeout(fn, left);
+  };
+  arm(ms);
+  return { clear: () => clearTimeout(t) };
+}
+
 function envObject(env: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const entry of env ?? []) {
@@ -76,7 +88,7 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
     });
     const output = new OutputTail();
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: { clear(): void } | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
@@ -84,7 +96,7 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
     const finish = (err: HookError | undefined): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer?.clear();
       clearTimeout(drainTimer);
       if (err) {
         debug('%s: %s', name, err.message);
@@ -108,7 +120,7 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
     child.stdin.end(stringifyJson(state));
 
     if (hook.timeout !== undefined && hook.timeout > 0) {
-      timer = setTimeout(() => {
+      timer = longTimeout(() => {
         if (exit !== undefined) return;
         timedOut = true;
         try {
@@ -121,7 +133,7 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
 
     child.on('exit', (code, signal) => {
       exit = { code, signal };
-      clearTimeout(timer);
+      timer?.clear();
       drainTimer = setTimeout(() => {
         child.stdout.destroy();
         child.stderr.destroy();

@@ -101,6 +101,18 @@ describe('hooks', () => {
     for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still alive`);
   });
 
+  test('a timeout longer than a Node timer holds (2^31 ms, 24.8 days) does not fire at once', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await runHook('prestart', { path: '/bin/sh', args: ['sh', '-c', 'sleep 0.2'], timeout: 3_000_000 }, state);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  });
+
   test('timeout of a direct sleep', async () => {
     const t0 = Date.now();
     await assert.rejects(
