@@ -376,7 +376,7 @@ export class Container {
         mode: 'init',
         cloneFlags: plan.cloneFlags,
         // The helper joins the v1 hierarchies itself, first thing (see joinCgroups in init.cc).
-        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks },
+        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks, sessionKeyring: sessionKeyringName(this.id) },
         ...stdioOrTerminal(plan, options),
         ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, (pid) => this.#oci('creating', pid)),
         extraFiles: options.extraFiles ?? [],
@@ -491,7 +491,7 @@ export class Container {
         binding: this.#binding,
         mode: 'exec' as const,
         cloneFlags: 0,
-        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths) },
+        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths), sessionKeyring: sessionKeyringName(this.id) },
         ...stdioOrTerminal(plan, options),
         ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, () => this.#oci('running', this.#saved.initPid)),
         extraFiles: options.extraFiles ?? [],
@@ -1138,6 +1138,15 @@ const startingCgroups = new Map<string, Container>();
 /** One name for a container's cgroup (the same cgroupsPath resolves to the same paths). */
 function cgroupKey(cgroups: CgroupManager): string {
   return Object.values(cgroups.paths).sort()[0] ?? '';
+}
+
+/**
+ * The session keyring every process of the container joins (runc's "_ses.<id>"): never the
+ * Node process's own, whose keys (a service's secrets, root's shared _uid_ses keyring) a
+ * container must not read or add to.
+ */
+function sessionKeyringName(id: string): string {
+  return `_ses.${id}`;
 }
 
 function hasPrivateNamespace(config: Spec, type: string): boolean {

@@ -256,6 +256,7 @@ Bootstrap parseBootstrap(const json::Value& message) {
   for (const Field& j : ns["join"].items()) b.join.push_back({j["type"].string(), absolutePath(j["path"])});
   b.unshareFlags = static_cast<unsigned long>(ns["unshare"].integer(0, UINT32_MAX, 0));
   b.forkChild = ns["forkChild"].boolean(false);
+  b.sessionKeyring = root["sessionKeyring"].string("");
 
   if (root["oomScoreAdj"].present()) b.oomScoreAdj = static_cast<int>(root["oomScoreAdj"].integer(-1000, 1000));
   b.loopback = root["loopback"].boolean(false);

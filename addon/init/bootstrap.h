@@ -87,6 +87,9 @@ struct Bootstrap {
   std::vector<NamespaceJoin> join;
   unsigned long unshareFlags = 0;
   bool forkChild = false;
+  // The session keyring to join by name, a new one when there is none yet (runc's "_ses.<id>");
+  // empty: keep the parent's (only an old parent sends none).
+  std::string sessionKeyring;
   std::optional<int> oomScoreAdj;
   bool loopback = false;
   // linux.timeOffsets as /proc/self/timens_offsets lines ("monotonic SECS NANOS"), written

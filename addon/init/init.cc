@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "error.h"
@@ -70,6 +71,36 @@ void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
     currentStage = "fork";
     forkFinalProcess(sync);
   }
+}
+
+// Port of the keyring step of runc's standard and setns inits: the process leaves the Node
+// process's session keyring (whose keys it must not see or add to) for the container's own,
+// joined by name or made, and searchable by the container's user as runc makes it. Without
+// keyrings in the kernel (ENOSYS) there is nothing to leave.
+void joinSessionKeyring(const std::string& name) {
+  if (name.empty()) return;
+  currentStage = "keyring";
+  constexpr int kJoinSessionKeyring = 1, kSetperm = 5, kDescribe = 6;
+  long id = ::syscall(SYS_keyctl, kJoinSessionKeyring, name.c_str(), 0, 0, 0);
+  if (id < 0) {
+    if (errno == ENOSYS) return;
+    fail("keyring", "keyctl", "", "joining the session keyring " + name);
+  }
+  char desc[512];
+  long n = ::syscall(SYS_keyctl, kDescribe, id, desc, sizeof desc - 1, 0);
+  if (n < 0) fail("keyring", "keyctl", "", "describing the session keyring " + name);
+  desc[std::min<long>(n, sizeof desc - 1)] = '\0';
+  // "type;uid;gid;perm;description": the permissions are the fourth field, in hex.
+  const char* p = desc;
+  for (int field = 0; field < 3 && p; ++field) {
+    p = std::strchr(p, ';');
+    if (p) ++p;
+  }
+  if (!p) failPlain("keyring", "", "unexpected description of the session keyring: " + std::string(desc));
+  unsigned long perm = std::strtoul(p, nullptr, 16);
+  constexpr unsigned long kUsrSearch = 0x00080000;
+  if (::syscall(SYS_keyctl, kSetperm, id, perm | kUsrSearch, 0, 0) < 0)
+    fail("keyring", "keyctl", "", "making the session keyring " + name + " searchable");
 }
 
 // Until set-up is done the helper is of use only while its parent lives: SIGKILL when the
@@ -239,6 +270,7 @@ void waitOnExecFifo(UniqueFd& fifo) {
 
 void runInit(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
+  joinSessionKeyring(plan.sessionKeyring);
 
   if (plan.loopback) {
     currentStage = "namespaces";
@@ -314,6 +346,7 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
 void runExec(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
+  joinSessionKeyring(plan.sessionKeyring);
   openTerminalIfAsked(plan.process, sync, false);
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);

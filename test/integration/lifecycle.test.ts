@@ -2,7 +2,8 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import { createContainer, loadContainer, listContainers, ContainerStateError } from '../../lib';
 import { skipUnlessRoot, makeConfig, tempRoot, collect, testRootfs } from './helpers';
 
@@ -163,6 +164,41 @@ describe('container lifecycle', { skip }, () => {
     assert.equal(await c.status(), 'running');
     assert.equal((await c.state()).pid, Number(out.trim()));
     await c.destroy();
+  });
+
+  test('the init and exec\'d processes join the container\'s own session keyring (_ses.<id>), never the Node process\'s', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-keyring-'));
+    const stateRoot = root();
+    try {
+      const built = spawnSync('cc', ['-static', '-O2', '-o', path.join(dir, 'probe'), path.join(__dirname, '../../../test/integration/fixtures/keyring-probe.c')], { encoding: 'utf8' });
+      assert.equal(built.status, 0, `cc: ${built.stderr}`);
+      const host = spawnSync(path.join(dir, 'probe'), { encoding: 'utf8' }).stdout.trim();
+      const mounts = [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/probe', type: 'bind', source: dir, options: ['bind', 'ro'] }];
+      const names: string[] = [];
+      for (const id of ['life-keys-a', 'life-keys-b']) {
+        const c = await createContainer(id, makeConfig({ mounts, process: { args: ['sh', '-c', '/probe/probe; sleep 1000'] } }), { root: stateRoot });
+        const p = await c.run();
+        const init = await new Promise<string>((resolve) => {
+          let out = '';
+          p.stdout!.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.includes('\n')) resolve(out.trim());
+          });
+        });
+        const e = await c.run({ init: false, args: ['/probe/probe'] });
+        const exec = (await collect(e.stdout!)).trim();
+        await e.wait();
+        await c.destroy();
+        assert.match(init, new RegExp(`^keyring;0;0;[0-9a-f]+;_ses\\.${id}$`), `init's session keyring: ${init} (the host's: ${host})`);
+        assert.equal(exec, init, 'the exec\'d process joins the same one');
+        // Searchable by the container's user, as runc makes it.
+        assert.ok((Number.parseInt(init.split(';')[3], 16) & 0x00080000) !== 0, init);
+        names.push(init);
+      }
+      assert.notEqual(names[0], host);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('signal 0 checks that the container (or a process) lives, as runc kill 0 and process.kill(pid, 0)', async () => {
