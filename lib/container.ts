@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
 import { loadBinding, removeEachOf } from './native/binding';
 import type { NativeBinding } from './native/types';
-import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError } from './errors';
+import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError, ProtocolError, type InitFailure } from './errors';
+import { initFailure } from './process/handshake';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
@@ -612,8 +613,11 @@ export class Container {
   }
 
   /**
-   * Open the fifo (O_RDWR, so the open itself never blocks) and read the init's "0",
-   * racing the init's death so a dead init does not leave us waiting forever.
+   * Read the exec fifo through to its end, racing the init's death so a dead init does not
+   * leave us waiting forever. The init writes "0" as it is released, then "1" right before the
+   * program's execve (after its startContainer hooks), or "E" and its failure as JSON; the
+   * execve (or its death) closes the fifo. Resolves once the program has been exec'd: the
+   * runtime spec runs poststart hooks after that, and start returns after them.
    */
   async #openFifo(): Promise<void> {
     // Read-only, as runc: poll reports a FIFO readable only once a writer has come, so the
@@ -625,19 +629,53 @@ export class Container {
     // after that (exited.cancel() cannot unsubscribe from our own child's wait()), and by then
     // the number may name another container's sync socket: a read would steal its message.
     let open = true;
+    let seen = '';
+    const buf = Buffer.alloc(64 * 1024);
+    // Everything there is to read now; true at EOF (every writer gone).
+    const drain = (): boolean => {
+      for (;;) {
+        let n: number;
+        try {
+          n = fs.readSync(fd, buf);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+          return true;
+        }
+        if (n === 0) return true;
+        seen += buf.toString('utf8', 0, n);
+      }
+    };
+    const outcome = (): ContainerError | null => {
+      // Only the reader that got the "0" released the init (a second exec() racing sees none).
+      if (!seen.startsWith('0')) return new ContainerStateError(`cannot start an already running container ${this.id}`);
+      const failure = seen.indexOf('E');
+      if (failure >= 0) {
+        try {
+          return initFailure(JSON.parse(seen.slice(failure + 1)) as InitFailure);
+        } catch {
+          return new ProtocolError(`unreadable failure report from the init of ${this.id} on its exec fifo`);
+        }
+      }
+      if (seen.includes('1')) return null;
+      return new ContainerStateError(`container ${this.id}'s init exited before its program started`);
+    };
     try {
       await new Promise<void>((resolve, reject) => {
-        // Only we read this fd, so "is the 0 there" has one answer: no stream buffering it.
+        const settle = (): void => {
+          const err = outcome();
+          if (err) reject(err);
+          else resolve();
+        };
+        // Only we read this fd: no stream buffering what the init wrote.
         watch = this.#binding.watchReadable(fd, () => {
-          if (fifoHasData(fd)) resolve();
-          else reject(new ContainerStateError(`cannot start an already running container ${this.id}`));
+          if (drain()) settle();
         });
         exited.promise.then(() => {
           if (!open) return;
-          // The program may have started and exited already (runc's exec handles the same
-          // race): its "0" is then still in the fifo, unread.
-          if (fifoHasData(fd)) resolve();
-          else reject(new ContainerStateError(`container ${this.id} init exited before exec`));
+          // Dead, so no writer is left: what it wrote is all there is. The program may have
+          // started and exited already (runc's exec handles the same race).
+          drain();
+          settle();
         });
       });
     } finally {
@@ -1121,15 +1159,6 @@ function initStartTime(pid: number): string {
   const stat = readProcStat(pid);
   if (!stat) throw new ContainerError('ERR_INIT', `container init ${pid} exited before it was ready`);
   return stat.startTime;
-}
-
-/** A non-blocking read of the fifo: true when the init's "0" is there. */
-function fifoHasData(fd: number): boolean {
-  try {
-    return fs.readSync(fd, Buffer.alloc(16)) > 0;
-  } catch {
-    return false;
-  }
 }
 
 /** Cgroups whose container's init is being started in this process, by cgroupKey. */

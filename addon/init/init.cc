@@ -255,18 +255,38 @@ void setNames(const Bootstrap& plan) {
 
 // Wait until exec() opens the fifo for reading, then say so (port of the tail of
 // linuxStandardInit.Init). Through /proc/self/fd because the path is outside the new root.
+// The exec fifo's writing end from its "0" on, until the program's execve closes it (it is
+// close-on-exec, and the kernel closes those before the process becomes dumpable again): the
+// parent's exec() reads on to "1" (the program is being exec'd) or "E" (a failure), and EOF.
+int execFifoWriter = -1;
+
+void writeAllToExecFifo(const std::string& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(execFifoWriter, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // EPIPE: the parent stopped reading (SIGPIPE is ignored here)
+    done += static_cast<size_t>(n);
+  }
+}
+
 void waitOnExecFifo(UniqueFd& fifo) {
   currentStage = "fifo";
   std::string path = "/proc/self/fd/" + std::to_string(fifo.get());
   UniqueFd writer(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!writer.valid()) fail("fifo", "open", path, "opening the exec fifo for writing");
   if (::write(writer.get(), "0", 1) != 1) fail("fifo", "write", path, "writing to the exec fifo");
+  execFifoWriter = writer.release();
   // Close the O_PATH fd before exec: the kernel resets dumpable only after the fd table is
   // unshared, and a container must not reach the host's fifo through it.
   fifo.reset();
 }
 
 }  // namespace
+
+void reportOnExecFifo(const std::string& procErrorJson) {
+  if (execFifoWriter >= 0) writeAllToExecFifo("E" + procErrorJson);
+}
 
 void runInit(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
@@ -341,6 +361,9 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "hooks";
   if (!plan.startContainerHooks.empty()) runHooks("startContainer", plan.startContainerHooks, stateWithStatus(state, "created"), -1);
 
+  // exec() (poststart hooks, then its return) goes on once this is read and the execve has
+  // closed the fifo: the program is started by then, as the runtime spec wants.
+  if (execFifoWriter >= 0) writeAllToExecFifo("1");
   execUserProgram(plan, path);
 }
 

@@ -34,17 +34,20 @@ void setCloexec(int fd) {
   if (!e.path.empty() && e.message.find(e.path) == std::string::npos) text += " (" + e.path + ")";
   if (!e.syscall.empty()) text += " (" + e.syscall + (e.err ? std::string(": ") + std::strerror(e.err) : "") + ")";
   nlc::log::error(text);
+  nlc::json::Value report = nlc::json::Value::object({{"type", "procError"},
+                                                       {"stage", e.stage},
+                                                       {"syscall", e.syscall},
+                                                       {"errno", e.err},
+                                                       {"path", e.path},
+                                                       {"message", e.message}});
   if (sync.open()) {
     try {
-      sync.send(e.stage, nlc::json::Value::object({{"type", "procError"},
-                                                   {"stage", e.stage},
-                                                   {"syscall", e.syscall},
-                                                   {"errno", e.err},
-                                                   {"path", e.path},
-                                                   {"message", e.message}}));
+      sync.send(e.stage, report);
     } catch (...) {
       // The parent is gone; the log line and our exit status are all that is left.
     }
+  } else {
+    nlc::reportOnExecFifo(nlc::json::serialize(report));
   }
   nlc::exitNow(1);
 }

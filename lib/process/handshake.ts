@@ -75,7 +75,7 @@ function unexpected(state: HandshakeState, received: string): Step {
  * in the container's namespaces) that failed is a HookError, as the parent's own hooks are;
  * the helper's report stays its cause.
  */
-function initFailure(failure: InitFailure): ContainerError {
+export function initFailure(failure: InitFailure): ContainerError {
   const error = new InitError(failure);
   const hook = failure.stage === 'hooks' ? /^(createContainer|startContainer) hook (.*)$/s.exec(failure.message) : null;
   return hook ? new HookError(hook[1], hook[2], { cause: error }) : error;

@@ -147,6 +147,45 @@ describe('hooks', { skip }, () => {
     }
   });
 
+  test('exec() returns once the program is exec\'d: poststart sees it running, after the startContainer hooks; their failure fails exec() and run() alike', async () => {
+    const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-poststart-'));
+    try {
+      const mounts = [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/marks', type: 'bind', source: marks, options: ['bind'] }];
+      // poststart (on the host) records what the init's pid is executing by then, and whether
+      // the slow startContainer hook (in the container) had finished.
+      const poststart = { path: '/bin/sh', args: ['sh', '-c', `pid=$(sed 's/.*"pid":\\([0-9]*\\).*/\\1/'); readlink /proc/$pid/exe > ${marks}/exe; ls ${marks} > ${marks}/seen`] };
+      const startContainer = { path: '/bin/sh', args: ['sh', '-c', 'sleep 0.3; touch /marks/start-hook-done'] };
+      for (const how of ['start+exec', 'run']) {
+        for (const f of fs.readdirSync(marks)) fs.rmSync(path.join(marks, f));
+        const c = await createContainer(`hooks-poststart-${how.replace('+', '-')}`, makeConfig({ mounts, process: { args: ['sleep', '100'] }, hooks: { startContainer: [startContainer], poststart: [poststart] } }), { root: t.root });
+        try {
+          if (how === 'run') await c.run({ stdio: 'ignore' });
+          else {
+            await c.start({ stdio: 'ignore' });
+            await c.exec();
+          }
+          assert.match(fs.readFileSync(path.join(marks, 'exe'), 'utf8'), /busybox/, `${how}: poststart saw the program, not the helper`);
+          assert.match(fs.readFileSync(path.join(marks, 'seen'), 'utf8'), /start-hook-done/, `${how}: after the startContainer hook`);
+        } finally {
+          await c.destroy();
+        }
+      }
+      for (const f of fs.readdirSync(marks)) fs.rmSync(path.join(marks, f));
+      const failing = { hooks: { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo start-hook-failing >&2; exit 7'] }], poststart: [poststart] } };
+      const isStartHookError = (err: unknown) => err instanceof HookError && err.hook === 'startContainer' && /exit status 7/.test(err.message) && /start-hook-failing/.test(err.message);
+      const c1 = await createContainer('hooks-startfail-exec', makeConfig({ mounts, process: { args: ['true'] }, ...failing }), { root: t.root });
+      await c1.start({ stdio: 'ignore' });
+      await assert.rejects(c1.exec(), isStartHookError);
+      await c1.destroy();
+      const c2 = await createContainer('hooks-startfail-run', makeConfig({ mounts, process: { args: ['true'] }, ...failing }), { root: t.root });
+      await assert.rejects(c2.run({ stdio: 'ignore' }), isStartHookError);
+      await c2.destroy();
+      assert.equal(fs.existsSync(path.join(marks, 'exe')), false, 'no poststart after a failed start');
+    } finally {
+      fs.rmSync(marks, { recursive: true, force: true });
+    }
+  });
+
   test('a hook that times out is killed and fails the start', async () => {
     const started = Date.now();
     const c = await createContainer('hooks-timeout', makeConfig({ hooks: { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] } }), { root: t.root });
