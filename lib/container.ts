@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
 import { loadBinding, removeEachOf } from './native/binding';
 import type { NativeBinding } from './native/types';
-import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError, ProtocolError, type InitFailure } from './errors';
+import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError, InitError, ProtocolError, type InitFailure } from './errors';
 import { initFailure } from './process/handshake';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
@@ -509,8 +509,11 @@ export class Container {
       } catch (err) {
         if (this.#oomKills() !== oomBefore && err instanceof Error) err.message += ' (possibly OOM-killed)';
         // The init ended while the exec was joining it (setns: ESRCH, or the helper killed with
-        // the pid namespace): the same refusal as an exec that came a moment later.
-        if (!(err instanceof ContainerStateError) && (await this.#initEndsWithin(250))) {
+        // the pid namespace): the same refusal as an exec that came a moment later. A failure of
+        // the process's own set-up past the joins (no such program, a bad cwd) says nothing of
+        // the init: reported at once, without waiting on its exit.
+        const ownFailure = err instanceof InitError && err.stage !== 'namespaces' && err.stage !== 'fork';
+        if (!(err instanceof ContainerStateError) && !ownFailure && (await this.#initEndsWithin(250))) {
           throw new ContainerStateError(`cannot start a process in container ${this.id}: it stopped meanwhile`, { cause: err });
         }
         throw err;

@@ -328,6 +328,9 @@ export async function startProcess(req: StartRequest): Promise<Process> {
         // processes once the start has resolved.
         if (final !== first) await first.wait();
         attachStreams(final!, stdio.parentEnds);
+        // A program that has exited already (before the start resolved) had its exit handled
+        // with no stdin to destroy: done here, as at any exit, or its pipe would stay open.
+        if (final!.exitStatus !== null) final!.stdin?.destroy();
         if (consoleFd >= 0) attachTerminal(final!, new TerminalStream(binding, consoleFd));
         resolve(final!);
         return;

@@ -101,7 +101,8 @@ export class StateDir {
     validateId(id);
     const dir = new StateDir(root, id);
     const text = stringifyJson(state);
-    const tmp = path.join(root, `${id}@new-${process.pid}-${++tmpCounter}`);
+    // The id is cut short in the temporary name: with the suffix a 255-byte id would not fit.
+    const tmp = path.join(root, `${id.slice(0, 200)}@new-${process.pid}-${++tmpCounter}`);
     for (let attempt = 0; ; attempt++) {
       try {
         // 0711 as in runc: others may traverse to the fifo, never list.

@@ -201,6 +201,42 @@ describe('container lifecycle', { skip }, () => {
     }
   });
 
+  test('stdin is destroyed at every exit, also of a program that ended before its start resolved (240 execs, 8 at a time); a failed exec is its own InitError', async () => {
+    const stateRoot = root();
+    const c = await createContainer('life-stdin-race', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
+    await c.run({ stdio: 'ignore' });
+    try {
+      const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+      let next = 0;
+      const open: number[] = [];
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (next++ < 240) {
+          const p = await c.run({ init: false, args: ['true'] });
+          await p.wait();
+          await new Promise((resolve) => setImmediate(resolve));
+          if (!p.stdin!.destroyed) open.push(p.pid);
+        }
+      }));
+      assert.deepEqual(open, [], 'processes whose stdin was left open');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(fs.readdirSync('/proc/self/fd').length <= fdsBefore + 2, 'no fds left behind');
+      // No such program: the process's own failure (an InitError naming it), not a sign of the init ending.
+      await assert.rejects(c.run({ init: false, args: ['/no/such/program'] }), (e: Error) => e.constructor.name === 'InitError' && /no\/such\/program/.test(e.message));
+      assert.equal(await c.status(), 'running');
+    } finally {
+      await c.destroy();
+    }
+  });
+
+  test('an id of the largest length allowed (255) makes, runs and destroys a container', async () => {
+    const stateRoot = root();
+    const id = 'x'.repeat(255);
+    const c = await createContainer(id, makeConfig({ process: { args: ['true'] } }), { root: stateRoot });
+    assert.deepEqual(await (await c.run({ stdio: 'ignore' })).wait(), { exitCode: 0, signal: null });
+    await c.destroy();
+    assert.deepEqual(fs.readdirSync(stateRoot), []);
+  });
+
   test('signal 0 checks that the container (or a process) lives, as runc kill 0 and process.kill(pid, 0)', async () => {
     const stateRoot = root();
     const c = await createContainer('life-sig0', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: stateRoot });
