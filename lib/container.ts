@@ -383,8 +383,12 @@ export class Container {
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
-        // The helper joins its v1 cgroups (made here, before the plan goes) and needs nothing else.
-        planBeforeSpawned: true,
+        // The plan goes only once the spawn has recorded the init (starting.json, written by
+        // the spawn job right after the clone): a helper that had its plan before could run
+        // on into a created or running container while this process died unrecorded, out of
+        // any later destroy()'s reach. Without its plan, a helper whose parent died reads EOF
+        // and exits.
+        planBeforeSpawned: false,
         whileSpawning: async () => {
           await this.#cgroups.createAsync('v1');
           if (!syncHooks) this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });

@@ -181,7 +181,10 @@ export class StateDir {
     return dir;
   }
 
-  /** Ids of the containers under root that have saved a state; [] when root does not exist. */
+  /**
+   * Ids of the containers under root that have saved a state; [] when root does not exist.
+   * The directory a create was building when its process died is removed on the way.
+   */
   static list(root: string): string[] {
     let entries;
     try {
@@ -193,6 +196,12 @@ export class StateDir {
     const ids: string[] = [];
     for (const entry of entries) {
       if (!entry.isDirectory()) continue;
+      // A directory a create was building when its process died: nobody will rename it.
+      const building = TEMP_NAME.exec(entry.name);
+      if (building && !processExists(Number(building[1]))) {
+        fs.rmSync(path.join(root, entry.name), { recursive: true, force: true });
+        continue;
+      }
       // Skip what is not a container, or one still being created.
       if (isValidId(entry.name) && fs.existsSync(path.join(root, entry.name, STATE_FILE))) ids.push(entry.name);
     }
@@ -356,5 +365,18 @@ export class StateDir {
   /** False once the directory was removed (by this or another process). */
   exists(): boolean {
     return fs.existsSync(this.path);
+  }
+}
+
+/** The name create() builds a state directory under: ID (cut short) @new- PID - N. */
+const TEMP_NAME = /@new-(\d+)-\d+$/;
+
+/** Whether a process with this pid exists (kill(2) with signal 0; EPERM: it exists). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) !== 'ESRCH';
   }
 }

@@ -124,6 +124,20 @@ describe('StateDir', () => {
     assert.deepEqual(StateDir.list(path.join(tmp, 'nope')), []);
   });
 
+  test('list removes a directory a create was building when its process died, and keeps a live one\'s', async () => {
+    const root = path.join(tmp, 'stale-builds');
+    await fsp.mkdir(root, { recursive: true });
+    // A pid that cannot be running: above the kernel's pid_max.
+    const dead = `gone@new-${2 ** 22 + 1}-3`;
+    const live = `busy@new-${process.pid}-4`;
+    for (const d of [dead, live]) {
+      await fsp.mkdir(path.join(root, d));
+      await fsp.writeFile(path.join(root, d, 'state.json'), '{}');
+    }
+    assert.deepEqual(StateDir.list(root), []);
+    assert.deepEqual((await fsp.readdir(root)).sort(), [live]);
+  });
+
   test('create makes root 0700 and refuses a duplicate id', async () => {
     const dir = StateDir.create(root, 'c1', sampleState('c1'));
     assert.equal(dir.path, path.join(root, 'c1'));
