@@ -942,8 +942,15 @@ export class Container {
 
   /** Port of (*Container).Destroy: kill what is left, run poststop hooks, remove state and cgroups. Idempotent. */
   destroy(): Promise<void> {
-    // Overlapping calls (await using + an explicit destroy) share one destruction.
-    this.#destroying ??= this.#destroy();
+    // Overlapping calls (await using + an explicit destroy) share one destruction. One that
+    // failed (a read-only or full state filesystem, say) may be tried again once that is fixed.
+    this.#destroying ??= this.#destroy().catch((err: unknown) => {
+      if (this.#dir.exists()) {
+        this.#destroying = undefined;
+        this.#destroyed = false;
+      }
+      throw err;
+    });
     return this.#destroying;
   }
 

@@ -228,6 +228,24 @@ describe('container lifecycle', { skip }, () => {
     }
   });
 
+  test('a destroy() that failed (a read-only state filesystem) can be tried again on the same handle', async () => {
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-rostate-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'nlc-rostate', mnt]);
+    try {
+      const c = await createContainer('life-ro-destroy', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: mnt });
+      const p = await c.run({ stdio: 'ignore' });
+      execFileSync('mount', ['-o', 'remount,ro', mnt]);
+      await assert.rejects(c.destroy(), /EROFS/);
+      execFileSync('mount', ['-o', 'remount,rw', mnt]);
+      await c.destroy();
+      assert.notEqual(p.exitStatus, null, 'the init was killed');
+      assert.deepEqual(fs.readdirSync(mnt), []);
+    } finally {
+      execFileSync('umount', ['-l', mnt]);
+      fs.rmdirSync(mnt);
+    }
+  });
+
   test('an id of the largest length allowed (255) makes, runs and destroys a container', async () => {
     const stateRoot = root();
     const id = 'x'.repeat(255);
