@@ -481,10 +481,8 @@ export class Container {
     // A start() or run() of a container whose init has come and gone lands here too: the message
     // says why nothing can start in it any more.
     const stopped = `cannot start a process in container ${this.id}: it is stopped (its init has exited)`;
-    if (!this.#destroyed && this.#saved.initPid === 0) {
-      throw new ContainerStateError(`cannot start a process in container ${this.id}: it has no init yet (start or run one first)`);
-    }
     if (this.#destroyed) throw new ContainerStateError(stopped);
+    if (this.#saved.initPid === 0) throw new ContainerStateError(`cannot start a process in container ${this.id}: it has no init yet (start or run one first)`);
     const pidfd = this.#openInitPidfd(stopped);
     try {
       if (this.#isFrozen()) throw new ContainerStateError(`cannot exec in a paused container ${this.id}`);
@@ -637,7 +635,7 @@ export class Container {
     // the number may name another container's sync socket: a read would steal its message.
     let open = true;
     let seen = '';
-    const buf = Buffer.alloc(64 * 1024);
+    const buf = Buffer.allocUnsafe(4096);
     // Everything there is to read now; true at EOF (every writer gone).
     const drain = (): boolean => {
       for (;;) {
@@ -1119,8 +1117,6 @@ const SIGTERM = 15;
 const LOCK_WAIT_MS = 60_000;
 /** How long a thaw for a killed process lasts at most before the container is frozen again. */
 const KILL_THAW_MS = 2_000;
-
-/** The Process goes to the caller: from then on its unread output may be drained at its exit, and `signal`/`timeout` apply. */
 
 /** What start() and run() refuse before anything is made: an unknown option, a bad signal/timeout, an aborted signal. */
 function checkOptions(options: ProcessOptions): Termination | null {

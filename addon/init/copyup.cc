@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "fd.h"
+#include "paths.h"
 
 #ifndef SYS_fsopen
 #define SYS_fsopen 430
@@ -37,8 +38,6 @@ constexpr unsigned kFsconfigSetFlag = 0;
 constexpr unsigned kFsconfigSetString = 1;
 constexpr unsigned kFsconfigCmdCreate = 6;
 constexpr unsigned kFsmountCloexec = 0x1;
-constexpr unsigned kMoveMountFEmptyPath = 0x4;
-constexpr unsigned kMoveMountTEmptyPath = 0x40;
 constexpr unsigned kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8;
 constexpr unsigned kAttrNoatime = 0x10, kAttrStrictatime = 0x20, kAttrNodiratime = 0x80, kAttrNosymfollow = 0x200000;
 
@@ -166,7 +165,7 @@ void tmpfsCopyUp(const MountPlan& m, int targetFd, unsigned long flags, const st
 
   copyTree(targetFd, mnt.get(), m.destination);
 
-  if (::syscall(SYS_move_mount, mnt.get(), "", targetFd, "", kMoveMountFEmptyPath | kMoveMountTEmptyPath) < 0)
+  if (!moveMountFd(mnt.get(), targetFd))
     fail(kStage, "move_mount", m.destination, what(m, "move the filled tmpfs into place"));
 }
 

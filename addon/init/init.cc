@@ -46,33 +46,6 @@ void joinCgroups(const std::vector<std::string>& dirs) {
   }
 }
 
-// nsexec's part, shared by both modes: cgroups, oom_score_adj, namespaces, the final process.
-void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
-  joinCgroups(plan.cgroupJoin);
-
-  // First, as nsexec does: lowering the score needs CAP_SYS_RESOURCE in the host's user
-  // namespace, which a joined or new user namespace would take away. Children inherit it.
-  std::optional<int> oom = plan.oomScoreAdj ? plan.oomScoreAdj : plan.process.oomScoreAdj;
-  if (oom) setOomScoreAdj(*oom);
-
-  currentStage = "namespaces";
-  if (plan.joinPidfd >= 0) {
-    if (plan.joinFlags) joinNamespacesOf(plan.joinPidfd, plan.joinFlags);
-    ::close(plan.joinPidfd);
-    plan.joinPidfd = -1;
-  }
-  bool netSysctls = std::any_of(plan.rootfs.sysctl.begin(), plan.rootfs.sysctl.end(),
-                                [](const auto& kv) { return kv.first.rfind("net.", 0) == 0; });
-  joinNamespaces(plan.join, netSysctls);
-  unshareNamespaces(plan.unshareFlags);
-  if (!plan.timeOffsets.empty()) setTimeOffsets(plan.timeOffsets);
-  // Joining or creating a pid namespace only takes effect for children.
-  if (plan.forkChild || (plan.joinFlags & CLONE_NEWPID)) {
-    currentStage = "fork";
-    forkFinalProcess(sync);
-  }
-}
-
 // Port of the keyring step of runc's standard and setns inits: the process leaves the Node
 // process's session keyring (whose keys it must not see or add to) for the container's own,
 // joined by name or made, and searchable by the container's user as runc makes it. Without
@@ -101,6 +74,36 @@ void joinSessionKeyring(const std::string& name) {
   constexpr unsigned long kUsrSearch = 0x00080000;
   if (::syscall(SYS_keyctl, kSetperm, id, perm | kUsrSearch, 0, 0) < 0)
     fail("keyring", "keyctl", "", "making the session keyring " + name + " searchable");
+}
+
+// nsexec's part, shared by both modes: cgroups, oom_score_adj, namespaces, the final process,
+// its session keyring.
+void enterNamespaces(Bootstrap& plan, SyncSocket& sync) {
+  joinCgroups(plan.cgroupJoin);
+
+  // First, as nsexec does: lowering the score needs CAP_SYS_RESOURCE in the host's user
+  // namespace, which a joined or new user namespace would take away. Children inherit it.
+  std::optional<int> oom = plan.oomScoreAdj ? plan.oomScoreAdj : plan.process.oomScoreAdj;
+  if (oom) setOomScoreAdj(*oom);
+
+  currentStage = "namespaces";
+  if (plan.joinPidfd >= 0) {
+    if (plan.joinFlags) joinNamespacesOf(plan.joinPidfd, plan.joinFlags);
+    ::close(plan.joinPidfd);
+    plan.joinPidfd = -1;
+  }
+  bool netSysctls = std::any_of(plan.rootfs.sysctl.begin(), plan.rootfs.sysctl.end(),
+                                [](const auto& kv) { return kv.first.rfind("net.", 0) == 0; });
+  joinNamespaces(plan.join, netSysctls);
+  unshareNamespaces(plan.unshareFlags);
+  if (!plan.timeOffsets.empty()) setTimeOffsets(plan.timeOffsets);
+  // Joining or creating a pid namespace only takes effect for children.
+  if (plan.forkChild || (plan.joinFlags & CLONE_NEWPID)) {
+    currentStage = "fork";
+    forkFinalProcess(sync);
+  }
+  // In the final process (forkFinalProcess returns only there).
+  joinSessionKeyring(plan.sessionKeyring);
 }
 
 // Until set-up is done the helper is of use only while its parent lives: SIGKILL when the
@@ -253,8 +256,6 @@ void setNames(const Bootstrap& plan) {
     fail("hostname", "setdomainname", "", "setting the domain name to \"" + *plan.domainname + "\"");
 }
 
-// Wait until exec() opens the fifo for reading, then say so (port of the tail of
-// linuxStandardInit.Init). Through /proc/self/fd because the path is outside the new root.
 // The exec fifo's writing end from its "0" on, until the program's execve closes it (it is
 // close-on-exec, and the kernel closes those before the process becomes dumpable again): the
 // parent's exec() reads on to "1" (the program is being exec'd) or "E" (a failure), and EOF.
@@ -270,6 +271,8 @@ void writeAllToExecFifo(const std::string& bytes) {
   }
 }
 
+// Wait until exec() opens the fifo for reading, then say so (port of the tail of
+// linuxStandardInit.Init). Through /proc/self/fd because the path is outside the new root.
 void waitOnExecFifo(UniqueFd& fifo) {
   currentStage = "fifo";
   std::string path = "/proc/self/fd/" + std::to_string(fifo.get());
@@ -290,7 +293,6 @@ void reportOnExecFifo(const std::string& procErrorJson) {
 
 void runInit(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
-  joinSessionKeyring(plan.sessionKeyring);
 
   if (plan.loopback) {
     currentStage = "namespaces";
@@ -369,7 +371,6 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
 void runExec(Bootstrap& plan, SyncSocket& sync) {
   enterNamespaces(plan, sync);
-  joinSessionKeyring(plan.sessionKeyring);
   openTerminalIfAsked(plan.process, sync, false);
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);

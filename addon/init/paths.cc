@@ -161,7 +161,11 @@ bool bindMountFd(int sourceFd, int targetFd, bool recursive) {
   const unsigned treeFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
   UniqueFd tree(static_cast<int>(syscall(SYS_open_tree, sourceFd, "", treeFlags)));
   if (!tree.valid()) return false;
-  return syscall(SYS_move_mount, tree.get(), "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0;
+  return moveMountFd(tree.get(), targetFd);
+}
+
+bool moveMountFd(int mountFd, int targetFd) {
+  return syscall(SYS_move_mount, mountFd, "", targetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0;
 }
 
 std::string procFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }

@@ -32,6 +32,10 @@ UniqueFd openOrCreateInRoot(int rootFd, const std::string& path, TargetKind kind
 // false with errno set on failure.
 bool bindMountFd(int sourceFd, int targetFd, bool recursive);
 
+// Attach a detached mount (from open_tree or fsmount) onto the object behind targetFd.
+// false with errno set on failure.
+bool moveMountFd(int mountFd, int targetFd);
+
 // "/proc/self/fd/N": a name for the exact object behind fd, usable as a mount target or source.
 std::string procFdPath(int fd);
 

@@ -88,7 +88,7 @@ function checkRootfs(rootfs: string): void {
   if (!st.isDirectory()) throw new ConfigError('root.path', `rootfs ${rootfs} is not a directory`);
   // As runc's validator: the rootfs is named by its real path, never through a symlink (which
   // could be changed to point elsewhere between this check and the mounts).
-  const real = fs.realpathSync(rootfs);
+  const real = fs.realpathSync.native(rootfs);
   if (real !== rootfs) throw new ConfigError('root.path', `rootfs ${rootfs} is a symlink or lies below one (its real path is ${real})`);
 }
 

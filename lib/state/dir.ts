@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContainerError, ContainerExistsError, ContainerNotFoundError } from '../errors';
 import { validateId } from './id';
+import { readProcStat } from './proc';
 import { parseJson, stringifyJson } from './json';
 import type { RemoveEach } from '../native/binding';
 
@@ -101,8 +102,7 @@ export class StateDir {
     validateId(id);
     const dir = new StateDir(root, id);
     const text = stringifyJson(state);
-    // The id is cut short in the temporary name: with the suffix a 255-byte id would not fit.
-    const tmp = path.join(root, `${id.slice(0, 200)}@new-${process.pid}-${++tmpCounter}`);
+    const tmp = path.join(root, tempDirName(id));
     for (let attempt = 0; ; attempt++) {
       try {
         // 0711 as in runc: others may traverse to the fifo, never list.
@@ -198,7 +198,7 @@ export class StateDir {
       if (!entry.isDirectory()) continue;
       // A directory a create was building when its process died: nobody will rename it.
       const building = TEMP_NAME.exec(entry.name);
-      if (building && !processExists(Number(building[1]))) {
+      if (building && readProcStat(Number(building[1])) === null) {
         fs.rmSync(path.join(root, entry.name), { recursive: true, force: true });
         continue;
       }
@@ -368,15 +368,12 @@ export class StateDir {
   }
 }
 
-/** The name create() builds a state directory under: ID (cut short) @new- PID - N. */
-const TEMP_NAME = /@new-(\d+)-\d+$/;
-
-/** Whether a process with this pid exists (kill(2) with signal 0; EPERM: it exists). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) !== 'ESRCH';
-  }
+/**
+ * The name create() builds a state directory under, ID@new-PID-N, and its pattern (list()
+ * removes the ones whose process is gone). The id is cut short: with the suffix a 255-byte id
+ * would not fit in a name.
+ */
+function tempDirName(id: string): string {
+  return `${id.slice(0, 200)}@new-${process.pid}-${++tmpCounter}`;
 }
+const TEMP_NAME = /@new-(\d+)-\d+$/;
