@@ -384,10 +384,11 @@ export class Container {
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
         // The plan goes only once the spawn has recorded the init (starting.json, written by
-        // the spawn job right after the clone): a helper that had its plan before could run
-        // on into a created or running container while this process died unrecorded, out of
-        // any later destroy()'s reach. Without its plan, a helper whose parent died reads EOF
-        // and exits.
+        // the spawn job right after the clone) and whileSpawning's cgroups exist: a helper that
+        // had its plan before could run on into a created or running container while this
+        // process died unrecorded, out of any later destroy()'s reach. Without its plan, a
+        // helper whose parent died reads EOF and exits. The spawn job sends it itself when it
+        // records last (see PlanGate in addon/spawn.cc).
         planBeforeSpawned: false,
         whileSpawning: async () => {
           await this.#cgroups.createAsync('v1');

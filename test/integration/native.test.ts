@@ -675,6 +675,88 @@ describe('native addon', { skip }, () => {
     assert.deepEqual(childPids(), []);
   });
 
+  // The plan gate: the plan goes on the socket only once the spawn has written its record and
+  // the caller has arrived, sent by whichever came second.
+  async function gatedSpawn(arriveFirst: boolean): Promise<{ output: string; child: SpawnResult; sentByCaller: boolean }> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-gate-'));
+    const record = path.join(dir, 'starting.json');
+    const [ours, theirs] = b.socketpair();
+    const [r, w] = b.pipe();
+    try {
+      // The child reads one datagram and says whether the record existed by then.
+      const script = `dd bs=4096 count=1 <&3 2>/dev/null; echo; [ -f ${record} ] && echo recorded-first`;
+      let gate: ReturnType<NativeBinding['spawnAsync']>;
+      const spawned = new Promise<SpawnResult>((resolve, reject) => {
+        gate = b.spawnAsync(
+          { execFd: exe, argv: ['sh', '-c', script], env: ['PATH=/bin'], cloneFlags: 0, fds: [-1, w, w, theirs], recordPath: record, plan: { fd: ours, data: Buffer.from('the-plan') } },
+          (err, res) => (err ? reject(err) : resolve(res!)),
+        );
+      });
+      assert.ok(gate!, 'spawnAsync returns the gate');
+      let sentByCaller = arriveFirst ? gate!.arrive() : false;
+      const child = await spawned.finally(() => {
+        b.close(w);
+        b.close(theirs);
+      });
+      if (!arriveFirst) sentByCaller = gate!.arrive();
+      gate!.cancel();
+      await waitExit(child.pidfd);
+      b.close(child.pidfd);
+      assert.equal(child.recorded, true);
+      return { output: fs.readFileSync(r, 'utf8'), child, sentByCaller };
+    } finally {
+      b.close(r);
+      b.close(ours);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('spawnAsync plan gate: a caller that arrived first leaves the send to the spawn, after its record', async () => {
+    // The caller arrives right after queueing the spawn; on a loaded machine the spawn may
+    // still get there first (then the caller sends). Either way exactly one of them sends.
+    let bySpawn = 0;
+    for (let i = 0; i < 10 && bySpawn === 0; i++) {
+      const { output, child, sentByCaller } = await gatedSpawn(true);
+      assert.notEqual(sentByCaller, child.planSent, 'exactly one of them sent the plan');
+      assert.equal(output, 'the-plan\nrecorded-first\n');
+      if (child.planSent) bySpawn++;
+    }
+    assert.equal(bySpawn, 1, 'the spawn sent the plan in one of 10 tries');
+  });
+
+  test('spawnAsync plan gate: a caller that arrives after the spawn sends it itself', async () => {
+    const { output, child, sentByCaller } = await gatedSpawn(false);
+    assert.equal(child.planSent, false);
+    assert.equal(sentByCaller, true);
+    assert.equal(output, 'the-plan\nrecorded-first\n');
+  });
+
+  test('spawnAsync plan gate: cancelled, nothing is sent and its socket copy is closed', async () => {
+    const [ours, theirs] = b.socketpair();
+    const target = fdTarget(ours);
+    // (readdir's own fd is listed but gone by the time it is read: such entries count as others.)
+    const copies = (): number => openFds().filter((fd) => fs.existsSync(`/proc/self/fd/${fd}`) && fdTarget(Number(fd)) === target).length;
+    let gate: ReturnType<NativeBinding['spawnAsync']>;
+    const spawned = new Promise<SpawnResult>((resolve, reject) => {
+      gate = b.spawnAsync(
+        { execFd: exe, argv: ['sh', '-c', 'exit 0'], env: [], cloneFlags: 0, fds: [-1], plan: { fd: ours, data: Buffer.from('x') } },
+        (err, res) => (err ? reject(err) : resolve(res!)),
+      );
+    });
+    assert.equal(copies(), 2, 'the gate holds a duplicate of the socket');
+    gate!.cancel();
+    assert.equal(copies(), 1, 'closed by cancel()');
+    const child = await spawned;
+    assert.equal(child.planSent, false);
+    assert.equal(gate!.arrive(), false, 'a cancelled gate sends nothing');
+    await waitExit(child.pidfd);
+    b.close(child.pidfd);
+    // With its only peer closed, the other end reads end-of-file: nothing was queued.
+    b.close(ours);
+    assert.equal(fs.readSync(theirs, Buffer.alloc(16)), 0);
+    b.close(theirs);
+  });
+
   test('spawnAsync: bad arguments throw synchronously and never call back', async () => {
     let called = false;
     const cb = (): void => {
