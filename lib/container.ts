@@ -221,10 +221,10 @@ export class Container {
   /** The init's start, once at a time per handle: a second one would put a second init in the same cgroups. */
   #initStarting = false;
 
-  #startInitOnce(options: ProcessOptions, withFifo: boolean): Promise<Process> {
+  #startInitOnce(options: ProcessOptions, withFifo: boolean, abort?: AbortSignal): Promise<Process> {
     if (this.#initStarting) return Promise.reject(new ContainerStateError(`container ${this.id} is already being started`));
     this.#initStarting = true;
-    return this.#tracked(this.#startInit(options, withFifo), () => (this.#initStarting = false));
+    return this.#tracked(this.#startInit(options, withFifo, abort), () => (this.#initStarting = false));
   }
 
   /**
@@ -236,8 +236,8 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options)), termination);
-    return this.#handOver(await this.#startInitOnce(options, true), termination, this.#initKillSignal());
+    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, termination?.signal)), termination);
+    return this.#handOver(await this.#startInitOnce(options, true, termination?.signal), termination, this.#initKillSignal());
   }
 
   /** start + exec for the init; for another process the same as start. */
@@ -245,15 +245,15 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options)), termination);
+    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, termination?.signal)), termination);
     // Nothing has to happen between created and running (no poststart hook): the init execs
     // as soon as it is set up, with no exec fifo to make, wait on and remove (runc's run goes
     // through the fifo; the status a caller can see is the same once run() resolves).
     const needsFifo = Boolean(this.config.hooks?.poststart?.length);
-    const proc = await this.#startInitOnce({ ...options, init }, needsFifo);
+    const proc = await this.#startInitOnce({ ...options, init }, needsFifo, termination?.signal);
     if (needsFifo) {
       try {
-        await this.exec();
+        await this.#exec(termination?.signal);
       } catch (err) {
         await this.destroy().catch((e: unknown) => debug('destroy after a failed run: %s', (e as Error).message));
         throw err;
@@ -304,7 +304,7 @@ export class Container {
    * start cleaned up): a start or a destroy elsewhere (another handle or process) is refused
    * or waits. Its cgroup is claimed too, until the init is in it (see #claimCgroup).
    */
-  async #startInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
+  async #startInit(options: ProcessOptions, withFifo: boolean, abort?: AbortSignal): Promise<Process> {
     const lock = this.#dir.tryLock(this.#binding);
     if (lock === 'busy') throw new ContainerStateError(`container ${this.id} is being started or destroyed elsewhere`);
     let claimed: string | null = null;
@@ -313,7 +313,7 @@ export class Container {
       // the config cannot have changed: set() refuses a container that was never started).
       if (this.#saved.initPid !== 0 || this.#dir.initRecorded()) throw new ContainerStateError(`container ${this.id} already has an init process`);
       claimed = this.#claimCgroup();
-      return await this.#createInit(options, withFifo);
+      return await this.#createInit(options, withFifo, abort);
     } finally {
       if (claimed !== null) startingCgroups.delete(claimed);
       if (lock !== null) fs.closeSync(lock);
@@ -338,7 +338,7 @@ export class Container {
   }
 
   // port of (*Container).start for process.Init, with (*initProcess).start's cgroup steps
-  async #createInit(options: ProcessOptions, withFifo: boolean): Promise<Process> {
+  async #createInit(options: ProcessOptions, withFifo: boolean, abort?: AbortSignal): Promise<Process> {
     const fifo = withFifo ? this.#fifoPath : null;
     const plan = unshareCgroupNsAfterPlacement(this.#initPlan(options, fifo));
     if (fifo) {
@@ -383,6 +383,7 @@ export class Container {
         extraFiles: options.extraFiles ?? [],
         rlimits: plan.rlimits,
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
+        ...(abort ? { abort } : {}),
         // The plan goes only once the spawn has recorded the init (starting.json, written by
         // the spawn job right after the clone) and whileSpawning's cgroups exist: a helper that
         // had its plan before could run on into a created or running container while this
@@ -399,8 +400,8 @@ export class Container {
           // Resources before prestart, so a hook may rely on them (runc's procHooks).
           this.#cgroups.set(this.config.linux?.resources ?? {}, { fresh: true });
           const creating = this.#oci('creating', pid);
-          await runHooks('prestart', hooks?.prestart, creating);
-          await runHooks('createRuntime', hooks?.createRuntime, creating);
+          await runHooks('prestart', hooks?.prestart, creating, { signal: abort });
+          await runHooks('createRuntime', hooks?.createRuntime, creating, { signal: abort });
           return creating;
         },
         // The start time that tells our init from a reused pid, read while the process surely
@@ -475,7 +476,7 @@ export class Container {
   }
 
   // port of (*Container).start for a non-init process: (*setnsProcess).start
-  async #startExec(options: ProcessOptions): Promise<Process> {
+  async #startExec(options: ProcessOptions, abort?: AbortSignal): Promise<Process> {
     // The facts a status() would read, each once: a recorded init (re-read when this handle
     // has none), alive with its recorded start time (the pidfd check), not frozen.
     if (this.#saved.initPid === 0) this.#refresh();
@@ -506,10 +507,12 @@ export class Container {
         // it makes first, resets the affinity) and does not wait for procRun.
         readyAck: false,
         affinity: affinity.final ?? null,
+        ...(abort ? { abort } : {}),
       };
       try {
         return await this.#spawnExec(request, cgroupPaths['']);
       } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
         if (this.#oomKills() !== oomBefore && err instanceof Error) err.message += ' (possibly OOM-killed)';
         // The init ended while the exec was joining it (setns: ESRCH, or the helper killed with
         // the pid namespace): the same refusal as an exec that came a moment later. A failure of
@@ -595,14 +598,19 @@ export class Container {
   }
 
   /** Release a created container: its init execs the user's program. Port of (*Container).exec. */
-  async exec(): Promise<void> {
+  exec(): Promise<void> {
+    return this.#exec();
+  }
+
+  /** exec(); an abort fails it with an AbortError (killing its poststart hook; the caller kills the container). */
+  async #exec(abort?: AbortSignal): Promise<void> {
     this.#checkUsable();
     let status = this.#status(true);
     // The refusal names what the saved state says too (a destroy elsewhere may not have been
     // reported by our exit watch yet).
     if (status !== 'created') status = this.#status(false);
     if (status !== 'created') throw new ContainerStateError(`cannot exec container ${this.id} in status ${status}`);
-    await this.#openFifo();
+    await this.#openFifo(abort);
     try {
       fs.unlinkSync(this.#fifoPath);
     } catch (err) {
@@ -610,7 +618,7 @@ export class Container {
     }
     if (this.config.hooks?.poststart?.length) {
       try {
-        await runHooks('poststart', this.config.hooks.poststart, this.#oci('running', this.#saved.initPid));
+        await runHooks('poststart', this.config.hooks.poststart, this.#oci('running', this.#saved.initPid), { signal: abort });
       } catch (err) {
         await this.#killAll();
         throw err;
@@ -625,12 +633,13 @@ export class Container {
    * execve (or its death) closes the fifo. Resolves once the program has been exec'd: the
    * runtime spec runs poststart hooks after that, and start returns after them.
    */
-  async #openFifo(): Promise<void> {
+  async #openFifo(abort?: AbortSignal): Promise<void> {
     // Read-only, as runc: poll reports a FIFO readable only once a writer has come, so the
     // watch waits for the init; a second exec() racing us then reads EOF, not nothing forever.
     const fd = fs.openSync(this.#fifoPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     const exited = this.#initExited();
     let watch: { cancel(): void } | null = null;
+    let onAbort: (() => void) | null = null;
     // fd is ours only until the finally below closes it. The init's exit can be reported
     // after that (exited.cancel() cannot unsubscribe from our own child's wait()), and by then
     // the number may name another container's sync socket: a read would steal its message.
@@ -683,9 +692,14 @@ export class Container {
           drain();
           settle();
         });
+        // A startContainer hook that hangs in the container keeps the fifo silent.
+        if (abort?.aborted) reject(abortError(abort));
+        onAbort = () => reject(abortError(abort!));
+        abort?.addEventListener('abort', onAbort, { once: true });
       });
     } finally {
       open = false;
+      if (onAbort) abort?.removeEventListener('abort', onAbort);
       exited.cancel();
       (watch as { cancel(): void } | null)?.cancel();
       fs.closeSync(fd);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import createDebug from 'debug';
 import { HookError } from './errors';
+import { abortError } from './process/termination';
 import { stringifyJson } from './state/json';
 
 const debug = createDebug('node-libcontainer:hooks');
@@ -71,12 +72,19 @@ async function spawnFailure(name: string, hook: Hook, err: NodeJS.ErrnoException
   return new HookError(name, `${JSON.stringify(hook.path)} could not be started: ${err.code ?? err.message}`, { cause: err });
 }
 
+export interface HookRunOptions {
+  /** An abort kills the hook (its whole process group) and rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
 /**
  * Port of runc's (configs.Command).Run: run the hook with the OCI state on its stdin and fail
  * on a non-zero exit or when it outlives its timeout.
  */
-export function runHook(name: string, hook: Hook, state: object): Promise<void> {
+export function runHook(name: string, hook: Hook, state: object, options: HookRunOptions = {}): Promise<void> {
   const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+  const abort = options.signal;
+  if (abort?.aborted) return Promise.reject(abortError(abort));
   debug('%s: running %s %o', name, hook.path, argv);
   return new Promise<void>((resolve, reject) => {
     const child = spawn(hook.path, argv.slice(1), {
@@ -88,16 +96,18 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
     });
     const output = new OutputTail();
     let timedOut = false;
+    let aborted = false;
     let timer: { clear(): void } | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
 
-    const finish = (err: HookError | undefined): void => {
+    const finish = (err: Error | undefined): void => {
       if (settled) return;
       settled = true;
       timer?.clear();
       clearTimeout(drainTimer);
+      abort?.removeEventListener('abort', onAbort);
       if (err) {
         debug('%s: %s', name, err.message);
         reject(err);
@@ -112,6 +122,16 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
     });
     if (child.pid === undefined) return;
     const pgid = child.pid;
+    function onAbort(): void {
+      if (exit !== undefined) return;
+      aborted = true;
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    abort?.addEventListener('abort', onAbort, { once: true });
 
     child.stdout.on('data', (c: Buffer) => output.push(c));
     child.stderr.on('data', (c: Buffer) => output.push(c));
@@ -145,7 +165,9 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
       const quoted = JSON.stringify(hook.path);
       const out = output.toString();
       const suffix = out ? `: ${out}` : '';
-      if (timedOut) {
+      if (aborted) {
+        finish(abortError(abort!));
+      } else if (timedOut) {
         finish(new HookError(name, `${quoted} timed out after ${hook.timeout}s${suffix}`));
       } else if (signal) {
         finish(new HookError(name, `${quoted} was killed by signal ${signal}${suffix}`));
@@ -159,9 +181,9 @@ export function runHook(name: string, hook: Hook, state: object): Promise<void> 
 }
 
 /** Run the hooks of one kind in order; the first failure stops the rest. */
-export async function runHooks(name: string, hooks: readonly Hook[] | undefined, state: object): Promise<void> {
+export async function runHooks(name: string, hooks: readonly Hook[] | undefined, state: object, options: HookRunOptions = {}): Promise<void> {
   for (const hook of hooks ?? []) {
-    await runHook(name, hook, state);
+    await runHook(name, hook, state, options);
   }
 }
 

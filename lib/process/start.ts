@@ -13,6 +13,7 @@ import { ContainerError, ProtocolError } from '../errors';
 import * as hs from './handshake';
 import { Process } from './process';
 import type { StdioStream } from './options';
+import { abortError } from './termination';
 import { TerminalStream } from './terminal';
 
 const debug = createDebug('node-libcontainer:process');
@@ -75,6 +76,8 @@ export interface StartRequest {
   onSpawned?: (pid: number, startTime?: string, recorded?: boolean) => void;
   /** A new file the spawn itself writes the clone's pid and start time to (SpawnOptions.recordPath). */
   recordPath?: string;
+  /** An abort before the start has settled fails it with an AbortError: what it started is killed and reaped. */
+  abort?: AbortSignal;
 }
 
 interface StdioPlan {
@@ -240,7 +243,12 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     throw err;
   }
   const planData = Buffer.from(JSON.stringify(bootstrap));
-  const sendPlan = (): void => channel.send(planData);
+  // Whether the helper may have its plan (and so may have forked): see the abort below.
+  let planQueued = false;
+  const sendPlan = (): void => {
+    planQueued = true;
+    channel.send(planData);
+  };
   // A plan that waits for the record (recordPath) goes through the spawn's gate: sent by the
   // spawn job right after it wrote the record, or here once whileSpawning is done, whichever is
   // later, without waiting for this thread to hear of the spawn. Not sent by the gate (a binding
@@ -261,7 +269,10 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     const overlap = (async () => {
       await req.whileSpawning?.();
       if (req.planBeforeSpawned) sendPlan();
-      else if (gate) planSent = gate.arrive();
+      else if (gate) {
+        planQueued = true;
+        planSent = gate.arrive();
+      }
     })();
     const spawning = new Promise<SpawnResult>((resolve, reject) => {
       gate = binding.spawnAsync(
@@ -328,13 +339,36 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     let pumping = false;
     let settled = false;
 
-    const finish = async (failure: ContainerError | null): Promise<void> => {
+    // An abort kills what runs and reads the socket on to its end (every holder gone), so that
+    // a child the helper forked is still seen there, and killed and reaped: the start then fails
+    // with the AbortError, whatever the handshake made of the end. A helper that may be forking
+    // (it has its plan, and has not reported its child yet) is let be: killed between its fork
+    // and its report, it would leave a child of ours that nobody knows of, to become a zombie
+    // nobody reaps. It reports (or fails) and exits soon: it waits for nothing of ours.
+    let aborted: Error | null = null;
+    const killForAbort = (): void => {
+      const mayBeForking = final === null && planQueued;
+      for (const p of final && final !== first ? [first, final] : mayBeForking ? [] : [final ?? first]) {
+        try {
+          p.signal('SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    };
+    const onAbort = (): void => {
+      if (settled || aborted) return;
+      aborted = abortError(req.abort!);
+      killForAbort();
+    };
+    const finish = async (failure: Error | null): Promise<void> => {
       if (settled) return;
       settled = true;
+      req.abort?.removeEventListener('abort', onAbort);
       channel.close();
       // Messages still queued are not read any more: what they carry is closed (or killed).
       for (const msg of inbox.splice(0)) discard(msg);
-      let error = failure;
+      let error = aborted ?? failure;
       if (!error && final === null) error = new ProtocolError('init finished its set-up without reporting the container process');
       if (!error) {
         // A helper that forked the final process exits right after: reaped before we resolve
@@ -436,6 +470,12 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       try {
         while (inbox.length && !settled) {
           const msg = inbox.shift()!;
+          // Aborted: nothing but the end counts; a child announced meanwhile is killed (the
+          // helper that forked it exits by itself).
+          if (aborted && msg.type !== 'eof') {
+            discard(msg);
+            continue;
+          }
           try {
             if (msg.type === 'invalid') throw msg.error;
             const step = hs.receive(state, msg);
@@ -443,6 +483,8 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             if (!step.actions.some((a) => a.kind === 'adoptChild' || a.kind === 'adoptConsole')) discard(msg);
             await apply(step);
           } catch (err) {
+            // (A step the abort cut short, a hook killed: the helper's end finishes the start.)
+            if (aborted) continue;
             const error = err instanceof ContainerError ? err : new ProtocolError(String((err as Error).message ?? err), { cause: err });
             try {
               channel.send(Buffer.from(JSON.stringify({ type: 'procError', message: error.message })));
@@ -483,6 +525,10 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       void pump();
     };
     for (const [data, msgFds] of early.splice(0)) deliver(data, msgFds);
+    // An abort from here on ends the start wherever the handshake is (a hook that hangs, say).
+    if (req.abort?.aborted) onAbort();
+    else req.abort?.addEventListener('abort', onAbort, { once: true });
+    if (aborted) return;
     if (!req.planBeforeSpawned && !planSent) {
       try {
         sendPlan();

@@ -193,6 +193,63 @@ describe('hooks', { skip }, () => {
     assert.ok(Date.now() - started < 15000);
     assert.equal(fs.existsSync(path.join(t.root, 'hooks-timeout')), false);
   });
+
+  test('an abort while a prestart hook hangs fails run() with an AbortError: the hook is killed, nothing is left', async () => {
+    const pidFile = path.join(dir, 'hanging-hook-pid');
+    const hang = { path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${pidFile}; exec sleep 1000`] };
+    const c = await createContainer('hooks-abort', makeConfig({ hooks: { prestart: [hang] } }), { root: t.root });
+    const ac = new AbortController();
+    const running = c.run({ signal: ac.signal });
+    running.catch(() => {});
+    const deadline = Date.now() + 10000;
+    while (!(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const hookPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.deepEqual(livePidsOf([hookPid]), [hookPid], 'the hook is running');
+    const aborted = Date.now();
+    ac.abort();
+    await assert.rejects(running, (err: unknown) => (err as Error).name === 'AbortError' && (err as { code?: string }).code === 'ABORT_ERR');
+    assert.ok(Date.now() - aborted < 5000, 'the start ended soon after the abort');
+    assert.deepEqual(livePidsOf([hookPid]), [], 'the hook was killed');
+    assert.equal(fs.existsSync(path.join(t.root, 'hooks-abort')), false, 'nothing left behind');
+  });
+
+  test('an abort while a startContainer hook hangs in the container fails run() with an AbortError and destroys it', async () => {
+    const c = await createContainer(
+      'hooks-abort-exec',
+      makeConfig({ hooks: { startContainer: [{ path: '/bin/sleep', args: ['sleep', '1000'] }], poststart: [hostHook('poststart-after-abort')] } }),
+      { root: t.root },
+    );
+    const ac = new AbortController();
+    const running = c.run({ signal: ac.signal });
+    running.catch(() => {});
+    // The init is created and released; its startContainer hook sleeps.
+    const deadline = Date.now() + 10000;
+    while ((await c.status()) !== 'created' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const initPid = (await c.state()).pid;
+    assert.ok(initPid > 0);
+    ac.abort();
+    await assert.rejects(running, (err: unknown) => (err as Error).name === 'AbortError');
+    assert.deepEqual(livePidsOf([initPid]), [], 'the init was killed');
+    assert.equal(fs.existsSync(path.join(t.root, 'hooks-abort-exec')), false, 'nothing left behind');
+    assert.ok(!fs.existsSync(log) || !fs.readFileSync(log, 'utf8').includes('poststart-after-abort'), 'poststart never ran');
+  });
+
+  test('a signal aborted during an exec into the container fails that start with an AbortError', async () => {
+    const c = await createContainer('abort-exec-start', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
+    try {
+      await c.run();
+      const ac = new AbortController();
+      const starting = c.run({ init: false, args: ['true'], signal: ac.signal });
+      ac.abort();
+      await assert.rejects(starting, (err: unknown) => (err as Error).name === 'AbortError');
+      assert.equal(await c.status(), 'running', 'the container itself goes on');
+      const ok = await c.run({ init: false, args: ['true'] });
+      assert.deepEqual(await ok.wait(), { exitCode: 0, signal: null });
+    } finally {
+      await c.destroy();
+    }
+  });
 });
 
 describe('signals and destroy', { skip }, () => {

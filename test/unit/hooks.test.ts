@@ -113,6 +113,27 @@ describe('hooks', () => {
     assert.deepEqual(warnings.map((w) => w.name), []);
   });
 
+  test('an abort kills the hook and what it started, and rejects with an AbortError', async () => {
+    const pidFile = path.join(tmp, 'abort-pids');
+    const hook = await script('hang.sh', `sleep 30 & echo $$ $! > ${pidFile}; wait`);
+    const ac = new AbortController();
+    const running = runHook('prestart', { path: hook }, state, { signal: ac.signal });
+    for (let i = 0; i < 200 && !(await fsp.readFile(pidFile, 'utf8').catch(() => '')).includes(' '); i++) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await assert.rejects(running, (err: unknown) => (err as Error).name === 'AbortError' && (err as { code?: string }).code === 'ABORT_ERR');
+    const pids = (await fsp.readFile(pidFile, 'utf8')).trim().split(' ').map(Number);
+    assert.equal(pids.length, 2);
+    for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still alive`);
+  });
+
+  test('an already aborted signal runs no hook', async () => {
+    const marker = path.join(tmp, 'ran');
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(runHooks('prestart', [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }], state, { signal: ac.signal }), { name: 'AbortError' });
+    await assert.rejects(fsp.access(marker));
+  });
+
   test('timeout of a direct sleep', async () => {
     const t0 = Date.now();
     await assert.rejects(
