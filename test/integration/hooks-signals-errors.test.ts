@@ -67,6 +67,31 @@ describe('hooks', { skip }, () => {
     assert.equal(JSON.parse(lines[5].slice(lines[5].indexOf('{'))).status, 'stopped');
   });
 
+  test('hooks run by the runtime: in the bundle (runc chdirs into --bundle), with its environment when they have no env', async () => {
+    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-bundle-'));
+    const out = path.join(dir, 'cwd-env');
+    const record = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `read -r state; echo "${name} $(pwd -P) \${NLC_HOOK_TEST_VAR:-unset} $state" >> ${out}`] });
+    process.env.NLC_HOOK_TEST_VAR = 'inherited';
+    try {
+      const kinds = ['prestart', 'createRuntime', 'poststart', 'poststop'];
+      const c = await createContainer('hooks-cwd-env', makeConfig({ process: { args: ['true'] }, hooks: Object.fromEntries(kinds.map((k) => [k, [record(k)]])) }), { root: t.root, bundle });
+      const p = await c.run({ stdio: 'ignore' });
+      await p.wait();
+      await c.destroy();
+      const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+      assert.deepEqual(lines.map((l) => l.split(' ')[0]), kinds);
+      for (const l of lines) {
+        const [, cwd, env] = l.split(' ');
+        assert.equal(cwd, fs.realpathSync(bundle), l);
+        assert.equal(env, 'inherited', l);
+        assert.equal(JSON.parse(l.slice(l.indexOf('{'))).bundle, bundle, l);
+      }
+    } finally {
+      delete process.env.NLC_HOOK_TEST_VAR;
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
+  });
+
   test('destroy through a handle loaded before the init was started still kills it and runs poststop', async () => {
     const marker = path.join(dir, 'poststop-stale');
     const config = makeConfig({ process: { args: ['sleep', '1000'] }, hooks: { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] } });
