@@ -13,7 +13,7 @@ import { initFailure } from './process/handshake';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
-import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
+import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, stateDirOwner, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
 import { rejectUnsupportedOptions } from './spec/unsupported';
 import { rejectUnknownResources } from './spec/update';
@@ -54,6 +54,8 @@ export interface ContainerOptions {
 }
 
 export interface ContainerState {
+  /** The runtime-spec version this library implements (runc's state shows its own, not the config's). */
+  ociVersion: string;
   id: string;
   status: Status;
   /** Host pid of the init, 0 when stopped. */
@@ -62,6 +64,11 @@ export interface ContainerState {
   rootfs: string;
   created: string;
   annotations: Record<string, string>;
+  /**
+   * The user owning the container's state directory, as `runc list` shows it: the name, or
+   * "#<uid>" when no user has that uid; "" once the container is destroyed.
+   */
+  owner: string;
   config: Spec;
 }
 
@@ -173,6 +180,7 @@ export class Container {
     this.#refresh();
     const status = await this.status();
     return {
+      ociVersion: OCI_VERSION,
       id: this.id,
       status,
       pid: status === 'stopped' ? 0 : this.#saved.initPid,
@@ -180,6 +188,7 @@ export class Container {
       rootfs: this.#saved.rootfs,
       created: this.#saved.created,
       annotations: this.#saved.annotations ?? {},
+      owner: this.#destroyed ? '' : stateDirOwner(this.#dir.path),
       config: this.config,
     };
   }

@@ -6,6 +6,8 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, ContainerError, ContainerExistsError, ContainerNotFoundError } from '../../lib/errors';
+import { OCI_VERSION, createContainer, listContainers } from '../../lib/container';
+import type { NativeBinding } from '../../lib/native/types';
 import {
   StateDir,
   defaultRoot,
@@ -14,6 +16,7 @@ import {
   parseProcStat,
   processStatus,
   readProcStat,
+  stateDirOwner,
   stringifyJson,
   validateId,
   type ProcStat,
@@ -407,5 +410,48 @@ describe('/proc facts', () => {
         assert.equal(deriveStatus({ ...facts, ...over }, fake(st)), want);
       });
     }
+  });
+});
+
+describe('state owner', () => {
+  let tmp: string;
+  before(async () => {
+    tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'nlc-owner-'));
+  });
+  after(async () => {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  });
+
+  test('the name of the user owning the state directory, as runc list shows it; "#uid" without one; "" when gone', async () => {
+    const dir = path.join(tmp, 'c1');
+    await fsp.mkdir(dir);
+    const { uid } = await fsp.stat(dir);
+    const passwd = path.join(tmp, 'passwd');
+    await fsp.writeFile(passwd, `# a comment\nother:x:${uid + 1}:0::/:/bin/sh\nfirst:x:${uid}:0::/:/bin/sh\nsecond:x:${uid}:0::/:/bin/sh\n`);
+    assert.equal(stateDirOwner(dir, passwd), 'first');
+    await fsp.writeFile(passwd, `other:x:${uid + 1}:0::/:/bin/sh\n`);
+    assert.equal(stateDirOwner(dir, passwd), `#${uid}`);
+    assert.equal(stateDirOwner(dir, path.join(tmp, 'no-passwd')), `#${uid}`);
+    assert.equal(stateDirOwner(path.join(tmp, 'gone')), '');
+  });
+
+  test('state() and listContainers report ociVersion and owner beside the existing fields', async () => {
+    const root = path.join(tmp, 'root');
+    const config = { ociVersion: '1.0.0', root: { path: '/' }, process: { args: ['true'], cwd: '/' } };
+    const c = await createContainer('owned', config, { root, binding: {} as NativeBinding });
+    const { uid } = await fsp.stat(path.join(root, 'owned'));
+    const owner = (os.userInfo().uid === uid ? os.userInfo().username : undefined) ?? `#${uid}`;
+    const st = await c.state();
+    assert.equal(st.ociVersion, OCI_VERSION, 'the version this runtime implements, as runc shows its own');
+    assert.equal((await c.ociState()).ociVersion, OCI_VERSION);
+    assert.equal(st.owner, owner);
+    assert.deepEqual(
+      Object.keys(st).sort(),
+      ['annotations', 'bundle', 'config', 'created', 'id', 'ociVersion', 'owner', 'pid', 'rootfs', 'status'],
+    );
+    assert.deepEqual({ id: st.id, status: st.status, pid: st.pid, bundle: st.bundle, rootfs: st.rootfs }, { id: 'owned', status: 'stopped', pid: 0, bundle: process.cwd(), rootfs: '/' });
+    assert.deepEqual((await listContainers({ root })).map((s) => [s.id, s.ociVersion, s.owner]), [['owned', OCI_VERSION, owner]]);
+    await c.destroy();
+    assert.equal((await c.state()).owner, '');
   });
 });
