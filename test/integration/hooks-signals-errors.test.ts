@@ -1,10 +1,10 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createContainer, loadContainer, ConfigError, ContainerExistsError, HookError, InitError, listContainers } from '../../lib';
+import { createContainer, loadContainer, ConfigError, ContainerError, ContainerExistsError, HookError, InitError, listContainers } from '../../lib';
 import { skipUnlessRoot, makeConfig, tempRoot, collect } from './helpers';
 
 const skip = skipUnlessRoot();
@@ -392,5 +392,51 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     await assert.rejects(c.run({ init: false, args: ['missing-tool'] }), (e: unknown) => e instanceof InitError && /missing-tool/.test(e.message));
     assert.equal(await c.status(), 'running');
     await c.destroy();
+  });
+});
+
+describe('state on a full or read-only filesystem', { skip }, () => {
+  // A tiny tmpfs of the test's own, unmounted at the end.
+  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-smallfs-'));
+  const root = path.join(mnt, 'root');
+  let mounted = false;
+  const mount = (...args: string[]) => execFileSync('mount', args, { stdio: 'inherit' });
+  const remount = (mode: 'ro' | 'rw') => mount('-o', `remount,${mode}`, mnt);
+  after(() => {
+    if (mounted) execFileSync('umount', [mnt], { stdio: 'inherit' });
+    fs.rmdirSync(mnt);
+  });
+  const isStateError = (code: string, errno: string) => (e: unknown): boolean => {
+    assert.ok(e instanceof ContainerError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.equal((e.cause as NodeJS.ErrnoException).code, errno, e.message);
+    assert.match(e.message, new RegExp(errno));
+    return true;
+  };
+
+  test('createContainer on a full one (ENOSPC) and a read-only one (EROFS): ERR_STATE_ROOT with the errno as cause, nothing left', async () => {
+    mount('-t', 'tmpfs', '-o', 'size=16k,mode=0700', 'tmpfs', mnt);
+    mounted = true;
+    fs.mkdirSync(root);
+    // Fill it: state.json cannot be written, the directory for it still can.
+    const filler = fs.openSync(path.join(mnt, 'filler'), 'w');
+    try {
+      for (;;) fs.writeSync(filler, Buffer.alloc(4096, 1));
+    } catch (err) {
+      assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+    } finally {
+      fs.closeSync(filler);
+    }
+    await assert.rejects(createContainer('on-full', makeConfig(), { root }), isStateError('ERR_STATE_ROOT', 'ENOSPC'));
+    assert.deepEqual(fs.readdirSync(root), [], 'no state directory, whole or half-made');
+    fs.rmSync(path.join(mnt, 'filler'));
+
+    remount('ro');
+    try {
+      await assert.rejects(createContainer('on-ro', makeConfig(), { root }), isStateError('ERR_STATE_ROOT', 'EROFS'));
+      assert.deepEqual(fs.readdirSync(root), []);
+    } finally {
+      remount('rw');
+    }
   });
 });

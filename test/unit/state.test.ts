@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs = require('node:fs');
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -169,6 +170,63 @@ describe('StateDir', () => {
     await fsp.writeFile(file, '');
     assert.throws(() => StateDir.create(file, 'x', sampleState('x')), (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT' && e.message.includes(file) && /ENOTDIR/.test(e.message));
     assert.throws(() => StateDir.create(path.join(file, 'sub'), 'x', sampleState('x')), (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT');
+  });
+
+  test('create on a full or read-only filesystem: ERR_STATE_ROOT with the errno as cause, nothing left; a failing clean-up is kept, never thrown instead', (t) => {
+    const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
+    const isStateFile = (p: unknown) => typeof p === 'string' && p.endsWith(`${path.sep}state.json`);
+    const realWrite = fs.writeFileSync;
+    const write = t.mock.method(fs, 'writeFileSync', (p: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (isStateFile(p)) throw errno('ENOSPC');
+      return (realWrite as (...a: unknown[]) => void)(p, ...rest);
+    });
+    assert.throws(
+      () => StateDir.create(root, 'full', sampleState('full')),
+      (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT' && (e.cause as NodeJS.ErrnoException).code === 'ENOSPC' && /ENOSPC/.test(e.message) && e.cleanupError === undefined,
+    );
+    assert.deepEqual(StateDir.list(root).filter((id) => id === 'full'), []);
+    assert.deepEqual(fs.readdirSync(root).filter((n) => n.startsWith('full')), [], 'no temp directory left');
+
+    // The filesystem went read-only under the failing write (ext4's errors=remount-ro): the
+    // removal of the half-made directory fails too, and the write's error is still the one.
+    const rm = t.mock.method(fs, 'rmSync', () => {
+      throw errno('EROFS');
+    });
+    assert.throws(
+      () => StateDir.create(root, 'full', sampleState('full')),
+      (e: unknown) =>
+        e instanceof ContainerError && e.code === 'ERR_STATE_ROOT' && (e.cause as NodeJS.ErrnoException).code === 'ENOSPC' &&
+        (e.cleanupError as NodeJS.ErrnoException).code === 'EROFS' && /ENOSPC.*clean-up failed too: EROFS/.test(e.message),
+    );
+    rm.mock.restore();
+    write.mock.restore();
+    for (const n of fs.readdirSync(root).filter((n) => n.startsWith('full@'))) fs.rmSync(path.join(root, n), { recursive: true });
+  });
+
+  test('write on a full or read-only filesystem: ERR_STATE_WRITE naming the file, the errno as cause; the old state stays; a failing clean-up is kept', (t) => {
+    const id = 'unsaved';
+    const dir = StateDir.create(root, id, sampleState(id));
+    const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
+    const rename = t.mock.method(fs, 'renameSync', () => {
+      throw errno('EROFS');
+    });
+    const changed = { ...sampleState(id), initPid: 77 };
+    assert.throws(
+      () => dir.write(changed),
+      (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_WRITE' && e.message.includes(dir.stateFile) && (e.cause as NodeJS.ErrnoException).code === 'EROFS' && e.cleanupError === undefined,
+    );
+    assert.deepEqual(fs.readdirSync(dir.path), ['state.json'], 'the temp file was removed');
+    const rm = t.mock.method(fs, 'rmSync', () => {
+      throw errno('EROFS');
+    });
+    assert.throws(
+      () => dir.write(changed),
+      (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_WRITE' && (e.cause as NodeJS.ErrnoException).code === 'EROFS' && (e.cleanupError as NodeJS.ErrnoException).code === 'EROFS',
+    );
+    rm.mock.restore();
+    rename.mock.restore();
+    assert.deepEqual(dir.read(), sampleState(id), 'the saved state is the old one');
+    dir.remove();
   });
 
   test('creates of one id from concurrent processes: exactly one wins', async () => {
