@@ -933,9 +933,17 @@ export class Container {
     const merged = mergeResources(this.config.linux?.resources ?? {}, resources);
     const config = validateConfig({ ...this.config, linux: { ...this.config.linux, resources: merged } });
     this.#cgroups.set(merged);
+    // Port of (*Container).Set: once the cgroup took the new values, they are the config (in
+    // force) even when saving it fails; that error is returned and nothing is undone (runc
+    // 1.1.5 here leaves the new pids.max and fails with the save error, as 1.3 does).
     (this as { config: Spec }).config = config;
     this.#saved = { ...this.#saved, config };
-    this.#dir.write(this.#saved);
+    try {
+      this.#dir.write(this.#saved);
+    } catch (err) {
+      if (err instanceof ContainerError) err.message = `container ${this.id}: the new resources are in force but not saved: ${err.message}`;
+      throw err;
+    }
   }
 
   /** OOM events of the container's cgroup: one value (the OOM-kill count) per event. */

@@ -1,4 +1,4 @@
-import { describe, test, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -402,6 +402,12 @@ describe('state on a full or read-only filesystem', { skip }, () => {
   let mounted = false;
   const mount = (...args: string[]) => execFileSync('mount', args, { stdio: 'inherit' });
   const remount = (mode: 'ro' | 'rw') => mount('-o', `remount,${mode}`, mnt);
+  before(() => {
+    if (skip) return;
+    mount('-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', mnt);
+    mounted = true;
+    fs.mkdirSync(root);
+  });
   after(() => {
     if (mounted) execFileSync('umount', [mnt], { stdio: 'inherit' });
     fs.rmdirSync(mnt);
@@ -415,9 +421,6 @@ describe('state on a full or read-only filesystem', { skip }, () => {
   };
 
   test('createContainer on a full one (ENOSPC) and a read-only one (EROFS): ERR_STATE_ROOT with the errno as cause, nothing left', async () => {
-    mount('-t', 'tmpfs', '-o', 'size=16k,mode=0700', 'tmpfs', mnt);
-    mounted = true;
-    fs.mkdirSync(root);
     // Fill it: state.json cannot be written, the directory for it still can.
     const filler = fs.openSync(path.join(mnt, 'filler'), 'w');
     try {
@@ -439,4 +442,35 @@ describe('state on a full or read-only filesystem', { skip }, () => {
       remount('rw');
     }
   });
+
+  test('set() when the state cannot be saved (EROFS): rejects with the save error, the new limit stays in force (as runc update), the saved config keeps the old one', async () => {
+    const c = await createContainer('set-ro', makeConfig({ process: { args: ['sleep', '1000'] }, linux: { resources: { pids: { limit: 100 } } } }), { root });
+    try {
+      const p = await c.run({ stdio: 'ignore' });
+      const pidsMax = path.join(pidsCgroupOf(p.pid), 'pids.max');
+      assert.equal(fs.readFileSync(pidsMax, 'utf8').trim(), '100');
+      remount('ro');
+      try {
+        await assert.rejects(c.set({ pids: { limit: 50 } }), (e: unknown) => isStateError('ERR_STATE_WRITE', 'EROFS')(e) && /in force/.test((e as Error).message));
+      } finally {
+        remount('rw');
+      }
+      // runc 1.1.5 on this machine: "runc update --pids-limit 50" with a read-only state root
+      // leaves pids.max at 50 and fails with the save error; so does runc 1.3's Set.
+      assert.equal(fs.readFileSync(pidsMax, 'utf8').trim(), '50');
+      assert.equal(c.config.linux?.resources?.pids?.limit, 50, 'the handle\'s config is what is in force');
+      assert.equal((await loadContainer('set-ro', { root })).config.linux?.resources?.pids?.limit, 100, 'the saved one is the old');
+    } finally {
+      await c.destroy();
+    }
+    assert.deepEqual(fs.readdirSync(root), []);
+  });
 });
+
+/** The pids cgroup directory of a process: v1's pids hierarchy, or the v2 tree. */
+function pidsCgroupOf(pid: number): string {
+  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('pids'));
+  if (v1) return path.join('/sys/fs/cgroup/pids', v1.split(':')[2]);
+  return path.join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::'))!.slice(3));
+}
