@@ -92,6 +92,36 @@ describe('hooks', { skip }, () => {
     }
   });
 
+  test('hooks run by the init, as runc\'s: createContainer in the rootfs, startContainer in the process\'s cwd, with the process\'s env when they have no env', async () => {
+    const out = path.join(dir, 'init-hooks');
+    const record = (name: string, file: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo "${name} $(pwd -P) \${XYZ:-unset} \${HOME:-unset} \${NLC_HOOK_TEST_VAR:-unset}" >> ${file}`] });
+    process.env.NLC_HOOK_TEST_VAR = 'runtime-only';
+    try {
+      const config = makeConfig({
+        process: { args: ['true'], cwd: '/tmp', env: ['PATH=/bin:/usr/bin', 'XYZ=from-process'] },
+        mounts: [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/hooks', type: 'bind', source: dir, options: ['bind'] }],
+        hooks: {
+          createContainer: [record('createContainer', out), { ...record('createContainer-env', out), env: ['XYZ=own'] }],
+          startContainer: [record('startContainer', '/hooks/init-hooks')],
+        },
+      });
+      const c = await createContainer('hooks-init-env', config, { root: t.root });
+      const p = await c.run({ stdio: 'ignore' });
+      assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+      await c.destroy();
+      const rootfs = fs.realpathSync((config as { root: { path: string } }).root.path);
+      // runc 1.1.5 here: createContainer in the rootfs with the process env (no HOME yet),
+      // startContainer in the process's cwd with its env and HOME; never the runtime's own env.
+      assert.deepEqual(fs.readFileSync(out, 'utf8').trim().split('\n'), [
+        `createContainer ${rootfs} from-process unset unset`,
+        `createContainer-env ${rootfs} own unset unset`,
+        'startContainer /tmp from-process /root unset',
+      ]);
+    } finally {
+      delete process.env.NLC_HOOK_TEST_VAR;
+    }
+  });
+
   test('destroy through a handle loaded before the init was started still kills it and runs poststop', async () => {
     const marker = path.join(dir, 'poststop-stale');
     const config = makeConfig({ process: { args: ['sleep', '1000'] }, hooks: { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] }] } });

@@ -376,6 +376,18 @@ describe('defaultDevicesWanted', () => {
 });
 
 describe('buildInitPlan', () => {
+  it('hooks the helper runs keep an env only where the config gives one (else the helper gives the process\'s, as runc)', () => {
+    const spec = {
+      ociVersion: '1.3.0',
+      root: { path: '/r' },
+      process: { args: ['sh'], cwd: '/' },
+      hooks: { createContainer: [{ path: '/bin/a' }, { path: '/bin/b', env: [] }], startContainer: [{ path: '/bin/c', env: ['X=1'], timeout: 3 }] },
+    };
+    const hooks = (buildInitPlan(spec as Spec, '/r', '/', {}, null).bootstrap as Record<string, any>).hooks;
+    assert.deepEqual(hooks.createContainer, [{ path: '/bin/a', args: ['/bin/a'] }, { path: '/bin/b', args: ['/bin/b'], env: [] }]);
+    assert.deepEqual(hooks.startContainer, [{ path: '/bin/c', args: ['/bin/c'], env: ['X=1'], timeout: 3 }]);
+  });
+
   it('composes the pieces and resolves relative bind sources against the bundle', () => {
     const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-unit-bundle-'));
     try {
