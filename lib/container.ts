@@ -13,7 +13,7 @@ import { initFailure } from './process/handshake';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
 import { runHooks, runHooksToTheEnd } from './hooks';
-import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, validateId, type SavedState } from './state';
+import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, stateDirOwner, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
 import { rejectUnsupportedOptions } from './spec/unsupported';
 import { rejectUnknownResources } from './spec/update';
@@ -54,6 +54,8 @@ export interface ContainerOptions {
 }
 
 export interface ContainerState {
+  /** The runtime-spec version this library implements (runc's state shows its own, not the config's). */
+  ociVersion: string;
   id: string;
   status: Status;
   /** Host pid of the init, 0 when stopped. */
@@ -62,6 +64,11 @@ export interface ContainerState {
   rootfs: string;
   created: string;
   annotations: Record<string, string>;
+  /**
+   * The user owning the container's state directory, as `runc list` shows it: the name, or
+   * "#<uid>" when no user has that uid; "" once the container is destroyed.
+   */
+  owner: string;
   config: Spec;
 }
 
@@ -173,6 +180,7 @@ export class Container {
     this.#refresh();
     const status = await this.status();
     return {
+      ociVersion: OCI_VERSION,
       id: this.id,
       status,
       pid: status === 'stopped' ? 0 : this.#saved.initPid,
@@ -180,6 +188,7 @@ export class Container {
       rootfs: this.#saved.rootfs,
       created: this.#saved.created,
       annotations: this.#saved.annotations ?? {},
+      owner: this.#destroyed ? '' : stateDirOwner(this.#dir.path),
       config: this.config,
     };
   }
@@ -939,9 +948,17 @@ export class Container {
     const merged = mergeResources(this.config.linux?.resources ?? {}, resources);
     const config = validateConfig({ ...this.config, linux: { ...this.config.linux, resources: merged } });
     this.#cgroups.set(merged);
+    // Port of (*Container).Set: once the cgroup took the new values, they are the config (in
+    // force) even when saving it fails; that error is returned and nothing is undone (runc
+    // 1.1.5 here leaves the new pids.max and fails with the save error, as 1.3 does).
     (this as { config: Spec }).config = config;
     this.#saved = { ...this.#saved, config };
-    this.#dir.write(this.#saved);
+    try {
+      this.#dir.write(this.#saved);
+    } catch (err) {
+      if (err instanceof ContainerError) err.message = `container ${this.id}: the new resources are in force but not saved: ${err.message}`;
+      throw err;
+    }
   }
 
   /** OOM events of the container's cgroup: one value (the OOM-kill count) per event. */

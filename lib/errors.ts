@@ -1,11 +1,28 @@
 /** One error hierarchy owned by JS; every error has a `code` programs can switch on. */
 export class ContainerError extends Error {
   readonly code: string;
+  /** A clean-up that failed after this error (see withCleanupError): kept here, never thrown instead. */
+  cleanupError?: unknown;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
   }
+}
+
+/**
+ * The clean-up after a failure failed too (removing a half-made state directory from a
+ * filesystem that went read-only): the first error is the one to throw, the clean-up's is
+ * kept on it as `cleanupError` and said at the end of its message. Returns err.
+ */
+export function withCleanupError<E>(err: E, cleanupErr: unknown): E {
+  if (err instanceof Error) {
+    const e = err as Error & { cleanupError?: unknown };
+    if (e.cleanupError === undefined) e.cleanupError = cleanupErr;
+    const code = (cleanupErr as NodeJS.ErrnoException | null)?.code;
+    e.message += ` (the clean-up failed too: ${code ?? (cleanupErr as Error | null)?.message ?? String(cleanupErr)})`;
+  }
+  return err;
 }
 
 /** Bad input: an invalid config, id or option. `field` names the offending field (e.g. `mounts[2].options`). */

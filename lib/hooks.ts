@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statSync } from 'node:fs';
 import createDebug from 'debug';
 import { HookError } from './errors';
 import { abortError } from './process/termination';
@@ -12,7 +12,7 @@ export interface Hook {
   path: string;
   /** argv, including argv[0]; defaults to [path]. */
   args?: string[];
-  /** The hook's whole environment ("KEY=value"); empty when absent. */
+  /** The hook's whole environment ("KEY=value"); absent: the runtime's own (process.env), as runc's exec.Cmd with a nil Env. */
   env?: string[];
   /** Seconds. */
   timeout?: number;
@@ -53,9 +53,9 @@ function longTimeout(fn: () => void, ms: number): { clear(): void } {
   return { clear: () => clearTimeout(t) };
 }
 
-function envObject(env: string[] | undefined): Record<string, string> {
+function envObject(env: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const entry of env ?? []) {
+  for (const entry of env) {
     const eq = entry.indexOf('=');
     if (eq <= 0) continue; // not KEY=value: execve would pass it, Node's env object cannot
     out[entry.slice(0, eq)] = entry.slice(eq + 1);
@@ -77,11 +77,31 @@ export interface HookRunOptions {
   signal?: AbortSignal;
 }
 
+/** The OCI state a hook reads on its stdin; its bundle is also the hook's working directory. */
+export interface HookState {
+  bundle?: string;
+}
+
+/**
+ * runc runs the hooks of create and run from the bundle (it chdirs into --bundle). A bundle
+ * that is gone (removed before a destroy's poststop) leaves Node's own: the hook still runs.
+ */
+function hookCwd(state: HookState): string | undefined {
+  if (!state.bundle) return undefined;
+  try {
+    if (statSync(state.bundle).isDirectory()) return state.bundle;
+  } catch {
+    // gone or unreadable
+  }
+  debug('bundle %s is not a directory: the hook runs in %s', state.bundle, process.cwd());
+  return undefined;
+}
+
 /**
  * Port of runc's (configs.Command).Run: run the hook with the OCI state on its stdin and fail
  * on a non-zero exit or when it outlives its timeout.
  */
-export function runHook(name: string, hook: Hook, state: object, options: HookRunOptions = {}): Promise<void> {
+export function runHook(name: string, hook: Hook, state: HookState, options: HookRunOptions = {}): Promise<void> {
   const argv = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
   const abort = options.signal;
   if (abort?.aborted) return Promise.reject(abortError(abort));
@@ -89,7 +109,9 @@ export function runHook(name: string, hook: Hook, state: object, options: HookRu
   return new Promise<void>((resolve, reject) => {
     const child = spawn(hook.path, argv.slice(1), {
       argv0: argv[0],
-      env: envObject(hook.env),
+      // exec.Cmd{Env: hook.Env}: a nil Env is the runtime's environment.
+      env: hook.env === undefined ? process.env : envObject(hook.env),
+      cwd: hookCwd(state),
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group, so a timeout kills whatever the hook started too.
       detached: true,
@@ -181,7 +203,7 @@ export function runHook(name: string, hook: Hook, state: object, options: HookRu
 }
 
 /** Run the hooks of one kind in order; the first failure stops the rest. */
-export async function runHooks(name: string, hooks: readonly Hook[] | undefined, state: object, options: HookRunOptions = {}): Promise<void> {
+export async function runHooks(name: string, hooks: readonly Hook[] | undefined, state: HookState, options: HookRunOptions = {}): Promise<void> {
   for (const hook of hooks ?? []) {
     await runHook(name, hook, state, options);
   }
@@ -192,7 +214,7 @@ export async function runHooks(name: string, hooks: readonly Hook[] | undefined,
  * the remaining hooks and lifecycle continue as if the hook had succeeded"). Returns the
  * failures, in order.
  */
-export async function runHooksToTheEnd(name: string, hooks: readonly Hook[] | undefined, state: object): Promise<Error[]> {
+export async function runHooksToTheEnd(name: string, hooks: readonly Hook[] | undefined, state: HookState): Promise<Error[]> {
   const failures: Error[] = [];
   for (const hook of hooks ?? []) {
     try {

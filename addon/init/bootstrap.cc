@@ -135,6 +135,7 @@ HookPlan parseHook(const Field& f) {
   HookPlan h;
   h.path = absolutePath(f["path"]);
   h.args = f["args"].strings();
+  h.inheritEnv = !f["env"].present();
   h.env = f["env"].strings();
   Field timeout = f["timeout"];
   if (timeout.present()) {

@@ -21,6 +21,7 @@ struct HookPlan {
   std::string path;
   std::vector<std::string> args;
   std::vector<std::string> env;
+  bool inheritEnv = false;  // no "env" in the config: the process's environment, as runc's init gives it
   std::optional<double> timeout;  // seconds
 };
 

@@ -64,7 +64,7 @@ struct HookChild {
 
 // Runs in the fork-like child until execve.
 [[noreturn]] void execHookChild(const HookPlan& hook, pid_t helper, int stdinFd, int outputFd, CStrings& argv,
-                                CStrings& envp) {
+                                CStrings& envp, const char* cwd) {
   // Its own process group, so a timeout can kill everything it started; and it dies with
   // the helper (the parent SIGKILLs the helper when the start fails).
   ::setpgid(0, 0);
@@ -74,14 +74,20 @@ struct HookChild {
   if (::dup2(stdinFd, 0) < 0 || ::dup2(outputFd, 1) < 0 || ::dup2(outputFd, 2) < 0) exitNow(127);
   // The hook gets stdio only: never the sync socket, log pipe or the process's extra files.
   markPrivateFdsCloexec(3);
+  if (cwd != nullptr && ::chdir(cwd) < 0) {
+    dprintf(2, "cannot change to the directory %s: %s", cwd, std::strerror(errno));
+    exitNow(127);
+  }
   ::execve(hook.path.c_str(), argv.data(), envp.data());
   // The parent reports this text as the hook's output.
   dprintf(2, "cannot execute %s: %s", hook.path.c_str(), std::strerror(errno));
   exitNow(127);
 }
 
-HookChild startHook(const HookPlan& hook, const std::string& what, const std::string& stateJson) {
-  CStrings argv(hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args), envp(hook.env);
+HookChild startHook(const HookPlan& hook, const std::string& what, const std::string& stateJson,
+                    const std::vector<std::string>& processEnv, const std::string& cwd) {
+  CStrings argv(hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args),
+      envp(hook.inheritEnv ? processEnv : hook.env);
   UniqueFd input = stateFile(what, stateJson);
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC) < 0) fail("hooks", "pipe2", "", "capturing the output of the " + what);
@@ -95,7 +101,7 @@ HookChild startHook(const HookPlan& hook, const std::string& what, const std::st
   args.exit_signal = SIGCHLD;
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) fail("hooks", "clone3", hook.path, "starting the " + what);
-  if (pid == 0) execHookChild(hook, helper, input.get(), outWrite.get(), argv, envp);
+  if (pid == 0) execHookChild(hook, helper, input.get(), outWrite.get(), argv, envp, cwd.empty() ? nullptr : cwd.c_str());
   // Also set here, so that a kill of the group cannot race the child's own setpgid.
   ::setpgid(static_cast<pid_t>(pid), static_cast<pid_t>(pid));
   log::debug("running " + what + ", pid " + std::to_string(pid));
@@ -178,9 +184,10 @@ void reapExited() {
   }
 }
 
-void runHook(const std::string& kind, size_t index, const HookPlan& hook, const std::string& stateJson, int parentFd) {
+void runHook(const std::string& kind, size_t index, const HookPlan& hook, const std::string& stateJson, int parentFd,
+             const std::vector<std::string>& processEnv, const std::string& cwd) {
   const std::string what = kind + " hook #" + std::to_string(index) + " (" + hook.path + ")";
-  HookChild child = startHook(hook, what, stateJson);
+  HookChild child = startHook(hook, what, stateJson, processEnv, cwd);
   const int64_t deadline = hook.timeout ? nowMs() + static_cast<int64_t>(std::ceil(*hook.timeout * 1000)) : -1;
   std::string output;
   HookEnd end = waitForHook(child, deadline, parentFd, output, what);
@@ -206,10 +213,11 @@ void runHook(const std::string& kind, size_t index, const HookPlan& hook, const 
 
 }  // namespace
 
-void runHooks(const std::string& kind, const std::vector<HookPlan>& hooks, const std::string& stateJson, int parentFd) {
+void runHooks(const std::string& kind, const std::vector<HookPlan>& hooks, const std::string& stateJson, int parentFd,
+              const std::vector<std::string>& processEnv, const std::string& cwd) {
   if (hooks.empty()) return;
   SubreaperScope subreaper;
-  for (size_t i = 0; i < hooks.size(); ++i) runHook(kind, i, hooks[i], stateJson, parentFd);
+  for (size_t i = 0; i < hooks.size(); ++i) runHook(kind, i, hooks[i], stateJson, parentFd, processEnv, cwd);
 }
 
 }  // namespace nlc

@@ -12,6 +12,9 @@ namespace nlc {
 // a timeout throws InitError (stage "hooks") naming the hook and carrying its output; so does
 // the parent hanging up parentFd (the sync socket, -1 once closed) while a hook runs. A hook
 // that fails takes its process group with it; whatever a hook leaves behind is reaped.
-void runHooks(const std::string& kind, const std::vector<HookPlan>& hooks, const std::string& stateJson, int parentFd);
+// Where runc's init runs them: a hook without "env" gets processEnv (runc's init environment
+// is the process's by then), and runs in cwd when it is not empty (else in the helper's).
+void runHooks(const std::string& kind, const std::vector<HookPlan>& hooks, const std::string& stateJson, int parentFd,
+              const std::vector<std::string>& processEnv, const std::string& cwd);
 
 }  // namespace nlc

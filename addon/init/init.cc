@@ -324,7 +324,8 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
     // runHooks watches the sync socket itself: a parent that dies then still leaves us alive
     // long enough to kill the hook's whole process group, which SIGKILL would not.
     setParentDeathSignal(false);
-    runHooks("createContainer", plan.createContainerHooks, state, sync.fd());
+    // runc's init runs them from the rootfs (its working directory), with the process's env.
+    runHooks("createContainer", plan.createContainerHooks, state, sync.fd(), plan.process.env, plan.rootfs.rootfs);
     setParentDeathSignal(true);
   } else if (!plan.createContainerHooks.empty() || !plan.startContainerHooks.empty()) {
     failPlain("hooks", "", "the plan has container hooks but no procHooks step to get their state");
@@ -361,7 +362,9 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
     releaseParentAtExec();
   }
   currentStage = "hooks";
-  if (!plan.startContainerHooks.empty()) runHooks("startContainer", plan.startContainerHooks, stateWithStatus(state, "created"), -1);
+  // In the process's cwd, with its env as finalizeProcess left it (HOME set), as runc's init.
+  if (!plan.startContainerHooks.empty())
+    runHooks("startContainer", plan.startContainerHooks, stateWithStatus(state, "created"), -1, plan.process.env, "");
 
   // exec() (poststart hooks, then its return) goes on once this is read and the execve has
   // closed the fifo: the program is started by then, as the runtime spec wants.

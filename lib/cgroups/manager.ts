@@ -8,7 +8,7 @@ import type { LinuxResources } from '../../types/oci';
 import { makeDirsOf, removeEachOf } from '../native/binding';
 import type { NativeBinding } from '../native/types';
 import { CGROUP_ROOT, detectMode, hierarchyMounts, ownCgroups, type CgroupMount } from './detect';
-import { DEFAULT_PARENT, cgroupPlacement, hostMountpoint, resolvePaths } from './paths';
+import { DEFAULT_PARENT, cgroupPlacement, hostMountpoint, refuseCgroupFileNames, resolvePaths } from './paths';
 import { removeOpsFor, type RemoveOps } from './remove';
 import type { CgroupManager, CgroupMode } from './types';
 import { V1Manager } from './v1/manager';
@@ -93,6 +93,7 @@ export function createManager(opts: CreateManagerOptions): CgroupManager {
     own: ownCgroupsOf(opts.procSelfCgroup ?? fs.readFileSync('/proc/self/cgroup', 'utf8')),
     root: opts.root ?? CGROUP_ROOT,
   });
+  refuseCgroupFileNames(resolved, placement, opts.id);
   const layout = { ...resolved, placement, ...common };
   return mode === 'v2' ? new V2Manager(layout, opts.binding) : new V1Manager(layout, mode === 'hybrid');
 }

@@ -4,6 +4,7 @@
  * one, or the default `node-libcontainer/<id>`, is under the calling process's own cgroup in
  * that hierarchy, so we never create cgroups beside the ones we were given.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { CgroupError } from './errors';
@@ -106,4 +107,78 @@ export function dirsBetween(from: string, to: string): string[] {
     out.push(cur);
   }
   return out;
+}
+
+/** Files of the cgroup core in every new v1 or v2 cgroup, whatever the controllers. */
+const CORE_FILES = new Set(['tasks', 'notify_on_release', 'release_agent']);
+
+function isCoreFile(name: string): boolean {
+  return CORE_FILES.has(name) || name.startsWith('cgroup.');
+}
+
+/**
+ * The names of the files (not directories) in a cgroup directory, read once per process: they
+ * are the kernel's interface files, the same for as long as the directory's controllers are,
+ * so every createContainer after the first costs no system call here (reading them each time
+ * doubled createManager's cost). null when the directory does not exist (not remembered).
+ */
+const fileNamesCache = new Map<string, ReadonlySet<string>>();
+
+function fileNamesOf(dir: string): ReadonlySet<string> | null {
+  const cached = fileNamesCache.get(dir);
+  if (cached) return cached;
+  // A missing directory (the default parent before the first container) is the usual miss:
+  // existsSync tells it without the cost of a thrown error.
+  if (!fs.existsSync(dir)) return null;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return null;
+  }
+  const names = new Set(entries.filter((e) => !e.isDirectory()).map((e) => e.name));
+  fileNamesCache.set(dir, names);
+  return names;
+}
+
+/**
+ * A component of the container's cgroup path that names a file of its parent cgroup
+ * (`tasks`, `cgroup.procs`, `cpu.shares`, ...): the kernel's files are there before any
+ * mkdir, so the start would fail at its first cgroup write (runc fails the same way, at run:
+ * "openat2 .../tasks/freezer.state: not a directory"). Refused at createContainer instead,
+ * before anything exists. A directory yet to be made is taken to hold the files of the
+ * nearest existing cgroup above it (a new cgroup gets the same ones), and the core files of
+ * every cgroup.
+ */
+export function refuseCgroupFileNames(resolved: ResolvedPaths, placement: Placement, id: string): void {
+  const components = placement.inner.split('/').filter((c) => c !== '');
+  for (const key of Object.keys(resolved.paths)) {
+    let holder = resolved.bases[key];
+    let names = fileNamesOf(holder);
+    let holderExists = names !== null;
+    for (let i = 0; i < components.length; i++) {
+      const name = components[i];
+      if (names?.has(name) || (!holderExists && isCoreFile(name))) {
+        throw cgroupFileError(placement, id, name, `${holder}/${name}`);
+      }
+      if (i === components.length - 1) break; // what is in the leaf does not matter
+      holder = `${holder}/${name}`;
+      const own = holderExists ? fileNamesOf(holder) : null;
+      holderExists = own !== null;
+      names = own ?? names;
+    }
+  }
+}
+
+function cgroupFileError(placement: Placement, id: string, name: string, file: string): ConfigError {
+  if (placement.isDefault) {
+    return new ConfigError(
+      'id',
+      `${JSON.stringify(id)} names a cgroup file (${file}), and without linux.cgroupsPath the container's cgroup is named after its id (${DEFAULT_PARENT}/${id}): set linux.cgroupsPath to place it elsewhere`,
+    );
+  }
+  return new ConfigError(
+    'linux.cgroupsPath',
+    `component ${JSON.stringify(name)} of ${JSON.stringify(placement.inner)} names a cgroup file (${file}): set linux.cgroupsPath to a path of directories`,
+  );
 }

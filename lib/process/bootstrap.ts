@@ -160,7 +160,8 @@ function hooksJson(hooks: Spec['hooks'], name: 'createContainer' | 'startContain
   return (hooks?.[name] ?? []).map((h) => ({
     path: h.path,
     args: h.args ?? [h.path],
-    env: h.env ?? [],
+    // Absent: the helper gives the hook the process's env, as runc's init does.
+    ...(h.env !== undefined ? { env: h.env } : {}),
     ...(h.timeout !== undefined ? { timeout: h.timeout } : {}),
   }));
 }

@@ -6,6 +6,7 @@ import { validateConfig } from '../spec/validate';
 import { sysctlDotForm } from '../spec/sysctl';
 import type { Spec } from '../../types/oci';
 import { buildInitPlan, statKind, type InitPlan } from './bootstrap';
+import { relativeDestinationWarnings } from '../spec/mounts';
 
 /** What createContainer derives from a config before it makes anything. */
 export interface PreparedConfig {
@@ -57,6 +58,7 @@ export function prepareConfig(config: unknown, bundleOption: string | undefined)
   const copy = key === null || firstSight ? NOT_PLAIN : frozenCopy(config, 0);
   const spec = validateConfig(copy === NOT_PLAIN ? config : copy);
   rejectUnsupported(spec);
+  for (const warning of relativeDestinationWarnings(spec.mounts)) process.emitWarning(warning, { code: 'NLC_RELATIVE_MOUNT_DESTINATION' });
   const bundle = resolveBundle(bundleOption);
   if (!spec.root?.path) throw new ConfigError('root.path', 'is required');
   const rootfs = path.resolve(bundle, spec.root.path);

@@ -73,8 +73,9 @@ export function convertDevices(devices: readonly OciDevice[] | undefined | null,
 export function defaultDevicesWanted(mounts: readonly OciMount[] | undefined): boolean {
   let wanted = true;
   for (const m of mounts ?? []) {
-    if (typeof m?.destination !== 'string' || !m.destination.startsWith('/')) continue;
-    if (path.posix.normalize(m.destination).replace(/(.)\/$/, '$1') !== '/dev') continue;
+    if (typeof m?.destination !== 'string' || m.destination === '') continue;
+    // Cleaned as cleanMountDestination does: "dev" and "/../dev" are /dev too.
+    if (path.posix.normalize(`/${m.destination}`).replace(/(.)\/$/, '$1') !== '/dev') continue;
     wanted = !isBindMount(m);
   }
   return wanted;

@@ -153,6 +153,28 @@ export function cleanContainerPath(value: unknown, field: string): string {
 }
 
 /**
+ * A mount destination as runc 1.1 takes it: a relative one is relative to the container's
+ * root (runc warns that it may stop taking them: see relativeDestinationWarnings), and `..`
+ * is cleaned lexically from "/" (Go's filepath.Clean("/" + dest)), so "/../etc/x" is
+ * "/etc/x" and "../../x" is "/x". Only then is the path resolved, by the helper, inside the
+ * rootfs (openat2 RESOLVE_IN_ROOT): a symlink on the way cannot lead out of it either.
+ */
+export function cleanMountDestination(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new ConfigError(field, 'must be a non-empty string');
+  if (value.includes('\0')) throw new ConfigError(field, 'must not contain NUL bytes');
+  const cleaned = path.posix.normalize(`/${value}`);
+  return cleaned.length > 1 && cleaned.endsWith('/') ? cleaned.slice(0, -1) : cleaned;
+}
+
+/** runc's warning for each relative mount destination (taken, as relative to the container's root). */
+export function relativeDestinationWarnings(mounts: readonly OciMount[] | undefined): string[] {
+  return (mounts ?? [])
+    .map((m, i) => ({ dest: m?.destination, i }))
+    .filter(({ dest }) => typeof dest === 'string' && dest !== '' && !dest.startsWith('/'))
+    .map(({ dest, i }) => `mounts[${i}].destination ${JSON.stringify(dest)} is not absolute: taken as ${JSON.stringify(cleanMountDestination(dest, ''))} in the container, as runc does (which warns that support for it will be removed)`);
+}
+
+/**
  * Resolve a relative bind-mount source against the bundle directory, as runc does
  * (createLibcontainerMount). `convertMount` leaves `source` as given; callers that accept
  * relative sources map the mount through this first (and stat the resolved path).
@@ -231,7 +253,7 @@ function parseMountOptions(options: unknown, field: string): ParsedOptions {
 export function convertMount(m: OciMount, index: number, statSource?: StatSource): MountPlanJson {
   const field = `mounts[${index}]`;
   if (typeof m !== 'object' || m === null) throw new ConfigError(field, 'must be an object');
-  const destination = cleanContainerPath(m.destination, `${field}.destination`);
+  const destination = cleanMountDestination(m.destination, `${field}.destination`);
   const { flags: parsedFlags, propagation, data, recAttrSet, recAttrClr, copyUp } = parseMountOptions(m.options, `${field}.options`);
 
   if (m.type !== undefined && typeof m.type !== 'string') throw new ConfigError(`${field}.type`, 'must be a string');

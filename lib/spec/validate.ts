@@ -357,7 +357,8 @@ const processCheck = object(
 const mount = object(
   {
     source: cstr,
-    destination: absPath,
+    // Relative or with "..": taken as runc takes them (cleanMountDestination).
+    destination: nonEmptyStr,
     options: arrayOf(cstr),
     type: cstr,
     uidMappings: arrayOf(idMapping),

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContainerError, ContainerExistsError, ContainerNotFoundError } from '../errors';
+import { ContainerError, ContainerExistsError, ContainerNotFoundError, withCleanupError } from '../errors';
 import { validateId } from './id';
 import { readProcStat } from './proc';
 import { parseJson, stringifyJson } from './json';
@@ -61,6 +61,21 @@ function corrupt(file: string, why: string, cause?: unknown): ContainerError {
 function unusableRoot(root: string, cause: unknown): ContainerError {
   const code = errnoCode(cause) ?? (cause as Error).message;
   return new ContainerError('ERR_STATE_ROOT', `cannot make a container's state directory under the state root ${root}: ${code}`, { cause });
+}
+
+/** A state file that could not be saved (a full or read-only filesystem): ERR_STATE_WRITE, with the errno. */
+function unsaved(file: string, cause: unknown): ContainerError {
+  const code = errnoCode(cause) ?? (cause as Error).message;
+  return new ContainerError('ERR_STATE_WRITE', `cannot save ${file}: ${code}`, { cause });
+}
+
+/** rm -rf after a failure: a failing one is kept on err, never thrown in its place. */
+function removeAfter(err: unknown, file: string): void {
+  try {
+    fs.rmSync(file, { recursive: true, force: true });
+  } catch (cleanupErr) {
+    withCleanupError(err, cleanupErr);
+  }
 }
 
 function checkShape(value: unknown, file: string): void {
@@ -136,8 +151,10 @@ export class StateDir {
         if (!placed()) throw new ContainerExistsError(id);
       }
     } catch (err) {
-      fs.rmSync(tmp, { recursive: true, force: true });
-      throw err;
+      // A full or read-only filesystem under the new directory is the root's too.
+      const typed = err instanceof ContainerError ? err : unusableRoot(root, err);
+      removeAfter(typed, tmp);
+      throw typed;
     }
     return dir;
   }
@@ -277,12 +294,14 @@ export class StateDir {
   #writeFile(name: string, text: string): void {
     // Unique within this process by the counter, across processes by the pid; 'wx' refuses a clash.
     const tmp = path.join(this.path, `${name}.tmp-${process.pid}-${++tmpCounter}`);
+    const file = path.join(this.path, name);
     try {
       fs.writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
-      fs.renameSync(tmp, path.join(this.path, name));
+      fs.renameSync(tmp, file);
     } catch (err) {
-      fs.rmSync(tmp, { force: true });
-      throw err;
+      const typed = unsaved(file, err);
+      removeAfter(typed, tmp);
+      throw typed;
     }
   }
 

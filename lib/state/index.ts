@@ -4,3 +4,4 @@ export type { SavedState } from './dir';
 export { stringifyJson, parseJson } from './json';
 export { readProcStat, parseProcStat, processStatus, deriveStatus } from './proc';
 export type { ProcStat, ProcStatReader, ProcessStatus, ContainerStatus, StatusFacts } from './proc';
+export { stateDirOwner } from './owner';

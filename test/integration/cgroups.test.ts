@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createContainer, loadContainer, type Container, type Process } from '../../lib';
+import { ConfigError, createContainer, loadContainer, type Container, type Process } from '../../lib';
 import { loadBinding } from '../../lib/native/binding';
 import type { DirSetup, MkdirResult, NativeBinding } from '../../lib/native/types';
 import { cpuTicks, execIn, finishProcess, makeConfig, skipUnlessRoot, tempRoot, withTimeout, type ConfigOverrides, type Ran } from './helpers';
@@ -639,6 +639,26 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     assert.match(lists[1], /^c 1:4 r$/m);
     // And the cpuset of the fresh directory was copied by the same job.
     assert.ok(jobs[1].results.some((r) => r[2]?.copied === true && r[1].some((d) => d.includes('/cpuset'))), 'the cpuset was not copied by the job');
+  });
+
+  test('an id naming a cgroup file is refused at createContainer without a cgroupsPath, leaving nothing; with one it runs', async () => {
+    for (const id of ['tasks', 'cgroup.procs', 'notify_on_release', 'cpu.shares', 'memory.limit_in_bytes']) {
+      await assert.rejects(
+        createContainer(id, makeConfig({ process: { args: ['true'] } }), { root }),
+        (e: unknown) => e instanceof ConfigError && e.field === 'id' && e.message.includes(JSON.stringify(id)) && /set linux\.cgroupsPath/.test(e.message),
+        id,
+      );
+      assert.equal(fs.existsSync(path.join(root, id)), false, `${id}: no state left`);
+      for (const [key, dir] of own) {
+        const leaf = path.join(dir, 'node-libcontainer', id);
+        assert.ok(!fs.existsSync(leaf) || !fs.statSync(leaf).isDirectory(), `${leaf} (${key || 'unified'}) was made`);
+      }
+    }
+    const c = await createContainer('tasks', makeConfig({ process: { args: ['true'] }, linux: { cgroupsPath: `${relParent}/ctr` } }), { root });
+    created.push(c);
+    const p = await c.run({ stdio: 'ignore' });
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+    await c.destroy();
   });
 
   test('exec\'d processes join the container\'s cgroup, or a subCgroupPath inside it; destroy removes it all', async () => {

@@ -172,6 +172,49 @@ describe('config applied inside the container', { skip }, () => {
     }
   });
 
+  test('mount destinations with ".." or relative are taken as runc 1.1 takes them, and stay inside the rootfs', async () => {
+    // A private rootfs beside a host directory that a naive join of "..", or a symlink
+    // followed on the host, would reach.
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-dotdot-'));
+    const rootfs = path.join(base, 'rootfs');
+    const outside = path.join(base, 'outside');
+    const viaUp = path.resolve(rootfs, '..', '..', 'outside');
+    const warnings: Error[] = [];
+    const onWarning = (w: Error & { code?: string }) => w.code === 'NLC_RELATIVE_MOUNT_DESTINATION' && warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      fs.cpSync((makeConfig({}) as { root: { path: string } }).root.path, rootfs, { recursive: true, verbatimSymlinks: true });
+      fs.mkdirSync(outside);
+      fs.symlinkSync('../..', path.join(rootfs, 'up'));
+      fs.symlinkSync(hostDir, path.join(rootfs, 'abs'));
+      const hostBefore = fs.readdirSync(hostDir).sort();
+      const tmpfs = (destination: string) => ({ destination, type: 'tmpfs', source: 'tmpfs' });
+      const r = await runIn(root, 'cfg-dotdot', {
+        root: { path: rootfs },
+        mounts: [
+          ...(makeConfig({}) as { mounts: unknown[] }).mounts,
+          tmpfs('/../outside/dotdot'), // "/outside/dotdot"
+          tmpfs('up/outside/viasym'), // relative; "up" is "../.." in the rootfs: its root there
+          tmpfs('rel/data'), // relative: "/rel/data"
+          tmpfs('../abs/../abs/sub2'), // "/abs/sub2"; "abs" is the host dir's path, inside the rootfs
+        ],
+      }, 'cut -d" " -f5 /proc/self/mountinfo');
+      assert.equal(r.exit.exitCode, 0, r.err);
+      const points = r.out.split('\n');
+      for (const p of ['/outside/dotdot', '/outside/viasym', '/rel/data', `${hostDir}/sub2`]) assert.ok(points.includes(p), `${p} is not a mount point in the container: ${r.out}`);
+      // Mount points made inside the rootfs, nothing outside it.
+      for (const p of ['outside/dotdot', 'outside/viasym', 'rel/data', `${hostDir.slice(1)}/sub2`]) assert.ok(fs.statSync(path.join(rootfs, p)).isDirectory(), p);
+      assert.deepEqual(fs.readdirSync(outside), [], 'the directory beside the rootfs was not touched');
+      assert.equal(fs.existsSync(path.join(viaUp, 'viasym')), false);
+      assert.deepEqual(fs.readdirSync(hostDir).sort(), hostBefore, 'the host directory was not touched');
+      assert.equal(fs.existsSync(path.resolve('rel')), false, 'a relative destination is not relative to the cwd');
+      assert.deepEqual(warnings.map((w) => w.message.match(/"[^"]+"/)![0]), ['"up/outside/viasym"', '"rel/data"', '"../abs/../abs/sub2"']);
+    } finally {
+      process.off('warning', onWarning);
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   test('devices: defaults, /dev symlinks, linux.devices', async () => {
     const base = makeConfig({}) as { linux: Record<string, unknown> };
     const r = await runIn(root, 'cfg-dev', {

@@ -1,10 +1,10 @@
-import { describe, test, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createContainer, loadContainer, ConfigError, ContainerExistsError, HookError, InitError, listContainers } from '../../lib';
+import { createContainer, loadContainer, ConfigError, ContainerError, ContainerExistsError, HookError, InitError, listContainers } from '../../lib';
 import { skipUnlessRoot, makeConfig, tempRoot, collect } from './helpers';
 
 const skip = skipUnlessRoot();
@@ -65,6 +65,61 @@ describe('hooks', { skip }, () => {
     }
     assert.equal(JSON.parse(lines[0].slice(lines[0].indexOf('{'))).status, 'creating');
     assert.equal(JSON.parse(lines[5].slice(lines[5].indexOf('{'))).status, 'stopped');
+  });
+
+  test('hooks run by the runtime: in the bundle (runc chdirs into --bundle), with its environment when they have no env', async () => {
+    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-bundle-'));
+    const out = path.join(dir, 'cwd-env');
+    const record = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `read -r state; echo "${name} $(pwd -P) \${NLC_HOOK_TEST_VAR:-unset} $state" >> ${out}`] });
+    process.env.NLC_HOOK_TEST_VAR = 'inherited';
+    try {
+      const kinds = ['prestart', 'createRuntime', 'poststart', 'poststop'];
+      const c = await createContainer('hooks-cwd-env', makeConfig({ process: { args: ['true'] }, hooks: Object.fromEntries(kinds.map((k) => [k, [record(k)]])) }), { root: t.root, bundle });
+      const p = await c.run({ stdio: 'ignore' });
+      await p.wait();
+      await c.destroy();
+      const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+      assert.deepEqual(lines.map((l) => l.split(' ')[0]), kinds);
+      for (const l of lines) {
+        const [, cwd, env] = l.split(' ');
+        assert.equal(cwd, fs.realpathSync(bundle), l);
+        assert.equal(env, 'inherited', l);
+        assert.equal(JSON.parse(l.slice(l.indexOf('{'))).bundle, bundle, l);
+      }
+    } finally {
+      delete process.env.NLC_HOOK_TEST_VAR;
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
+  });
+
+  test('hooks run by the init, as runc\'s: createContainer in the rootfs, startContainer in the process\'s cwd, with the process\'s env when they have no env', async () => {
+    const out = path.join(dir, 'init-hooks');
+    const record = (name: string, file: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo "${name} $(pwd -P) \${XYZ:-unset} \${HOME:-unset} \${NLC_HOOK_TEST_VAR:-unset}" >> ${file}`] });
+    process.env.NLC_HOOK_TEST_VAR = 'runtime-only';
+    try {
+      const config = makeConfig({
+        process: { args: ['true'], cwd: '/tmp', env: ['PATH=/bin:/usr/bin', 'XYZ=from-process'] },
+        mounts: [...(makeConfig({}) as { mounts: unknown[] }).mounts, { destination: '/hooks', type: 'bind', source: dir, options: ['bind'] }],
+        hooks: {
+          createContainer: [record('createContainer', out), { ...record('createContainer-env', out), env: ['XYZ=own'] }],
+          startContainer: [record('startContainer', '/hooks/init-hooks')],
+        },
+      });
+      const c = await createContainer('hooks-init-env', config, { root: t.root });
+      const p = await c.run({ stdio: 'ignore' });
+      assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+      await c.destroy();
+      const rootfs = fs.realpathSync((config as { root: { path: string } }).root.path);
+      // runc 1.1.5 here: createContainer in the rootfs with the process env (no HOME yet),
+      // startContainer in the process's cwd with its env and HOME; never the runtime's own env.
+      assert.deepEqual(fs.readFileSync(out, 'utf8').trim().split('\n'), [
+        `createContainer ${rootfs} from-process unset unset`,
+        `createContainer-env ${rootfs} own unset unset`,
+        'startContainer /tmp from-process /root unset',
+      ]);
+    } finally {
+      delete process.env.NLC_HOOK_TEST_VAR;
+    }
   });
 
   test('destroy through a handle loaded before the init was started still kills it and runs poststop', async () => {
@@ -426,3 +481,83 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     await c.destroy();
   });
 });
+
+describe('state on a full or read-only filesystem', { skip }, () => {
+  // A tiny tmpfs of the test's own, unmounted at the end.
+  const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-smallfs-'));
+  const root = path.join(mnt, 'root');
+  let mounted = false;
+  const mount = (...args: string[]) => execFileSync('mount', args, { stdio: 'inherit' });
+  const remount = (mode: 'ro' | 'rw') => mount('-o', `remount,${mode}`, mnt);
+  before(() => {
+    if (skip) return;
+    mount('-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', mnt);
+    mounted = true;
+    fs.mkdirSync(root);
+  });
+  after(() => {
+    if (mounted) execFileSync('umount', [mnt], { stdio: 'inherit' });
+    fs.rmdirSync(mnt);
+  });
+  const isStateError = (code: string, errno: string) => (e: unknown): boolean => {
+    assert.ok(e instanceof ContainerError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.equal((e.cause as NodeJS.ErrnoException).code, errno, e.message);
+    assert.match(e.message, new RegExp(errno));
+    return true;
+  };
+
+  test('createContainer on a full one (ENOSPC) and a read-only one (EROFS): ERR_STATE_ROOT with the errno as cause, nothing left', async () => {
+    // Fill it: state.json cannot be written, the directory for it still can.
+    const filler = fs.openSync(path.join(mnt, 'filler'), 'w');
+    try {
+      for (;;) fs.writeSync(filler, Buffer.alloc(4096, 1));
+    } catch (err) {
+      assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+    } finally {
+      fs.closeSync(filler);
+    }
+    await assert.rejects(createContainer('on-full', makeConfig(), { root }), isStateError('ERR_STATE_ROOT', 'ENOSPC'));
+    assert.deepEqual(fs.readdirSync(root), [], 'no state directory, whole or half-made');
+    fs.rmSync(path.join(mnt, 'filler'));
+
+    remount('ro');
+    try {
+      await assert.rejects(createContainer('on-ro', makeConfig(), { root }), isStateError('ERR_STATE_ROOT', 'EROFS'));
+      assert.deepEqual(fs.readdirSync(root), []);
+    } finally {
+      remount('rw');
+    }
+  });
+
+  test('set() when the state cannot be saved (EROFS): rejects with the save error, the new limit stays in force (as runc update), the saved config keeps the old one', async () => {
+    const c = await createContainer('set-ro', makeConfig({ process: { args: ['sleep', '1000'] }, linux: { resources: { pids: { limit: 100 } } } }), { root });
+    try {
+      const p = await c.run({ stdio: 'ignore' });
+      const pidsMax = path.join(pidsCgroupOf(p.pid), 'pids.max');
+      assert.equal(fs.readFileSync(pidsMax, 'utf8').trim(), '100');
+      remount('ro');
+      try {
+        await assert.rejects(c.set({ pids: { limit: 50 } }), (e: unknown) => isStateError('ERR_STATE_WRITE', 'EROFS')(e) && /in force/.test((e as Error).message));
+      } finally {
+        remount('rw');
+      }
+      // runc 1.1.5 on this machine: "runc update --pids-limit 50" with a read-only state root
+      // leaves pids.max at 50 and fails with the save error; so does runc 1.3's Set.
+      assert.equal(fs.readFileSync(pidsMax, 'utf8').trim(), '50');
+      assert.equal(c.config.linux?.resources?.pids?.limit, 50, 'the handle\'s config is what is in force');
+      assert.equal((await loadContainer('set-ro', { root })).config.linux?.resources?.pids?.limit, 100, 'the saved one is the old');
+    } finally {
+      await c.destroy();
+    }
+    assert.deepEqual(fs.readdirSync(root), []);
+  });
+});
+
+/** The pids cgroup directory of a process: v1's pids hierarchy, or the v2 tree. */
+function pidsCgroupOf(pid: number): string {
+  const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('pids'));
+  if (v1) return path.join('/sys/fs/cgroup/pids', v1.split(':')[2]);
+  return path.join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::'))!.slice(3));
+}

@@ -44,6 +44,9 @@ describe('container lifecycle', { skip }, () => {
     const st = await c.state();
     assert.equal(st.status, 'created');
     assert.equal(st.pid, p.pid);
+    // As runc list shows them: the spec version of the runtime, the state directory's owner.
+    assert.equal(st.ociVersion, '1.3.0');
+    assert.equal(st.owner, 'root');
     const oci = await c.ociState();
     assert.equal(oci.id, 'life-start');
     assert.equal(oci.status, 'created');

@@ -53,6 +53,37 @@ describe('hooks', () => {
     assert.deepEqual(env.sort(), ['EMPTY=', 'FOO=bar=baz']);
   });
 
+  test('a hook without env inherits the runtime\'s environment; one with env gets only that (runc: exec.Cmd{Env: hook.Env})', async () => {
+    const out = path.join(tmp, 'inherit');
+    const hook = await script('env.sh', `env > ${out}`);
+    process.env.NLC_HOOK_TEST_VAR = 'from-node';
+    try {
+      await runHook('prestart', { path: hook }, state);
+      const env = (await fsp.readFile(out, 'utf8')).split('\n');
+      assert.ok(env.includes('NLC_HOOK_TEST_VAR=from-node'), 'a variable of the Node process reaches the hook');
+      assert.ok(env.includes(`PATH=${process.env.PATH}`));
+      await runHook('prestart', { path: hook, env: [] }, state);
+      const none = (await fsp.readFile(out, 'utf8')).split('\n').filter((l) => l && !/^(PWD|SHLVL|_)=/.test(l));
+      assert.deepEqual(none, [], 'an empty env is an empty environment');
+    } finally {
+      delete process.env.NLC_HOOK_TEST_VAR;
+    }
+  });
+
+  test('the hook runs in the bundle of its state (runc chdirs into --bundle), with that state on stdin', async () => {
+    const bundle = await fsp.mkdtemp(path.join(tmp, 'bundle-'));
+    const out = path.join(tmp, 'cwd');
+    const hook = await script('cwd.sh', `pwd -P > ${out}; cat > ${out}.stdin`);
+    const inBundle = { ...state, bundle };
+    await runHook('prestart', { path: hook }, inBundle);
+    assert.equal((await fsp.readFile(out, 'utf8')).trim(), await fsp.realpath(bundle));
+    assert.deepEqual(JSON.parse(await fsp.readFile(`${out}.stdin`, 'utf8')), inBundle);
+    // A bundle removed since (a poststop after the bundle was deleted): Node's cwd, the hook still runs.
+    await fsp.rm(bundle, { recursive: true });
+    await runHook('poststop', { path: hook }, inBundle);
+    assert.equal((await fsp.readFile(out, 'utf8')).trim(), await fsp.realpath(process.cwd()));
+  });
+
   test('argv[0] is args[0]; without args it is the path', async () => {
     const out = path.join(tmp, 'argv0');
     // busybox-free check: /proc/self/cmdline of a shell started as the hook binary itself.

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ConfigError } from '../../lib/errors';
 import * as L from '../../lib/spec/linux';
-import { convertMount, convertMounts, isBindMount, resolveBindSource, rootPropagationFlags, type SourceKind } from '../../lib/spec/mounts';
+import { convertMount, convertMounts, isBindMount, relativeDestinationWarnings, resolveBindSource, rootPropagationFlags, type SourceKind } from '../../lib/spec/mounts';
 import { execJoinFlags, namespaceFlag, planNamespaces } from '../../lib/spec/namespaces';
 import { convertCapabilities } from '../../lib/spec/capabilities';
 import { convertRlimits } from '../../lib/spec/rlimits';
@@ -138,11 +138,27 @@ describe('convertMount', () => {
     assert.equal(p.flags, 0);
   });
 
-  it('cleans the destination and rejects unsafe ones', () => {
-    assert.equal(convertMount({ destination: '/a//b/./c/', type: 'tmpfs' }, 0).destination, '/a/b/c');
-    throwsConfig(() => convertMount({ destination: 'proc', type: 'proc' }, 3), 'mounts[3].destination', /absolute/);
-    throwsConfig(() => convertMount({ destination: '/a/../../etc', type: 'tmpfs' }, 3), 'mounts[3].destination', /\.\./);
+  it('cleans the destination as runc 1.1 does: relative to the container\'s root, ".." lexically from "/"', () => {
+    const dest = (destination: string) => convertMount({ destination, type: 'tmpfs' }, 0).destination;
+    assert.equal(dest('/a//b/./c/'), '/a/b/c');
+    // What runc 1.1.5 mounted on this machine for each: never above the container's root.
+    assert.equal(dest('proc'), '/proc');
+    assert.equal(dest('relmnt'), '/relmnt');
+    assert.equal(dest('/../dotdot'), '/dotdot');
+    assert.equal(dest('../../esc1'), '/esc1');
+    assert.equal(dest('/a/../../deep/x'), '/deep/x');
+    assert.equal(dest('/a/../../etc'), '/etc');
+    for (const up of ['..', '.', '/..', 'a/..', '../../../..']) assert.equal(dest(up), '/', up);
     throwsConfig(() => convertMount({ destination: '', type: 'tmpfs' }, 0), 'mounts[0].destination');
+    throwsConfig(() => convertMount({ destination: '/a\0b', type: 'tmpfs' }, 0), 'mounts[0].destination', /NUL/);
+  });
+
+  it('a relative destination is said, as runc warns; "dev" is the /dev mount', () => {
+    const warnings = relativeDestinationWarnings([{ destination: '/proc' }, { destination: 'data/x' }, { destination: '/../y' }]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /^mounts\[1\]\.destination "data\/x" is not absolute: taken as "\/data\/x"/);
+    assert.equal(defaultDevicesWanted([{ destination: 'dev', type: 'bind', source: '/dev', options: ['rbind'] }]), false);
+    assert.equal(defaultDevicesWanted([{ destination: '/../dev/', type: 'bind', source: '/dev', options: ['rbind'] }]), false);
   });
 
   it('rejects bad types', () => {
@@ -360,6 +376,18 @@ describe('defaultDevicesWanted', () => {
 });
 
 describe('buildInitPlan', () => {
+  it('hooks the helper runs keep an env only where the config gives one (else the helper gives the process\'s, as runc)', () => {
+    const spec = {
+      ociVersion: '1.3.0',
+      root: { path: '/r' },
+      process: { args: ['sh'], cwd: '/' },
+      hooks: { createContainer: [{ path: '/bin/a' }, { path: '/bin/b', env: [] }], startContainer: [{ path: '/bin/c', env: ['X=1'], timeout: 3 }] },
+    };
+    const hooks = (buildInitPlan(spec as Spec, '/r', '/', {}, null).bootstrap as Record<string, any>).hooks;
+    assert.deepEqual(hooks.createContainer, [{ path: '/bin/a', args: ['/bin/a'] }, { path: '/bin/b', args: ['/bin/b'], env: [] }]);
+    assert.deepEqual(hooks.startContainer, [{ path: '/bin/c', args: ['/bin/c'], env: ['X=1'], timeout: 3 }]);
+  });
+
   it('composes the pieces and resolves relative bind sources against the bundle', () => {
     const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-unit-bundle-'));
     try {

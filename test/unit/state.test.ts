@@ -2,10 +2,13 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs = require('node:fs');
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, ContainerError, ContainerExistsError, ContainerNotFoundError } from '../../lib/errors';
+import { OCI_VERSION, createContainer, listContainers } from '../../lib/container';
+import type { NativeBinding } from '../../lib/native/types';
 import {
   StateDir,
   defaultRoot,
@@ -14,6 +17,7 @@ import {
   parseProcStat,
   processStatus,
   readProcStat,
+  stateDirOwner,
   stringifyJson,
   validateId,
   type ProcStat,
@@ -166,6 +170,63 @@ describe('StateDir', () => {
     await fsp.writeFile(file, '');
     assert.throws(() => StateDir.create(file, 'x', sampleState('x')), (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT' && e.message.includes(file) && /ENOTDIR/.test(e.message));
     assert.throws(() => StateDir.create(path.join(file, 'sub'), 'x', sampleState('x')), (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT');
+  });
+
+  test('create on a full or read-only filesystem: ERR_STATE_ROOT with the errno as cause, nothing left; a failing clean-up is kept, never thrown instead', (t) => {
+    const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
+    const isStateFile = (p: unknown) => typeof p === 'string' && p.endsWith(`${path.sep}state.json`);
+    const realWrite = fs.writeFileSync;
+    const write = t.mock.method(fs, 'writeFileSync', (p: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (isStateFile(p)) throw errno('ENOSPC');
+      return (realWrite as (...a: unknown[]) => void)(p, ...rest);
+    });
+    assert.throws(
+      () => StateDir.create(root, 'full', sampleState('full')),
+      (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_ROOT' && (e.cause as NodeJS.ErrnoException).code === 'ENOSPC' && /ENOSPC/.test(e.message) && e.cleanupError === undefined,
+    );
+    assert.deepEqual(StateDir.list(root).filter((id) => id === 'full'), []);
+    assert.deepEqual(fs.readdirSync(root).filter((n) => n.startsWith('full')), [], 'no temp directory left');
+
+    // The filesystem went read-only under the failing write (ext4's errors=remount-ro): the
+    // removal of the half-made directory fails too, and the write's error is still the one.
+    const rm = t.mock.method(fs, 'rmSync', () => {
+      throw errno('EROFS');
+    });
+    assert.throws(
+      () => StateDir.create(root, 'full', sampleState('full')),
+      (e: unknown) =>
+        e instanceof ContainerError && e.code === 'ERR_STATE_ROOT' && (e.cause as NodeJS.ErrnoException).code === 'ENOSPC' &&
+        (e.cleanupError as NodeJS.ErrnoException).code === 'EROFS' && /ENOSPC.*clean-up failed too: EROFS/.test(e.message),
+    );
+    rm.mock.restore();
+    write.mock.restore();
+    for (const n of fs.readdirSync(root).filter((n) => n.startsWith('full@'))) fs.rmSync(path.join(root, n), { recursive: true });
+  });
+
+  test('write on a full or read-only filesystem: ERR_STATE_WRITE naming the file, the errno as cause; the old state stays; a failing clean-up is kept', (t) => {
+    const id = 'unsaved';
+    const dir = StateDir.create(root, id, sampleState(id));
+    const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
+    const rename = t.mock.method(fs, 'renameSync', () => {
+      throw errno('EROFS');
+    });
+    const changed = { ...sampleState(id), initPid: 77 };
+    assert.throws(
+      () => dir.write(changed),
+      (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_WRITE' && e.message.includes(dir.stateFile) && (e.cause as NodeJS.ErrnoException).code === 'EROFS' && e.cleanupError === undefined,
+    );
+    assert.deepEqual(fs.readdirSync(dir.path), ['state.json'], 'the temp file was removed');
+    const rm = t.mock.method(fs, 'rmSync', () => {
+      throw errno('EROFS');
+    });
+    assert.throws(
+      () => dir.write(changed),
+      (e: unknown) => e instanceof ContainerError && e.code === 'ERR_STATE_WRITE' && (e.cause as NodeJS.ErrnoException).code === 'EROFS' && (e.cleanupError as NodeJS.ErrnoException).code === 'EROFS',
+    );
+    rm.mock.restore();
+    rename.mock.restore();
+    assert.deepEqual(dir.read(), sampleState(id), 'the saved state is the old one');
+    dir.remove();
   });
 
   test('creates of one id from concurrent processes: exactly one wins', async () => {
@@ -407,5 +468,48 @@ describe('/proc facts', () => {
         assert.equal(deriveStatus({ ...facts, ...over }, fake(st)), want);
       });
     }
+  });
+});
+
+describe('state owner', () => {
+  let tmp: string;
+  before(async () => {
+    tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'nlc-owner-'));
+  });
+  after(async () => {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  });
+
+  test('the name of the user owning the state directory, as runc list shows it; "#uid" without one; "" when gone', async () => {
+    const dir = path.join(tmp, 'c1');
+    await fsp.mkdir(dir);
+    const { uid } = await fsp.stat(dir);
+    const passwd = path.join(tmp, 'passwd');
+    await fsp.writeFile(passwd, `# a comment\nother:x:${uid + 1}:0::/:/bin/sh\nfirst:x:${uid}:0::/:/bin/sh\nsecond:x:${uid}:0::/:/bin/sh\n`);
+    assert.equal(stateDirOwner(dir, passwd), 'first');
+    await fsp.writeFile(passwd, `other:x:${uid + 1}:0::/:/bin/sh\n`);
+    assert.equal(stateDirOwner(dir, passwd), `#${uid}`);
+    assert.equal(stateDirOwner(dir, path.join(tmp, 'no-passwd')), `#${uid}`);
+    assert.equal(stateDirOwner(path.join(tmp, 'gone')), '');
+  });
+
+  test('state() and listContainers report ociVersion and owner beside the existing fields', async () => {
+    const root = path.join(tmp, 'root');
+    const config = { ociVersion: '1.0.0', root: { path: '/' }, process: { args: ['true'], cwd: '/' } };
+    const c = await createContainer('owned', config, { root, binding: {} as NativeBinding });
+    const { uid } = await fsp.stat(path.join(root, 'owned'));
+    const owner = (os.userInfo().uid === uid ? os.userInfo().username : undefined) ?? `#${uid}`;
+    const st = await c.state();
+    assert.equal(st.ociVersion, OCI_VERSION, 'the version this runtime implements, as runc shows its own');
+    assert.equal((await c.ociState()).ociVersion, OCI_VERSION);
+    assert.equal(st.owner, owner);
+    assert.deepEqual(
+      Object.keys(st).sort(),
+      ['annotations', 'bundle', 'config', 'created', 'id', 'ociVersion', 'owner', 'pid', 'rootfs', 'status'],
+    );
+    assert.deepEqual({ id: st.id, status: st.status, pid: st.pid, bundle: st.bundle, rootfs: st.rootfs }, { id: 'owned', status: 'stopped', pid: 0, bundle: process.cwd(), rootfs: '/' });
+    assert.deepEqual((await listContainers({ root })).map((s) => [s.id, s.ociVersion, s.owner]), [['owned', OCI_VERSION, owner]]);
+    await c.destroy();
+    assert.equal((await c.state()).owner, '');
   });
 });

@@ -67,6 +67,47 @@ function hybrid(id = 'c1', extra: Partial<Parameters<typeof createManager>[0]> =
   return { root, m };
 }
 
+describe('container ids and cgroupsPaths that name a cgroup file', () => {
+  const at = (files: Record<string, string>) => tree({ 'cpu/cgroup.procs': '', 'memory/process_api/f8e2/cgroup.procs': '', ...files });
+  const place = (root: string, id: string, cgroupsPath?: string) =>
+    createManager({ id, cgroupsPath, root, mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP, skipDevices: true });
+  const refused = (field: string, name: string, file: string) => (e: unknown): boolean => {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.equal(e.field, field);
+    assert.ok(e.message.includes(JSON.stringify(name)), e.message);
+    assert.ok(e.message.includes(file), e.message);
+    assert.match(e.message, /set linux\.cgroupsPath/);
+    return true;
+  };
+
+  test('an id naming a file of the default parent cgroup is refused, naming the id and the file', () => {
+    const root = at({ 'cpu/node-libcontainer/tasks': '', 'cpu/node-libcontainer/cpu.shares': '1024\n', 'memory/process_api/f8e2/node-libcontainer/memory.limit_in_bytes': '0\n' });
+    assert.throws(() => place(root, 'tasks'), refused('id', 'tasks', `${root}/cpu/node-libcontainer/tasks`));
+    assert.throws(() => place(root, 'cpu.shares'), refused('id', 'cpu.shares', `${root}/cpu/node-libcontainer/cpu.shares`));
+    // Found in whichever hierarchy has it (memory is under our own cgroup there).
+    assert.throws(() => place(root, 'memory.limit_in_bytes'), refused('id', 'memory.limit_in_bytes', `${root}/memory/process_api/f8e2/node-libcontainer/memory.limit_in_bytes`));
+    for (const id of ['c1', 'tasks2', 'cpu.shares.x']) assert.doesNotThrow(() => place(root, id), id);
+  });
+
+  test('before the default parent exists: its files are those of our own cgroup, and the core ones are refused by name', () => {
+    const root = at({ 'cpu/cpu.shares': '1024\n', 'memory/process_api/f8e2/memory.limit_in_bytes': '0\n' });
+    assert.throws(() => place(root, 'cpu.shares'), refused('id', 'cpu.shares', `${root}/cpu/node-libcontainer/cpu.shares`));
+    assert.throws(() => place(root, 'memory.limit_in_bytes'), refused('id', 'memory.limit_in_bytes', 'memory.limit_in_bytes'));
+    // cgroup.freeze is in no root cgroup; tasks and cgroup.procs are in every new one.
+    for (const id of ['tasks', 'cgroup.procs', 'cgroup.freeze']) assert.throws(() => place(root, id), refused('id', id, `node-libcontainer/${id}`), id);
+    assert.equal(fs.existsSync(`${root}/cpu/node-libcontainer`), false, 'nothing made');
+  });
+
+  test('a cgroupsPath component naming a file is refused as linux.cgroupsPath; an existing directory of that name is not', () => {
+    const root = at({ 'cpu/jobs/cpu.shares': '1024\n', 'cpu/other/cpu.shares/': '' });
+    assert.throws(() => place(root, 'c1', 'jobs/cpu.shares'), refused('linux.cgroupsPath', 'cpu.shares', `${root}/cpu/jobs/cpu.shares`));
+    assert.throws(() => place(root, 'c1', 'new/tasks'), refused('linux.cgroupsPath', 'tasks', 'tasks'));
+    assert.throws(() => place(root, 'c1', '/cgroup.procs'), refused('linux.cgroupsPath', 'cgroup.procs', `${root}/cpu/cgroup.procs`));
+    assert.doesNotThrow(() => place(root, 'c1', 'other/cpu.shares'));
+    assert.doesNotThrow(() => place(root, 'tasks', 'jobs/c1'), 'the id does not matter with a cgroupsPath');
+  });
+});
+
 describe('V1Manager on a hybrid host', () => {
   test('paths and the unified path for CLONE_INTO_CGROUP', () => {
     const { root, m } = hybrid();
@@ -151,8 +192,6 @@ describe('V1Manager on a hybrid host', () => {
   test('createAsync: a directory the job could not make is made the synchronous way, whose failure names it', async () => {
     const { root } = hybrid('c1');
     const blocked = `${root}/pids/node-libcontainer/c2`;
-    fs.mkdirSync(path.dirname(blocked), { recursive: true });
-    fs.writeFileSync(blocked, 'not a directory');
     // The kernel makes a new cpuset's files, empty.
     addFiles(root, { 'cpuset/node-libcontainer/c2/cpuset.cpus': '\n', 'cpuset/node-libcontainer/c2/cpuset.mems': '\n' });
     const binding = {
@@ -162,6 +201,9 @@ describe('V1Manager on a hybrid host', () => {
       },
     } as unknown as NativeBinding;
     const m = createManager({ id: 'c2', root, mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_CGROUP, skipDevices: true, binding });
+    // A file there already would be refused by createManager (a ConfigError): this one comes after.
+    fs.mkdirSync(path.dirname(blocked), { recursive: true });
+    fs.writeFileSync(blocked, 'not a directory');
     await assert.rejects(m.createAsync('v1'), (e: unknown) => e instanceof CgroupError && e.path === blocked && /cannot create cgroup/.test(e.message));
   });
   test('apply uses the creation resources for a new cpuset', () => {
