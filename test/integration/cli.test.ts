@@ -17,6 +17,7 @@ import { makeConfig, skipUnlessRoot, tempRoot, withTimeout, type ConfigOverrides
 const CLI = path.resolve(__dirname, '../../../bin/node-libcontainer');
 const skip = skipUnlessRoot();
 const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds'], { stdio: 'ignore' }).status === 0;
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 const CONSOLE_RECEIVER = path.resolve(__dirname, '../../../test/integration/fixtures/console-socket.py');
 
 interface Running {
@@ -389,21 +390,27 @@ describe('the OCI runtime command line', { skip }, () => {
     await ok(root, ['delete', '-f', c]);
   });
 
-  test('--console-socket: the pty master goes to the socket; what is written to it reaches the shell', { skip: hasPython ? false : 'needs python3 ≥ 3.9 for the console receiver' }, async () => {
-    const { root, dir } = setup();
-    const b = bundle(dir, { process: { terminal: true, args: ['sh'] } });
-    const cid = id('console');
-    const socketPath = path.join(dir, 'console.sock');
-    const receiver = spawn('python3', [CONSOLE_RECEIVER, socketPath, 'tty; echo pty-$((6*7))\n', 'pty-42'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** The console receiver (fixtures/console-socket.py) listening at socketPath; it sends `line` and waits for `expect`. */
+  async function consoleReceiver(socketPath: string, line: string, expect: string): Promise<{ exited: Promise<number | null>; events(): Record<string, unknown>[]; said(): string }> {
+    const receiver = spawn('python3', [CONSOLE_RECEIVER, socketPath, line, expect], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.add(receiver);
     let said = '';
     receiver.stdout!.on('data', (d: Buffer) => (said += d.toString()));
-    const receiverExit = new Promise<number | null>((resolve) => receiver.once('exit', resolve));
+    const exited = new Promise<number | null>((resolve) => receiver.once('exit', resolve));
     const deadline = Date.now() + 20_000;
     while (!said.includes('listening')) {
       if (Date.now() > deadline) assert.fail('the console receiver did not start');
       await sleep(20);
     }
+    return { exited, said: () => said, events: () => said.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  }
+
+  test('--console-socket: the pty master goes to the socket; what is written to it reaches the shell', { skip: hasPython ? false : 'needs python3 ≥ 3.9 for the console receiver' }, async () => {
+    const { root, dir } = setup();
+    const b = bundle(dir, { process: { terminal: true, args: ['sh'] } });
+    const cid = id('console');
+    const socketPath = path.join(dir, 'console.sock');
+    const receiver = await consoleReceiver(socketPath, 'tty; echo pty-$((6*7))\n', 'pty-42');
     // Without a console socket a detached terminal is refused, and a socket without a terminal too.
     const noSocket = await cliDetached(root, ['create', '-b', b, cid]);
     assert.equal(noSocket.code, 1);
@@ -412,14 +419,47 @@ describe('the OCI runtime command line', { skip }, () => {
     const created = await cliDetached(root, ['create', '-b', b, '--console-socket', socketPath, cid]);
     assert.equal(created.code, 0, created.err);
     await ok(root, ['start', cid]);
-    assert.equal(await withTimeout(receiverExit, 30_000, 'the console receiver'), 0, said);
-    const events = said.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(await withTimeout(receiver.exited, 30_000, 'the console receiver'), 0, receiver.said());
+    const events = receiver.events();
     assert.equal(events[1]!.fds, 1);
     assert.equal(events[1]!.tty, true, 'a terminal arrived');
     const output = String(events[2]!.output);
     assert.match(output, /\/dev\/(pts\/\d+|console)/, 'the shell\'s stdin is the terminal');
     assert.match(output, /pty-42/);
     await ok(root, ['delete', '-f', cid]);
+  });
+
+  test('exec -d -t --console-socket: the exec\'d process\'s pty master goes to the socket', { skip: hasPython ? false : 'needs python3 ≥ 3.9 for the console receiver' }, async () => {
+    const { root, dir } = setup();
+    const b = bundle(dir, { process: { args: ['sh', '-c', 'exec sleep 1000'] } });
+    const cid = id('exec-tty');
+    assert.equal((await cliDetached(root, ['run', '-d', '-b', b, cid])).code, 0);
+    const socketPath = path.join(dir, 'exec-console.sock');
+    const receiver = await consoleReceiver(socketPath, 'echo exec-$((7*6)); exit 3\n', 'exec-42');
+    const pidFile = path.join(dir, 'exec-tty.pid');
+    const d = await cliDetached(root, ['exec', '-d', '-t', '--console-socket', socketPath, '--pid-file', pidFile, cid, 'sh']);
+    assert.equal(d.code, 0, d.err);
+    assert.equal(await withTimeout(receiver.exited, 30_000, 'the console receiver'), 0, receiver.said());
+    const [, got, out] = receiver.events();
+    assert.equal(got!.tty, true);
+    assert.match(String(out!.output), /exec-42/);
+    await gone(Number(fs.readFileSync(pidFile, 'utf8')));
+    // Without --tty a console socket is refused; with --tty and no socket a detached exec is too.
+    const noTty = await cli(root, ['exec', '-d', '--console-socket', socketPath, cid, 'true']);
+    assert.equal(noTty.code, 255);
+    assert.match(noTty.err, /cannot use console socket if runc will not detach or allocate tty/);
+    await ok(root, ['delete', '-f', cid]);
+  });
+
+  test('a terminal in the foreground is proxied to our own (run under script(1))', { skip: hasScript ? false : 'needs script(1)' }, async () => {
+    const { root, dir } = setup();
+    const b = bundle(dir, { process: { terminal: true, args: ['sh', '-c', 'tty; echo on-the-tty; exit 4'] } });
+    const cmd = [process.execPath, CLI, '--root', root, 'run', '-b', b, id('fg-tty')].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(r.status, 4, `${r.stdout} ${r.stderr}`);
+    assert.match(r.stdout, /\/dev\/pts\/\d+\r*\n/);
+    assert.match(r.stdout, /on-the-tty/);
+    assert.equal(await ok(root, ['list', '-q']), '');
   });
 
   test('a bad config is refused naming the field, and nothing is left', async () => {
