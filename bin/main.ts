@@ -12,8 +12,7 @@ import { ParsedFlags, UsageError, describeFlags, parseFlags, type FlagSpec } fro
 import { CommandError, type Command, type CommandContext } from './command';
 import { COMMANDS } from './commands';
 import { Logger, parseLogFormat } from './log';
-
-const VERSION: string = (require('../../package.json') as { version: string }).version;
+import { VERSION } from './version';
 
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'debug', type: 'bool', help: 'enable debug logging' },

@@ -9,6 +9,7 @@ import { MOUNT_OPTION_NAMES } from '../../lib/spec/mounts';
 import { SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../../lib/spec/seccomp';
 import { SECCOMP_ARCHITECTURES } from '../../lib/spec/validate';
 import type { Command } from '../command';
+import { VERSION } from '../version';
 
 // User namespaces are refused (README): not listed.
 const NAMESPACES = ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'uts'];
@@ -49,7 +50,8 @@ export function runtimeFeatures(): object {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
     },
-    annotations: { 'org.opencontainers.runtime.name': 'node-libcontainer' },
+    // runc names itself the same way (org.opencontainers.runc.version).
+    annotations: { 'io.github.node-libcontainer.version': VERSION },
   };
 }
 
