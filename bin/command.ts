@@ -25,16 +25,10 @@ export interface Command {
   args: { exactly: number } | { min: number; max?: number };
   /** false: flags end at the first positional (exec: the program's flags are its own). Default true. */
   interspersed?: boolean;
-  /** Resolves with the exit status. A thrown error is reported as runc reports it (exit 1). */
+  /** How a failure is worded, as runc's create, run and exec wrap theirs ("runc run failed: ..."). */
+  errorPrefix?: (prog: string) => string;
+  /** The exit status of a failure (default 1; runc's exec fails with 255). */
+  errorExitCode?: number;
+  /** Resolves with the exit status. A thrown error is reported as runc reports it. */
   run(ctx: CommandContext, flags: ParsedFlags): Promise<number>;
-}
-
-/** A failure reported with a given exit status (runc's exec fails with 255). */
-export class CommandError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CommandError';
-    this.exitCode = exitCode;
-  }
 }

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import { ParsedFlags, UsageError, describeFlags, parseFlags, type FlagSpec } from './args';
-import { CommandError, type Command, type CommandContext } from './command';
+import type { Command, CommandContext } from './command';
 import { COMMANDS } from './commands';
 import { Logger, parseLogFormat } from './log';
 import { VERSION } from './version';
@@ -64,13 +64,10 @@ export function checkArgCount(prog: string, c: Command, n: number): void {
   if (spec.max !== undefined && n > spec.max) throw new UsageError(`${prog}: ${JSON.stringify(c.name)} requires a maximum of ${spec.max} argument(s)`);
 }
 
-/** How a command's failure is worded and what it exits with (runc's run, create and exec wrap theirs). */
+/** How a command's failure is worded and what it exits with. */
 function failure(prog: string, c: Command, err: unknown): { message: string; exitCode: number } {
   const message = err instanceof Error ? err.message : String(err);
-  const exitCode = err instanceof CommandError ? err.exitCode : c.name === 'exec' ? 255 : 1;
-  if (c.name === 'create' || c.name === 'run') return { message: `${prog} ${c.name} failed: ${message}`, exitCode };
-  if (c.name === 'exec') return { message: `exec failed: ${message}`, exitCode };
-  return { message, exitCode };
+  return { message: `${c.errorPrefix?.(prog) ?? ''}${message}`, exitCode: c.errorExitCode ?? 1 };
 }
 
 function report(logger: Logger | null, message: string): void {

@@ -74,7 +74,8 @@ export function proxyTerminal(proc: Process): () => void {
   };
   resize();
   process.on('SIGWINCH', resize);
-  stdin.pipe(terminal);
+  // Our stdin at its end does not end the terminal (a pty has no half-close): the program decides when it is done.
+  stdin.pipe(terminal, { end: false });
   terminal.pipe(process.stdout, { end: false });
   return () => {
     process.off('SIGWINCH', resize);

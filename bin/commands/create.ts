@@ -8,6 +8,7 @@ export const create: Command = {
   description: 'create a container',
   flags: CREATE_FLAGS,
   args: { exactly: 1 },
+  errorPrefix: (prog) => `${prog} create failed: `,
   async run(ctx, flags) {
     const { init } = await startInit(ctx, flags, 'create', true);
     // The init outlives us (its exit is for whoever reaps it next): do not wait for it.

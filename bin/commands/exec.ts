@@ -48,6 +48,8 @@ export const exec: Command = {
   description: 'execute new process inside the container',
   flags: EXEC_FLAGS,
   args: { min: 1 },
+  errorPrefix: () => 'exec failed: ',
+  errorExitCode: 255,
   interspersed: false,
   async run(ctx, flags) {
     const [id, ...args] = flags.positionals as [string, ...string[]];

@@ -21,6 +21,7 @@ export const run: Command = {
   description: 'create and run a container',
   flags: RUN_FLAGS,
   args: { exactly: 1 },
+  errorPrefix: (prog) => `${prog} run failed: `,
   async run(ctx, flags) {
     const detach = flags.bool('detach');
     const { container, init } = await startInit(ctx, flags, 'run', detach);
