@@ -224,6 +224,17 @@ describe('the OCI runtime command line', { skip }, () => {
     assert.equal(code, 42);
     assert.equal(r.out(), 'ready\ngot-term\n');
     assert.equal(await ok(root, ['list', '-q']), '');
+
+    // Killed by a signal (from another process): 128 + its number.
+    const cid = id('fwd-kill');
+    const k = spawnCli(root, ['run', '-b', b, cid]);
+    while (!k.out().includes('ready')) {
+      if (Date.now() > deadline) assert.fail(`the container did not start: ${k.err()}`);
+      await sleep(20);
+    }
+    await ok(root, ['kill', cid, 'KILL']);
+    assert.equal((await withTimeout(k.exited, 30_000, 'run to exit after SIGKILL')).code, 137);
+    assert.equal(await ok(root, ['list', '-q']), '');
   });
 
   test('run -d, then exec in the foreground (exit status, env, cwd, user), exec -d, ps, kill --all', async () => {
