@@ -3,6 +3,7 @@
  * terminal it gets this process's own stdio; with one, the pty master goes to
  * --console-socket (detached) or is proxied to this process's stdio (foreground).
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -62,7 +63,13 @@ export function proxyTerminal(proc: Process): () => void {
   const terminal = proc.terminal!;
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
-  if (raw) stdin.setRawMode(true);
+  if (raw) {
+    stdin.setRawMode(true);
+    // As runc's console.SetRaw (cfmakeraw): no output processing either, which libuv's raw mode
+    // keeps (ONLCR), so that the container's pty alone turns "\n" into "\r\n". setRawMode(false)
+    // restores the terminal as libuv first found it, output flags included.
+    if (process.stdout.isTTY) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
   const resize = (): void => {
     if (process.stdout.isTTY) {
       try {

@@ -468,7 +468,8 @@ describe('the OCI runtime command line', { skip }, () => {
     const cmd = [process.execPath, CLI, '--root', root, 'run', '-b', b, id('fg-tty')].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     assert.equal(r.status, 4, `${r.stdout} ${r.stderr}`);
-    assert.match(r.stdout, /\/dev\/pts\/\d+\r*\n/);
+    assert.match(r.stdout, /\/dev\/pts\/\d+\r\n/);
+    assert.doesNotMatch(r.stdout, /\r\r\n/, 'raw as runc\'s: no second output processing on our side');
     assert.match(r.stdout, /on-the-tty/);
     assert.equal(await ok(root, ['list', '-q']), '');
   });
