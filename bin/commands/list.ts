@@ -9,7 +9,7 @@ import { runcState, stateOwner } from './state-json';
 export const list: Command = {
   name: 'list',
   usage: '',
-  description: 'lists containers started by runc with the given root',
+  description: 'lists containers started with the given root',
   flags: [
     { name: 'format', aliases: ['f'], type: 'string', help: 'select one of: table or json (default: "table")' },
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'display only container IDs' },

@@ -28,6 +28,14 @@ interface Running {
   err(): string;
 }
 
+interface CliOptions {
+  cwd?: string;
+  /** Written to the command's stdin (else /dev/null). */
+  stdin?: string;
+  /** fds of ours that become the command's fds 3, 4, ... */
+  extraFds?: number[];
+}
+
 interface Done {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -65,10 +73,10 @@ describe('the OCI runtime command line', { skip }, () => {
     return b;
   }
 
-  function spawnCli(root: string, args: string[], options: { cwd?: string; stdin?: string } = {}): Running {
+  function spawnCli(root: string, args: string[], options: CliOptions = {}): Running {
     const child = spawn(process.execPath, [CLI, '--root', root, ...args], {
       cwd: options.cwd,
-      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])],
     });
     children.add(child);
     if (options.stdin !== undefined) child.stdin!.end(options.stdin);
@@ -82,7 +90,7 @@ describe('the OCI runtime command line', { skip }, () => {
   }
 
   /** A command that leaves nothing running: its exit and all of its output. */
-  async function cli(root: string, args: string[], options: { cwd?: string; stdin?: string } = {}): Promise<Done> {
+  async function cli(root: string, args: string[], options: CliOptions = {}): Promise<Done> {
     const r = spawnCli(root, args, options);
     await withTimeout(r.closed, 60_000, `node-libcontainer ${args.join(' ')}`);
     const { code, signal } = await r.exited;
@@ -97,7 +105,7 @@ describe('the OCI runtime command line', { skip }, () => {
     return { code, signal, out: r.out(), err: r.err(), running: r };
   }
 
-  async function ok(root: string, args: string[], options?: { cwd?: string; stdin?: string }): Promise<string> {
+  async function ok(root: string, args: string[], options?: CliOptions): Promise<string> {
     const r = await cli(root, args, options);
     assert.equal(r.code, 0, `node-libcontainer ${args.join(' ')} exited ${r.code} (${r.signal}): ${r.err}`);
     return r.out;
@@ -194,7 +202,7 @@ describe('the OCI runtime command line', { skip }, () => {
     assert.equal(await ok(root, ['list', '-q']), '');
   });
 
-  test('run in the foreground: the program\'s stdio and exit status; the container removed after', async () => {
+  test('run in the foreground: the program\'s stdio and exit status, --keep, --preserve-fds; the container removed after', async () => {
     const { root, dir } = setup();
     const b = bundle(dir, { process: { args: ['sh', '-c', 'echo out; echo err >&2; exit 7'] } });
     const r = await cli(root, ['run', '-b', b, id('run')]);
@@ -207,6 +215,27 @@ describe('the OCI runtime command line', { skip }, () => {
     assert.equal(k.code, 7);
     assert.equal((await stateOf(root, id('keep'))).status, 'stopped');
     await ok(root, ['delete', id('keep')]);
+
+    // --preserve-fds 1: our fd 3 is the container's fd 3.
+    const b3 = bundle(dir, { process: { args: ['sh', '-c', 'echo through-fd-3 >&3'] } }, 'fd3');
+    const file = path.join(dir, 'fd3.out');
+    const fd = fs.openSync(file, 'w');
+    try {
+      const p = await cli(root, ['run', '--preserve-fds', '1', '-b', b3, id('fd3')], { extraFds: [fd] });
+      assert.equal(p.code, 0, p.err);
+    } finally {
+      fs.closeSync(fd);
+    }
+    assert.equal(fs.readFileSync(file, 'utf8'), 'through-fd-3\n');
+    const devNull = fs.openSync('/dev/null', 'r');
+    let without: Done;
+    try {
+      without = await cli(root, ['run', '-b', b3, id('fd3')], { extraFds: [devNull] });
+    } finally {
+      fs.closeSync(devNull);
+    }
+    assert.notEqual(without.code, 0, 'without --preserve-fds the container has no fd 3');
+    assert.match(without.err, /3: Bad file descriptor|can't create|bad fd/i);
   });
 
   test('run in the foreground forwards signals to the container', async () => {
