@@ -135,6 +135,11 @@ const unsupportedOptions: ReadonlyMap<string, string> = new Map([
   ['ridmap', 'idmapped mounts ("ridmap") are not supported yet'],
 ]);
 
+/** Every mount option taken (data options such as mode=755 aside), for `features`. */
+export const MOUNT_OPTION_NAMES: readonly string[] = [
+  ...mountFlagOptions.keys(), ...propagationOptions.keys(), ...recursiveAttrOptions.keys(), 'tmpcopyup',
+].sort();
+
 const fsTypePattern = /^[A-Za-z0-9._-]+$/;
 
 /**

@@ -53,6 +53,11 @@ const FLAGS: Record<string, number> = {
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
 
+/** The names this runtime takes, for `features`. */
+export const SECCOMP_ACTIONS: readonly string[] = Object.keys(ACTIONS);
+export const SECCOMP_OPERATORS: readonly string[] = Object.keys(OPERATORS);
+export const SECCOMP_FLAGS: readonly string[] = Object.keys(FLAGS);
+
 const EPERM = 1;
 const ENOSYS = 38;
 

@@ -561,13 +561,15 @@ const seccompFlag = oneOf<LinuxSeccompFlag>({
   SECCOMP_FILTER_FLAG_TSYNC: true, SECCOMP_FILTER_FLAG_LOG: true, SECCOMP_FILTER_FLAG_SPEC_ALLOW: true,
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: true,
 });
-const seccompArch = oneOf<LinuxSeccompArch>({
+/** The architectures linux.seccomp may name (features lists them). */
+export const SECCOMP_ARCHITECTURES: Readonly<Record<LinuxSeccompArch, true>> = {
   SCMP_ARCH_X86: true, SCMP_ARCH_X86_64: true, SCMP_ARCH_X32: true, SCMP_ARCH_ARM: true, SCMP_ARCH_AARCH64: true,
   SCMP_ARCH_LOONGARCH64: true, SCMP_ARCH_M68K: true, SCMP_ARCH_MIPS: true, SCMP_ARCH_MIPS64: true,
   SCMP_ARCH_MIPS64N32: true, SCMP_ARCH_MIPSEL: true, SCMP_ARCH_MIPSEL64: true, SCMP_ARCH_MIPSEL64N32: true,
   SCMP_ARCH_PPC: true, SCMP_ARCH_PPC64: true, SCMP_ARCH_PPC64LE: true, SCMP_ARCH_S390: true, SCMP_ARCH_S390X: true,
   SCMP_ARCH_SH: true, SCMP_ARCH_SHEB: true, SCMP_ARCH_PARISC: true, SCMP_ARCH_PARISC64: true, SCMP_ARCH_RISCV64: true,
-});
+};
+const seccompArch = oneOf<LinuxSeccompArch>(SECCOMP_ARCHITECTURES);
 const seccompOperator = oneOf<LinuxSeccompOperator>({
   SCMP_CMP_NE: true, SCMP_CMP_LT: true, SCMP_CMP_LE: true, SCMP_CMP_EQ: true, SCMP_CMP_GE: true, SCMP_CMP_GT: true,
   SCMP_CMP_MASKED_EQ: true,

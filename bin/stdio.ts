@@ -1,0 +1,148 @@
+/**
+ * How a container process meets the caller, as runc's runner (utils_linux.go): without a
+ * terminal it gets this process's own stdio; with one, the pty master goes to
+ * --console-socket (detached) or is proxied to this process's stdio (foreground).
+ */
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Process, ProcessExit } from '../lib';
+import { loadBinding } from '../lib/native/binding';
+import { UsageError } from './args';
+
+/** runc's checkTerminal: a detached terminal needs a console socket, and a console socket needs a detached terminal. */
+export function checkTerminal(detach: boolean, terminal: boolean, consoleSocket: string | undefined): void {
+  if (detach && terminal && !consoleSocket) throw new UsageError('cannot allocate tty if runc will detach without setting console socket');
+  if ((!detach || !terminal) && consoleSocket) throw new UsageError('cannot use console socket if runc will not detach or allocate tty');
+}
+
+/**
+ * The fds the container gets beyond stdio, as runc: systemd's socket-activation fds first
+ * (LISTEN_FDS, when LISTEN_PID is us), then --preserve-fds more; with LISTEN_FDS the process
+ * also gets LISTEN_FDS=n and LISTEN_PID=1.
+ */
+export function extraFiles(preserveFds: number, env: NodeJS.ProcessEnv = process.env, pid = process.pid): { fds: number[]; env: string[] } {
+  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new UsageError(`--preserve-fds must be a non-negative integer, got ${preserveFds}`);
+  const listen = env.LISTEN_FDS && env.LISTEN_PID === String(pid) ? Number(env.LISTEN_FDS) : 0;
+  const count = (Number.isInteger(listen) && listen > 0 ? listen : 0) + preserveFds;
+  const fds = Array.from({ length: count }, (_, i) => 3 + i);
+  return { fds, env: listen > 0 ? [`LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] : [] };
+}
+
+/** runc's createPidFile: written to a hidden temporary beside it, then renamed over it (readers never see it half-written). */
+export function writePidFile(file: string, pid: number): void {
+  const target = path.resolve(file);
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}`);
+  const fd = fs.openSync(tmp, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR | fs.constants.O_SYNC, 0o666);
+  try {
+    fs.writeSync(fd, String(pid));
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, target);
+}
+
+/** Hand the process's pty master to the console socket (runc's utils.SendFile) and close our copy. */
+export function sendTerminal(proc: Process, socketPath: string): void {
+  const terminal = proc.terminal;
+  if (!terminal) throw new Error(`process ${proc.pid} has no terminal to send to ${socketPath}`);
+  const binding = loadBinding();
+  if (!binding.sendFdToUnixSocket) throw new Error('this native binding cannot send a file descriptor to a console socket');
+  try {
+    binding.sendFdToUnixSocket(path.resolve(socketPath), Buffer.from('/dev/ptmx'), terminal.fd);
+  } finally {
+    terminal.destroy();
+  }
+}
+
+/** Proxy a foreground process's terminal to our stdio (raw, following the window's size) until it ends. */
+export function proxyTerminal(proc: Process): () => void {
+  const terminal = proc.terminal!;
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  if (raw) {
+    stdin.setRawMode(true);
+    // As runc's console.SetRaw (cfmakeraw): no output processing either, which libuv's raw mode
+    // keeps (ONLCR), so that the container's pty alone turns "\n" into "\r\n". setRawMode(false)
+    // restores the terminal as libuv first found it, output flags included.
+    if (process.stdout.isTTY) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
+  const resize = (): void => {
+    if (process.stdout.isTTY) {
+      try {
+        proc.resize({ cols: process.stdout.columns, rows: process.stdout.rows });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  resize();
+  process.on('SIGWINCH', resize);
+  // Our stdin at its end does not end the terminal (a pty has no half-close): the program decides when it is done.
+  stdin.pipe(terminal, { end: false });
+  terminal.pipe(process.stdout, { end: false });
+  return () => {
+    process.off('SIGWINCH', resize);
+    stdin.unpipe(terminal);
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+    stdin.destroy();
+  };
+}
+
+/**
+ * Signals this process passes on to the container process while it runs in the foreground, as
+ * runc's signal handler does (the ones Node lets a program handle; SIGWINCH resizes instead).
+ */
+const FORWARDED: readonly NodeJS.Signals[] = [
+  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU',
+  'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ', 'SIGIO', 'SIGPWR',
+];
+
+export function forwardSignals(proc: Process): () => void {
+  const handlers = FORWARDED.map((sig) => {
+    const handler = (): void => {
+      try {
+        proc.signal(sig);
+      } catch {
+        // gone meanwhile: its exit ends us
+      }
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  return () => {
+    for (const [sig, handler] of handlers) process.off(sig, handler);
+  };
+}
+
+/** The shell's convention, as runc: the exit code, or 128 + the signal's number. */
+export function exitStatus(exit: ProcessExit): number {
+  if (exit.exitCode !== null) return exit.exitCode;
+  if (exit.signal !== null) {
+    const num = (osConstants.signals as Record<string, number>)[exit.signal];
+    return 128 + (num ?? 0);
+  }
+  return 255;
+}
+
+/**
+ * Run a process in the foreground to its end: signals forwarded, its terminal (if any) on our
+ * stdio. Resolves with its exit status.
+ */
+export async function waitInForeground(proc: Process): Promise<number> {
+  const stopForwarding = forwardSignals(proc);
+  const stopProxy = proc.terminal ? proxyTerminal(proc) : null;
+  try {
+    const exit = await proc.wait();
+    // What the program wrote last is still in the pty: read to the terminal's end (EIO).
+    if (proc.terminal && !proc.terminal.readableEnded) await Promise.race([once(proc.terminal, 'end'), sleep(500, undefined, { ref: false })]);
+    return exitStatus(exit);
+  } finally {
+    stopForwarding();
+    stopProxy?.();
+  }
+}

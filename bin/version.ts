@@ -1,0 +1,2 @@
+/** The package's version (package.json sits two levels above dist/bin/). */
+export const VERSION: string = (require('../../package.json') as { version: string }).version;
