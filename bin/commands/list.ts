@@ -1,10 +1,9 @@
 /** `list`: the containers under the root, as runc's table, JSON (`null` when none, as runc) or ids (-q). */
 import { listContainers } from '../../lib';
-import { defaultRoot } from '../../lib/state';
 import { UsageError } from '../args';
 import { containerOptions, type Command } from '../command';
 import { formatTable } from '../table';
-import { runcState, stateOwner } from './state-json';
+import { runcState } from './state-json';
 
 export const list: Command = {
   name: 'list',
@@ -18,8 +17,7 @@ export const list: Command = {
   async run(ctx, flags) {
     const format = flags.string('format') ?? 'table';
     if (format !== 'table' && format !== 'json') throw new UsageError(`invalid format option: ${format}`);
-    const root = ctx.root ?? defaultRoot();
-    const states = (await listContainers(containerOptions(ctx))).map((s) => runcState(s, stateOwner(root, s.id)));
+    const states = (await listContainers(containerOptions(ctx))).map((s) => runcState(s, s.owner));
     if (flags.bool('quiet')) {
       for (const s of states) process.stdout.write(`${s.id}\n`);
       return 0;

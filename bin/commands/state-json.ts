@@ -1,6 +1,4 @@
 /** runc's containerState: what `state` prints and `list --format json` lists. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { ContainerState } from '../../lib';
 
 export interface RuncContainerState {
@@ -15,10 +13,11 @@ export interface RuncContainerState {
   owner: string;
 }
 
+/** owner: `runc state` leaves it empty; `runc list` names the state directory's owner (ContainerState.owner). */
 export function runcState(s: ContainerState, owner = ''): RuncContainerState {
   const annotations = Object.keys(s.annotations).length > 0 ? { annotations: s.annotations } : {};
   return {
-    ociVersion: s.config.ociVersion,
+    ociVersion: s.ociVersion,
     id: s.id,
     pid: s.pid,
     status: s.status,
@@ -28,23 +27,4 @@ export function runcState(s: ContainerState, owner = ''): RuncContainerState {
     ...annotations,
     owner,
   };
-}
-
-/** The user owning the container's state directory, by name where /etc/passwd has it (runc's list). */
-export function stateOwner(root: string, id: string): string {
-  let uid: number;
-  try {
-    uid = fs.statSync(path.join(root, id)).uid;
-  } catch {
-    return '';
-  }
-  try {
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length > 2 && Number(f[2]) === uid) return f[0]!;
-    }
-  } catch {
-    // no passwd: the number
-  }
-  return `#${uid}`;
 }

@@ -266,8 +266,10 @@ describe('stdio and output', () => {
   });
 
   test('state in runc\'s shape and order', () => {
-    const s = runcState({ id: 'x', status: 'running', pid: 7, bundle: '/b', rootfs: '/r', created: 'T', annotations: { a: 'b' }, config: { ociVersion: '1.0.2' } });
+    const s = runcState({ ociVersion: '1.0.2', id: 'x', status: 'running', pid: 7, bundle: '/b', rootfs: '/r', created: 'T', annotations: { a: 'b' }, owner: 'root', config: { ociVersion: '1.3.0' } });
     assert.deepEqual(Object.keys(s), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'annotations', 'owner']);
     assert.equal(s.ociVersion, '1.0.2');
+    assert.equal(s.owner, '', 'runc state leaves the owner empty');
+    assert.equal(runcState({ ...s, annotations: {}, config: {}, owner: 'root' } as never, 'root').owner, 'root');
   });
 });
