@@ -1168,7 +1168,12 @@ function v1Dirs(paths: Readonly<Record<string, string>>): string[] {
   return [...new Set(Object.entries(paths).filter(([k]) => k !== '').map(([, dir]) => dir))];
 }
 
-/** `update` semantics: each resource group given replaces that group's fields, the rest stay. */
+/**
+ * `update` semantics: each resource group given replaces that group's fields, the rest stay.
+ * One exception, runc's: a memory limit lifted (-1) without a swap value lifts the swap limit
+ * too (setMemoryAndSwap), where the old memory+swap total would be kept below it (v1 refuses
+ * that; on v2 it would become a larger swap-only limit).
+ */
 function mergeResources(current: LinuxResources, update: LinuxResources): LinuxResources {
   const out: Record<string, unknown> = { ...current };
   for (const [key, value] of Object.entries(update)) {
@@ -1176,6 +1181,10 @@ function mergeResources(current: LinuxResources, update: LinuxResources): LinuxR
     out[key] = value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
       ? { ...(prev as object), ...(value as object) }
       : value;
+  }
+  const memory = update.memory;
+  if (memory && memory.swap === undefined && memory.limit !== undefined && BigInt(memory.limit) === -1n && (out.memory as { swap?: unknown }).swap !== undefined) {
+    out.memory = { ...(out.memory as object), swap: -1 };
   }
   return out as LinuxResources;
 }

@@ -334,6 +334,31 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     await assertNoCgroupLeft(d.id);
   });
 
+  test('set() lifting the memory limit (-1) without a swap value lifts the swap limit too, as runc update', async () => {
+    const c = await make('memlift', { memory: { limit: 64 * MiB, swap: 128 * MiB } });
+    const init = await c.run({ stdio: 'ignore' });
+    try {
+      const dir = cgroupDirsOf(init.pid).get('memory')!;
+      const read = (f: string): bigint => BigInt(fs.readFileSync(path.join(dir, f), 'utf8').trim());
+      assert.equal(read('memory.limit_in_bytes'), BigInt(64 * MiB));
+      const memsw = fs.existsSync(path.join(dir, 'memory.memsw.limit_in_bytes'));
+      if (memsw) assert.equal(read('memory.memsw.limit_in_bytes'), BigInt(128 * MiB));
+      await c.set({ memory: { limit: -1 } });
+      // Unlimited reads back as the largest page-aligned value, 2^63 - 4096 with 4 KiB pages.
+      const unlimited = (2n ** 63n - 1n) & ~4095n;
+      assert.equal(read('memory.limit_in_bytes'), unlimited);
+      if (memsw) assert.equal(read('memory.memsw.limit_in_bytes'), unlimited);
+      assert.deepEqual(c.config.linux?.resources?.memory, { limit: -1, swap: -1 });
+      // A swap value given with it is kept.
+      await c.set({ memory: { limit: 64 * MiB, swap: 96 * MiB } });
+      assert.equal(read('memory.limit_in_bytes'), BigInt(64 * MiB));
+      if (memsw) assert.equal(read('memory.memsw.limit_in_bytes'), BigInt(96 * MiB));
+    } finally {
+      await c.destroy();
+    }
+    await assertNoCgroupLeft(c.id);
+  });
+
   test('set() refuses a key that is not a LinuxResources field, at any depth, and saves nothing', async () => {
     const c = await make('setkeys', { pids: { limit: 50 } });
     await c.run({ stdio: 'ignore' });
