@@ -41,16 +41,16 @@ export interface ManagerLayout {
 type Setter = (dir: string, r: LinuxResources, w: CgroupWriter) => void;
 
 /** runc's v1 subsystem order, and whether a resource asks for each controller. */
-const SETTERS: Array<[controller: string, set: Setter, wanted: (r: LinuxResources) => boolean]> = [
-  ['cpuset', cpuset.set, (r) => Boolean(r.cpu?.cpus || r.cpu?.mems)],
-  ['memory', memory.set, (r) => r.memory !== undefined && Object.values(r.memory).some((v) => v !== undefined && v !== 0 && v !== false)],
-  ['cpu', cpu.set, (r) => r.cpu !== undefined && ['shares', 'quota', 'period', 'burst', 'idle', 'realtimePeriod', 'realtimeRuntime'].some((k) => r.cpu![k as keyof typeof r.cpu] !== undefined)],
-  ['pids', pids.set, (r) => r.pids !== undefined],
-  ['blkio', blkio.set, (r) => r.blockIO !== undefined && Object.keys(r.blockIO).length > 0],
-  ['hugetlb', hugetlb.set, (r) => (r.hugepageLimits ?? []).length > 0],
-  ['net_cls', net.setNetCls, (r) => Boolean(r.network?.classID)],
-  ['net_prio', net.setNetPrio, (r) => (r.network?.priorities ?? []).length > 0],
-  ['rdma', setRdma, wantsRdma],
+const SETTERS: Array<[controller: string, set: Setter, wanted: (r: LinuxResources) => boolean, field: string]> = [
+  ['cpuset', cpuset.set, (r) => Boolean(r.cpu?.cpus || r.cpu?.mems), 'linux.resources.cpu'],
+  ['memory', memory.set, (r) => r.memory !== undefined && Object.values(r.memory).some((v) => v !== undefined && v !== 0 && v !== false), 'linux.resources.memory'],
+  ['cpu', cpu.set, (r) => r.cpu !== undefined && ['shares', 'quota', 'period', 'burst', 'idle', 'realtimePeriod', 'realtimeRuntime'].some((k) => r.cpu![k as keyof typeof r.cpu] !== undefined), 'linux.resources.cpu'],
+  ['pids', pids.set, (r) => r.pids !== undefined, 'linux.resources.pids'],
+  ['blkio', blkio.set, (r) => r.blockIO !== undefined && Object.keys(r.blockIO).length > 0, 'linux.resources.blockIO'],
+  ['hugetlb', hugetlb.set, (r) => (r.hugepageLimits ?? []).length > 0, 'linux.resources.hugepageLimits'],
+  ['net_cls', net.setNetCls, (r) => Boolean(r.network?.classID), 'linux.resources.network.classID'],
+  ['net_prio', net.setNetPrio, (r) => (r.network?.priorities ?? []).length > 0, 'linux.resources.network.priorities'],
+  ['rdma', setRdma, wantsRdma, 'linux.resources.rdma'],
 ];
 
 export class V1Manager implements CgroupManager {
@@ -140,9 +140,9 @@ export class V1Manager implements CgroupManager {
     if (resources.unified && Object.keys(resources.unified).length > 0) {
       throw new ConfigError('linux.resources.unified', `cannot be used on a cgroup ${this.mode} host (cgroup v2 only)`);
     }
-    for (const [controller, , wanted] of SETTERS) {
+    for (const [controller, , wanted, field] of SETTERS) {
       if (wanted(resources) && !this.paths[controller]) {
-        throw new CgroupError('', `cannot set ${controller} limits: the ${controller} controller is not mounted`);
+        throw new CgroupError('', `${field}: cannot set ${controller} limits: the ${controller} controller is not mounted`);
       }
     }
     const w = new CgroupWriter(!opts.fresh);

@@ -254,7 +254,7 @@ describe('V1Manager on a hybrid host', () => {
   });
   test('a limit for an unmounted controller is an error, not silently dropped', () => {
     const { m } = hybrid();
-    assert.throws(() => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), /hugetlb controller is not mounted/);
+    assert.throws(() => m.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }), /^CgroupError: linux\.resources\.hugepageLimits: .*hugetlb controller is not mounted/);
     assert.throws(() => m.set({ rdma: { mlx5_0: { hcaHandles: 2 } } }), /rdma controller is not mounted/);
   });
   test('stats, oomKillCount, getPids, freezer, kill', () => {
