@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -22,8 +21,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -254,44 +251,6 @@ void ReapQuietly(int pidfd) {
   }
 }
 
-// A message (the helper's plan) that goes on a socket once two parties have arrived: the spawn,
-// once it has recorded the child (SpawnOptions.recordPath), and the JS thread, once the work
-// the message depends on is done (the v1 cgroup dirs). Whoever arrives second sends it, so the
-// plan waits for neither the JS thread's wake-up after the spawn nor the spawn's completion
-// after the JS work. The gate holds its own duplicate of the socket: the JS side may close its
-// channel at any time. A send that does not go through at once (a full buffer, a plan too
-// large for one datagram, a gone peer) is left to the JS side, which sends it the usual way.
-class PlanGate {
- public:
-  PlanGate(int fd, std::string message) : fd_(fd), message_(std::move(message)) {}
-  ~PlanGate() { Cancel(); }
-  PlanGate(const PlanGate&) = delete;
-  PlanGate& operator=(const PlanGate&) = delete;
-
-  // True if this arrival sent the message.
-  bool Arrive() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (fd_ < 0 || ++arrivals_ < 2) return false;
-    bool sent = send(fd_, message_.data(), message_.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
-                static_cast<ssize_t>(message_.size());
-    close(fd_);
-    fd_ = -1;
-    return sent;
-  }
-
-  void Cancel() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  std::mutex mutex_;
-  int fd_;
-  std::string message_;
-  int arrivals_ = 0;
-};
-
 // spawn's options as plain C++ data, parsed on the JS thread so that the clone can run on
 // any thread. The fds are the caller's: neither spawn nor spawnAsync closes them.
 struct SpawnRequest {
@@ -303,7 +262,6 @@ struct SpawnRequest {
   std::optional<int> cgroupFd;
   std::vector<unsigned long> cpuMask;  // empty: no sched_setaffinity
   std::string recordPath;              // empty: no record written
-  std::shared_ptr<PlanGate> gate;      // spawnAsync's options.plan
 };
 
 // Throws the TypeError/RangeError and returns nullopt on bad input.
@@ -407,7 +365,6 @@ struct SpawnOutcome {
   const char* syscall = nullptr;  // static strings only: read on the JS thread later
   const char* path = nullptr;
   bool recorded = false;  // request.recordPath written
-  bool planSent = false;  // the spawn's arrival at request.gate sent the plan
 };
 
 // One clone of a child that execs request.execFd. Makes no N-API call, so it may run on a
@@ -439,8 +396,6 @@ class SpawnJob {
       // Read here, off the JS thread. The child cannot be gone yet: only JS reaps it, after this.
       out.startTime = StartTime(out.pid);
       if (!request_.recordPath.empty() && !out.startTime.empty()) out.recorded = WriteRecord(out);
-      // The child may be told to go on only once it can be found again (see WriteRecord).
-      if (request_.gate && (request_.recordPath.empty() || out.recorded)) out.planSent = request_.gate->Arrive();
     }
     return out;
   }
@@ -554,7 +509,6 @@ Napi::Value OutcomeResult(Napi::Env env, const SpawnOutcome& out) {
   result.Set("pidfd", Napi::Number::New(env, out.pidfd));
   if (!out.startTime.empty()) result.Set("startTime", Napi::String::New(env, out.startTime));
   result.Set("recorded", Napi::Boolean::New(env, out.recorded));
-  result.Set("planSent", Napi::Boolean::New(env, out.planSent));
   return result;
 }
 
@@ -594,70 +548,14 @@ class SpawnWorker : public Napi::AsyncWorker {
   SpawnOutcome out_;
 };
 
-// options.plan {fd, data}: the gate, with its own duplicate of fd. Throws and returns null on bad input.
-std::shared_ptr<PlanGate> MakePlanGate(Napi::Value value) {
-  Napi::Env env = value.Env();
-  if (!value.IsObject()) {
-    ThrowType(env, "options.plan must be an object");
-    return nullptr;
-  }
-  Napi::Object plan = value.As<Napi::Object>();
-  auto fd = ToFd(plan.Get("fd"), "options.plan.fd");
-  if (!fd) return nullptr;
-  Napi::Value data = plan.Get("data");
-  if (!data.IsTypedArray()) {
-    ThrowType(env, "options.plan.data must be a Buffer");
-    return nullptr;
-  }
-  auto view = data.As<Napi::TypedArray>();
-  std::string message(static_cast<const char*>(view.ArrayBuffer().Data()) + view.ByteOffset(), view.ByteLength());
-  int copy = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) {
-    ThrowErrno(env, errno, "spawnAsync", "fcntl");
-    return nullptr;
-  }
-  return std::make_shared<PlanGate>(copy, std::move(message));
-}
-
-// The JS side of a gate: arrive() (true: this arrival sent the plan) and cancel() (the plan
-// will not be sent by the gate; its socket duplicate is closed now).
-Napi::Object GateHandle(Napi::Env env, std::shared_ptr<PlanGate> gate) {
-  auto* held = new std::shared_ptr<PlanGate>(std::move(gate));
-  Napi::Object handle = Napi::Object::New(env);
-  handle.AddFinalizer([](Napi::Env, std::shared_ptr<PlanGate>* p) { delete p; }, held);
-  handle.Set("arrive", Napi::Function::New(
-                           env,
-                           [](const Napi::CallbackInfo& info) {
-                             auto* g = static_cast<std::shared_ptr<PlanGate>*>(info.Data());
-                             return Napi::Boolean::New(info.Env(), (*g)->Arrive());
-                           },
-                           "arrive", held));
-  handle.Set("cancel", Napi::Function::New(
-                           env,
-                           [](const Napi::CallbackInfo& info) {
-                             (*static_cast<std::shared_ptr<PlanGate>*>(info.Data()))->Cancel();
-                             return info.Env().Undefined();
-                           },
-                           "cancel", held));
-  return handle;
-}
-
 Napi::Value SpawnAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto request = ParseSpawnOptions(info[0], "spawnAsync");
   if (!request) return env.Undefined();
   if (!info[1].IsFunction()) return ThrowType(env, "spawnAsync: callback must be a function");
-  Napi::Value gateHandle = env.Undefined();
-  Napi::Value planValue = info[0].As<Napi::Object>().Get("plan");
-  if (!planValue.IsUndefined() && !planValue.IsNull()) {
-    auto gate = MakePlanGate(planValue);
-    if (!gate) return env.Undefined();
-    request->gate = gate;
-    gateHandle = GateHandle(env, std::move(gate));
-  }
   // Deletes itself after OnOK.
   (new SpawnWorker(info[1].As<Napi::Function>(), std::move(*request)))->Queue();
-  return gateHandle;
+  return env.Undefined();
 }
 
 bool CopyFile(int from, int to, off_t size) {

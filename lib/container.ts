@@ -394,11 +394,10 @@ export class Container {
         ...(cgroupFd !== undefined ? { cgroupFd } : {}),
         ...(abort ? { abort } : {}),
         // The plan goes only once the spawn has recorded the init (starting.json, written by
-        // the spawn job right after the clone) and whileSpawning's cgroups exist: a helper that
-        // had its plan before could run on into a created or running container while this
-        // process died unrecorded, out of any later destroy()'s reach. Without its plan, a
-        // helper whose parent died reads EOF and exits. The spawn job sends it itself when it
-        // records last (see PlanGate in addon/spawn.cc).
+        // the spawn job right after the clone): a helper that had its plan before could run
+        // on into a created or running container while this process died unrecorded, out of
+        // any later destroy()'s reach. Without its plan, a helper whose parent died reads EOF
+        // and exits.
         planBeforeSpawned: false,
         whileSpawning: async () => {
           await this.#cgroups.createAsync('v1');

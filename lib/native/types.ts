@@ -22,20 +22,6 @@ export interface SpawnOptions {
    * clone, off the JS thread: see SpawnResult.recorded.
    */
   recordPath?: string;
-  /**
-   * spawnAsync only: a message (the helper's plan) for the socket `fd` (duplicated at once),
-   * sent by whichever comes second of the spawn, once it has recorded the child (or right after
-   * the clone without recordPath), and the caller's PlanGate.arrive(). See SpawnResult.planSent.
-   */
-  plan?: { fd: number; data: Buffer };
-}
-
-/** spawnAsync's handle on options.plan. */
-export interface PlanGate {
-  /** The caller's arrival: true if it sent the plan (the spawn had arrived before). */
-  arrive(): boolean;
-  /** The gate sends nothing from now on, and closes its socket duplicate. Idempotent. */
-  cancel(): void;
 }
 
 export interface SpawnResult {
@@ -45,8 +31,6 @@ export interface SpawnResult {
   startTime?: string;
   /** Whether options.recordPath was written (absent from an older or fake binding: not written). */
   recorded?: boolean;
-  /** Whether the spawn's own arrival at options.plan's gate sent the plan. */
-  planSent?: boolean;
 }
 
 export interface ExitStatus {
@@ -86,8 +70,7 @@ export interface NativeBinding {
    * the callback runs. The child's parent for PR_SET_PDEATHSIG is the threadpool thread,
    * which lives as long as the process.
    */
-  /** Returns options.plan's gate (undefined without options.plan, or from a binding without gates). */
-  spawnAsync(options: SpawnOptions, callback: (err: Error | null, result?: SpawnResult) => void): PlanGate | void;
+  spawnAsync(options: SpawnOptions, callback: (err: Error | null, result?: SpawnResult) => void): void;
   /** socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC). */
   socketpair(): [number, number];
   /** pipe2(O_CLOEXEC): [readEnd, writeEnd]. */

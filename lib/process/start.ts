@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import createDebug from 'debug';
-import type { NativeBinding, NativeChannel, PlanGate, SpawnResult } from '../native/types';
+import type { NativeBinding, NativeChannel, SpawnResult } from '../native/types';
 import { sealedInitHelper } from '../native/binding';
 import { ContainerError, ProtocolError } from '../errors';
 import * as hs from './handshake';
@@ -242,20 +242,12 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     closeAll(binding, [...stdio.closeAfterSpawn, ...stdio.parentEnds, syncChild, logRead, logWrite]);
     throw err;
   }
-  const planData = Buffer.from(JSON.stringify(bootstrap));
   // Whether the helper may have its plan (and so may have forked): see the abort below.
   let planQueued = false;
   const sendPlan = (): void => {
     planQueued = true;
-    channel.send(planData);
+    channel.send(Buffer.from(JSON.stringify(bootstrap)));
   };
-  // A plan that waits for the record (recordPath) goes through the spawn's gate: sent by the
-  // spawn job right after it wrote the record, or here once whileSpawning is done, whichever is
-  // later, without waiting for this thread to hear of the spawn. Not sent by the gate (a binding
-  // without gates, no record written, a send that did not go through at once): sent below.
-  const gated = !req.planBeforeSpawned && req.recordPath !== undefined;
-  let gate: PlanGate | undefined;
-  let planSent = false;
 
   // The clone and the exec of the helper run on a threadpool thread (creating namespaces
   // takes a millisecond or more); whileSpawning's work overlaps with them. A plan that does
@@ -265,17 +257,12 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   try {
     // Started first: work it queues on the threadpool (the v1 cgroup mkdirs) then runs while
     // the clone creates the namespaces, instead of queueing behind the clone for its locks.
-    // (gate is assigned by the spawnAsync call below, synchronously, before this resumes.)
     const overlap = (async () => {
       await req.whileSpawning?.();
       if (req.planBeforeSpawned) sendPlan();
-      else if (gate) {
-        planQueued = true;
-        planSent = gate.arrive();
-      }
     })();
     const spawning = new Promise<SpawnResult>((resolve, reject) => {
-      gate = binding.spawnAsync(
+      binding.spawnAsync(
         {
           execFd: sealedInitHelper(binding),
           argv: ['nlc-init', String(3 + extra)],
@@ -285,17 +272,15 @@ export async function startProcess(req: StartRequest): Promise<Process> {
           ...(req.cgroupFd !== undefined ? { cgroupFd: req.cgroupFd } : {}),
           ...(req.cpuAffinity ? { cpuAffinity: req.cpuAffinity } : {}),
           ...(req.recordPath !== undefined ? { recordPath: req.recordPath } : {}),
-          ...(gated ? { plan: { fd: syncParent, data: planData } } : {}),
         },
         (err, result) => (err ? reject(err) : resolve(result!)),
-      ) || undefined;
+      );
     });
     // Both settle before either's failure is handled: a spawned helper must be reaped, and
     // whileSpawning's work must be over before the caller undoes it.
     const [result, overlapResult] = await Promise.allSettled([spawning, overlap]);
     if (result.status === 'rejected') throw result.reason;
     spawned = result.value;
-    if (spawned.planSent) planSent = true;
     if (overlapResult.status === 'rejected') {
       const first = new Process(binding, spawned.pid, spawned.pidfd);
       await first.kill();
@@ -307,8 +292,6 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     closeAll(binding, [logRead, ...stdio.parentEnds]);
     throw err;
   } finally {
-    // Sent or not, the gate has done its part: its socket duplicate goes.
-    (gate as PlanGate | undefined)?.cancel();
     closeAll(binding, [...stdio.closeAfterSpawn, syncChild, logWrite]);
   }
   if (logRead >= 0) forwardLogs(binding, logRead);
@@ -529,7 +512,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     if (req.abort?.aborted) onAbort();
     else req.abort?.addEventListener('abort', onAbort, { once: true });
     if (aborted) return;
-    if (!req.planBeforeSpawned && !planSent) {
+    if (!req.planBeforeSpawned) {
       try {
         sendPlan();
       } catch (err) {

@@ -181,50 +181,6 @@ describe('startProcess with a fake binding', () => {
     assert.equal((await settled(starting)).status, 'fulfilled');
   });
 
-  test('a plan gated on the record: the spawn that sent it leaves nothing for this side to send', async () => {
-    const fake = fakeBinding();
-    const calls: string[] = [];
-    (fake.binding as { spawnAsync: unknown }).spawnAsync = (opts: { plan?: unknown }, cb: (e: null, r: object) => void) => {
-      calls.push(opts.plan ? 'spawn with plan' : 'spawn without plan');
-      const pidfd = fake.newFd();
-      setImmediate(() => cb(null, { pid: 4242, pidfd, recorded: true, planSent: true }));
-      return { arrive: () => (calls.push('arrive'), false), cancel: () => void calls.push('cancel') };
-    };
-    const starting = startProcess(request(fake, { mode: 'init', recordPath: '/nonexistent/starting.json', planBeforeSpawned: false }));
-    await tick();
-    await tick();
-    assert.deepEqual(calls, ['spawn with plan', 'arrive', 'cancel']);
-    assert.deepEqual(fake.sent, [], 'the plan is not sent twice');
-    fake.helperSends('{"type":"procReady"}');
-    fake.helperSends(null);
-    assert.equal((await settled(starting)).status, 'fulfilled');
-  });
-
-  test('a plan gated on the record that the spawn could not write: recorded here first, then sent', async () => {
-    const fake = fakeBinding();
-    const order: string[] = [];
-    (fake.binding as { spawnAsync: unknown }).spawnAsync = (_opts: unknown, cb: (e: null, r: object) => void) => {
-      const pidfd = fake.newFd();
-      setImmediate(() => cb(null, { pid: 4242, pidfd, recorded: false, planSent: false }));
-      return { arrive: () => false, cancel: () => {} };
-    };
-    const starting = startProcess(
-      request(fake, {
-        mode: 'init',
-        recordPath: '/nonexistent/starting.json',
-        planBeforeSpawned: false,
-        onSpawned: (_pid, _start, recorded) => void order.push(`onSpawned recorded=${recorded} sent=${fake.sent.length}`),
-      }),
-    );
-    await tick();
-    await tick();
-    assert.deepEqual(order, ['onSpawned recorded=false sent=0']);
-    assert.deepEqual(fake.sent.map((m) => m.type), ['bootstrap']);
-    fake.helperSends('{"type":"procReady"}');
-    fake.helperSends(null);
-    assert.equal((await settled(starting)).status, 'fulfilled');
-  });
-
   test('whileSpawning failing: no plan goes, the spawned helper is killed and reaped, the start fails with that error', async () => {
     const fake = fakeBinding();
     const failure = new Error('mkdir refused');
