@@ -26,7 +26,7 @@ import { startProcess } from './process/start';
 import { Process, kHandedOver, kOnKill } from './process/process';
 import { parseSignal } from './process/signals';
 import { rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
-import { abortError, armTermination, parseTermination, type Termination } from './process/termination';
+import { abortError, armTermination, parseTermination, startDeadline, type Termination } from './process/termination';
 import { containerProcesses } from './process/scan';
 import { ALL_CPUS, hostIsolatedCpus, planAffinity, type AffinityPlan } from './process/affinity';
 import { createManager, mountpoints, ownCgroups, type CgroupManager, type CgroupStats } from './cgroups';
@@ -245,37 +245,54 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, termination?.signal)), termination);
-    return this.#handOver(await this.#startInitOnce(options, true, termination?.signal), termination, this.#initKillSignal());
+    const deadline = startDeadline(termination);
+    try {
+      if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, deadline.signal)), termination, SIGTERM, deadline.remaining());
+      return this.#handOver(await this.#startInitOnce(options, true, deadline.signal), termination, this.#initKillSignal(), deadline.remaining());
+    } finally {
+      deadline.done();
+    }
   }
 
   /** start + exec for the init; for another process the same as start. */
   async run(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const termination = checkOptions(options);
+    const deadline = startDeadline(termination);
+    try {
+      return await this.#run(options, termination, deadline);
+    } finally {
+      deadline.done();
+    }
+  }
+
+  async #run(options: ProcessOptions, termination: Termination | null, deadline: ReturnType<typeof startDeadline>): Promise<Process> {
     const init = options.init ?? this.#saved.initPid === 0;
-    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, termination?.signal)), termination);
+    if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, deadline.signal)), termination, SIGTERM, deadline.remaining());
     // Nothing has to happen between created and running (no poststart hook): the init execs
     // as soon as it is set up, with no exec fifo to make, wait on and remove (runc's run goes
     // through the fifo; the status a caller can see is the same once run() resolves).
     const needsFifo = Boolean(this.config.hooks?.poststart?.length);
-    const proc = await this.#startInitOnce({ ...options, init }, needsFifo, termination?.signal);
+    const proc = await this.#startInitOnce({ ...options, init }, needsFifo, deadline.signal);
     if (needsFifo) {
       try {
-        await this.#exec(termination?.signal);
+        await this.#exec(deadline.signal);
       } catch (err) {
         await this.destroy().catch((e: unknown) => debug('destroy after a failed run: %s', (e as Error).message));
         throw err;
       }
     }
-    return this.#handOver(proc, termination, this.#initKillSignal());
+    return this.#handOver(proc, termination, this.#initKillSignal(), deadline.remaining());
   }
 
-  /** The Process goes to the caller: its output drained at its exit, its timeout armed, its SIGKILL effective while paused. */
-  #handOver(proc: Process, termination: Termination | null, defaultKillSignal = SIGTERM): Process {
+  /**
+   * The Process goes to the caller: its output drained at its exit, its timeout armed (what is
+   * left of it: it counts from the start() or run() call), its SIGKILL effective while paused.
+   */
+  #handOver(proc: Process, termination: Termination | null, defaultKillSignal = SIGTERM, timeoutLeft?: number): Process {
     proc[kHandedOver]();
     proc[kOnKill]((killed) => this.#thawForKill(killed));
-    armTermination(proc, termination, defaultKillSignal);
+    armTermination(proc, termination && timeoutLeft !== undefined ? { ...termination, timeout: timeoutLeft } : termination, defaultKillSignal);
     return proc;
   }
 

@@ -37,7 +37,9 @@ export function parseTermination(options: ProcessOptions): Termination | null {
 
 /** An AbortError, as Node's APIs reject with (name AbortError, code ABORT_ERR, the reason as cause). */
 export function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+  const reason = signal.reason as { name?: string; message?: string } | undefined;
+  const message = reason?.name === 'TimeoutError' ? `The operation was aborted: ${reason.message}` : 'The operation was aborted';
+  return Object.assign(new Error(message, { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 /**
@@ -65,4 +67,31 @@ export function armTermination(proc: Process, t: Termination | null, defaultSign
     if (timer) clearTimeout(timer);
     t.signal?.removeEventListener('abort', kill);
   });
+}
+
+/**
+ * What ends a start under way: the caller's signal, or the timeout (counted from the start()
+ * or run() call, as child_process counts it from the spawn). A timeout ends it with an
+ * AbortError whose cause is a TimeoutError, as AbortSignal.timeout() would. done() lets go
+ * of the timer and the listener; remaining() is what is left of the timeout for the process.
+ */
+export function startDeadline(t: Termination | null): { signal?: AbortSignal; remaining(): number | undefined; done(): void } {
+  if (!t?.timeout) return { ...(t?.signal ? { signal: t.signal } : {}), remaining: () => undefined, done() {} };
+  const began = Date.now();
+  const timeout = t.timeout;
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new DOMException(`the start did not finish within the timeout of ${timeout} ms`, 'TimeoutError')), timeout);
+  timer.unref();
+  const user = t.signal;
+  const follow = (): void => ac.abort(user!.reason);
+  if (user?.aborted) follow();
+  else user?.addEventListener('abort', follow, { once: true });
+  return {
+    signal: ac.signal,
+    remaining: () => Math.max(1, timeout - (Date.now() - began)),
+    done() {
+      clearTimeout(timer);
+      user?.removeEventListener('abort', follow);
+    },
+  };
 }

@@ -290,6 +290,32 @@ describe('hooks', { skip }, () => {
     assert.ok(!fs.existsSync(log) || !fs.readFileSync(log, 'utf8').includes('poststart-after-abort'), 'poststart never ran');
   });
 
+  test('the timeout option bounds the start too: a hook that hangs fails run() after it, with an AbortError caused by a TimeoutError', async () => {
+    const c = await createContainer('hooks-start-timeout', makeConfig({ hooks: { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '1000'] }] } }), { root: t.root });
+    const began = Date.now();
+    await assert.rejects(c.run({ timeout: 500 }), (err: unknown) => {
+      const e = err as Error & { code?: string; cause?: Error };
+      return e.name === 'AbortError' && e.code === 'ABORT_ERR' && e.cause?.name === 'TimeoutError' && /500 ms/.test(e.message);
+    });
+    const took = Date.now() - began;
+    assert.ok(took >= 450 && took < 5000, `took ${took} ms`);
+    assert.equal(fs.existsSync(path.join(t.root, 'hooks-start-timeout')), false, 'nothing left behind');
+  });
+
+  test('what is left of the timeout after the start kills the process', async () => {
+    const c = await createContainer('start-timeout-left', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
+    try {
+      const began = Date.now();
+      const p = await c.run({ timeout: 700 });
+      const exit = await p.wait();
+      const took = Date.now() - began;
+      assert.equal(exit.signal, 'SIGKILL');
+      assert.ok(took >= 650 && took < 3000, `the whole run took ${took} ms`);
+    } finally {
+      await c.destroy();
+    }
+  });
+
   test('a signal aborted during an exec into the container fails that start with an AbortError', async () => {
     const c = await createContainer('abort-exec-start', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
     try {
