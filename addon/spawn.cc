@@ -409,7 +409,11 @@ class SpawnJob {
     UniqueFd fd(open(request_.recordPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd) return false;
     std::string text = "{\"initPid\":" + std::to_string(out.pid) + ",\"initStartTime\":\"" + out.startTime + "\"}";
-    return write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size())) return true;
+    // Not written (a full filesystem): the file goes, so that the JS side's own attempt fails
+    // with that errno rather than with EEXIST on this empty file.
+    unlink(request_.recordPath.c_str());
+    return false;
   }
 
   bool Fail(SpawnOutcome& out, const char* syscall, const char* path = nullptr) {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
 import { loadBinding, removeEachOf } from './native/binding';
 import type { NativeBinding } from './native/types';
-import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError, InitError, ProtocolError, type InitFailure } from './errors';
+import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError, InitError, ProtocolError, withCleanupError, type InitFailure } from './errors';
 import { initFailure } from './process/handshake';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
@@ -462,12 +462,19 @@ export class Container {
       return proc;
     } catch (err) {
       const oom = this.#oomKills();
+      const failure = oom > 0 ? new ContainerError('ERR_OOM', 'container init was OOM-killed (memory limit too low?)', { cause: err }) : err;
       // runc's create destroys what it made on failure: nothing is left behind. Once the
       // lifecycle reached the hooks, the spec continues it at poststop (errors only logged).
       if (hooksStarted && this.config.hooks?.poststop?.length) await this.#runPoststop();
-      await this.#removeEverything();
-      if (oom > 0) throw new ContainerError('ERR_OOM', 'container init was OOM-killed (memory limit too low?)', { cause: err });
-      throw err;
+      try {
+        await this.#removeEverything();
+      } catch (cleanupErr) {
+        // A state directory that could not go (a read-only state root): the failure of the
+        // start is the error; a destroy() once the root is writable again removes the rest.
+        if (this.#dir.exists()) this.#destroyed = false;
+        throw withCleanupError(failure, cleanupErr);
+      }
+      throw failure;
     } finally {
       if (cgroupFd !== undefined) this.#binding.close(cgroupFd);
     }

@@ -69,6 +69,12 @@ function unsaved(file: string, cause: unknown): ContainerError {
   return new ContainerError('ERR_STATE_WRITE', `cannot save ${file}: ${code}`, { cause });
 }
 
+/** The state directory could not be removed (a read-only state root): ERR_STATE_WRITE, with the errno. */
+function unremovable(dir: string, cause: unknown): ContainerError {
+  const code = errnoCode(cause) ?? (cause as Error).message;
+  return new ContainerError('ERR_STATE_WRITE', `cannot remove the state directory ${dir}: ${code}`, { cause });
+}
+
 /** rm -rf after a failure: a failing one is kept on err, never thrown in its place. */
 function removeAfter(err: unknown, file: string): void {
   try {
@@ -263,7 +269,12 @@ export class StateDir {
    * One small write(2) of a new file, no rename: a reader that finds it torn takes it as absent.
    */
   writeStarting(init: Pick<InitRecord, 'initPid' | 'initStartTime'>): void {
-    fs.writeFileSync(path.join(this.path, STARTING_FILE), stringifyJson(init), { mode: 0o600, flag: 'wx' });
+    const file = path.join(this.path, STARTING_FILE);
+    try {
+      fs.writeFileSync(file, stringifyJson(init), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      throw unsaved(file, err);
+    }
   }
 
   /** What writeStarting noted, or null (none, or torn by a crash during the write). */
@@ -354,7 +365,11 @@ export class StateDir {
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' && !fs.existsSync(this.path)) return;
     }
-    fs.rmSync(this.path, { recursive: true, force: true });
+    try {
+      fs.rmSync(this.path, { recursive: true, force: true });
+    } catch (err) {
+      throw unremovable(this.path, err);
+    }
   }
 
   /**
@@ -378,7 +393,11 @@ export class StateDir {
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' && !fs.existsSync(this.path)) return;
     }
-    await fs.promises.rm(this.path, { recursive: true, force: true });
+    try {
+      await fs.promises.rm(this.path, { recursive: true, force: true });
+    } catch (err) {
+      throw unremovable(this.path, err);
+    }
   }
 
   /** False once the directory was removed (by this or another process). */

@@ -556,6 +556,46 @@ describe('state on a full or read-only filesystem', { skip }, () => {
     }
   });
 
+  test('run() and destroy() on a full or read-only one: ERR_STATE_WRITE with the errno, never a clean-up error in its place; destroy() can be retried on the same handle', async () => {
+    const fill = (): void => {
+      const filler = fs.openSync(path.join(mnt, 'filler'), 'w');
+      try {
+        for (;;) fs.writeSync(filler, Buffer.alloc(4096, 1));
+      } catch {
+        // full
+      } finally {
+        fs.closeSync(filler);
+      }
+    };
+    // Full: the init's record cannot be written (the spawn's empty file must not turn it into EEXIST).
+    const full = await createContainer('run-on-full', makeConfig({ process: { args: ['true'] } }), { root });
+    fill();
+    try {
+      await assert.rejects(full.run({ stdio: 'ignore' }), isStateError('ERR_STATE_WRITE', 'ENOSPC'));
+    } finally {
+      fs.rmSync(path.join(mnt, 'filler'));
+    }
+    assert.equal(fs.existsSync(path.join(root, 'run-on-full')), false, 'the failed run removed the container');
+
+    // Read-only: the record cannot be written, nor the directory removed after.
+    const ro = await createContainer('run-on-ro', makeConfig({ process: { args: ['true'] } }), { root });
+    remount('ro');
+    try {
+      await assert.rejects(ro.run({ stdio: 'ignore' }), (e: unknown) => {
+        isStateError('ERR_STATE_WRITE', 'EROFS')(e);
+        const cleanup = (e as ContainerError).cleanupError as ContainerError;
+        assert.ok(cleanup instanceof ContainerError && cleanup.code === 'ERR_STATE_WRITE', `cleanupError: ${String(cleanup)}`);
+        return true;
+      });
+      await assert.rejects(ro.destroy(), isStateError('ERR_STATE_WRITE', 'EROFS'));
+    } finally {
+      remount('rw');
+    }
+    await ro.destroy();
+    assert.equal(fs.existsSync(path.join(root, 'run-on-ro')), false, 'destroy() retried on the same handle removed it');
+    assert.deepEqual(await listContainers({ root }), []);
+  });
+
   test('set() when the state cannot be saved (EROFS): rejects with the save error, the new limit stays in force (as runc update), the saved config keeps the old one', async () => {
     const c = await createContainer('set-ro', makeConfig({ process: { args: ['sleep', '1000'] }, linux: { resources: { pids: { limit: 100 } } } }), { root });
     try {
