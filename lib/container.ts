@@ -245,7 +245,7 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    const deadline = startDeadline(termination);
+    const deadline = startDeadline(termination, this.#destroyAbort.signal);
     try {
       if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, deadline.signal)), termination, SIGTERM, deadline.remaining());
       return this.#handOver(await this.#startInitOnce(options, true, deadline.signal), termination, this.#initKillSignal(), deadline.remaining());
@@ -258,7 +258,7 @@ export class Container {
   async run(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const termination = checkOptions(options);
-    const deadline = startDeadline(termination);
+    const deadline = startDeadline(termination, this.#destroyAbort.signal);
     try {
       return await this.#run(options, termination, deadline);
     } finally {
@@ -631,7 +631,7 @@ export class Container {
 
   /** Release a created container: its init execs the user's program. Port of (*Container).exec. */
   exec(): Promise<void> {
-    return this.#exec();
+    return this.#exec(this.#destroyAbort.signal);
   }
 
   /** exec(); an abort fails it with an AbortError (killing its poststart hook; the caller kills the container). */
@@ -1001,11 +1001,18 @@ export class Container {
       if (this.#dir.exists()) {
         this.#destroying = undefined;
         this.#destroyed = false;
+        this.#destroyAbort = new AbortController();
       }
       throw err;
     });
     return this.#destroying;
   }
+
+  /**
+   * Aborted by destroy(): a start of this handle still under way (a hook that hangs, say) and
+   * exec()'s poststart hooks end at once (AbortError), instead of keeping destroy() waiting.
+   */
+  #destroyAbort = new AbortController();
 
   #destroying: Promise<void> | undefined;
 
@@ -1022,9 +1029,11 @@ export class Container {
         debug('destroy %s: cannot re-read the state: %s', this.id, (err as Error).message);
       }
     }
-    // A start of this handle still under way finishes first (a failed one removes what it
-    // made itself): what it started is then known here, and killed below. One caught by a
-    // pause would never finish: the container is thawed first (it is about to be killed).
+    // A start of this handle still under way is aborted (its hooks and helper killed: one
+    // that hangs in a hook would never finish) and settles first (a failed one removes what
+    // it made itself; one that got through has what it started known here, killed below).
+    // One caught by a pause would never finish: the container is thawed first.
+    this.#destroyAbort.abort(new ContainerStateError(`container ${this.id} is being destroyed`));
     if (this.#starts.size > 0) {
       if (this.#isFrozen()) this.#cgroups.freeze('thawed');
       await Promise.allSettled([...this.#starts]);

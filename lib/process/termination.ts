@@ -70,28 +70,32 @@ export function armTermination(proc: Process, t: Termination | null, defaultSign
 }
 
 /**
- * What ends a start under way: the caller's signal, or the timeout (counted from the start()
- * or run() call, as child_process counts it from the spawn). A timeout ends it with an
- * AbortError whose cause is a TimeoutError, as AbortSignal.timeout() would. done() lets go
- * of the timer and the listener; remaining() is what is left of the timeout for the process.
+ * What ends a start under way: the caller's signal, the timeout (counted from the start() or
+ * run() call, as child_process counts it from the spawn), or `also` (the container's destroy).
+ * A timeout ends it with an AbortError whose cause is a TimeoutError, as AbortSignal.timeout()
+ * would. done() lets go of the timer and the listeners; remaining() is what is left of the
+ * timeout for the process.
  */
-export function startDeadline(t: Termination | null): { signal?: AbortSignal; remaining(): number | undefined; done(): void } {
-  if (!t?.timeout) return { ...(t?.signal ? { signal: t.signal } : {}), remaining: () => undefined, done() {} };
+export function startDeadline(t: Termination | null, also?: AbortSignal): { signal?: AbortSignal; remaining(): number | undefined; done(): void } {
+  const sources = [t?.signal, also].filter((s): s is AbortSignal => s !== undefined);
+  if (!t?.timeout && sources.length <= 1) return { ...(sources[0] ? { signal: sources[0] } : {}), remaining: () => undefined, done() {} };
   const began = Date.now();
-  const timeout = t.timeout;
+  const timeout = t?.timeout;
   const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(new DOMException(`the start did not finish within the timeout of ${timeout} ms`, 'TimeoutError')), timeout);
-  timer.unref();
-  const user = t.signal;
-  const follow = (): void => ac.abort(user!.reason);
-  if (user?.aborted) follow();
-  else user?.addEventListener('abort', follow, { once: true });
+  const timer = timeout ? setTimeout(() => ac.abort(new DOMException(`the start did not finish within the timeout of ${timeout} ms`, 'TimeoutError')), timeout) : undefined;
+  timer?.unref();
+  const follows = sources.map((source) => {
+    const follow = (): void => ac.abort(source.reason);
+    if (source.aborted) follow();
+    else source.addEventListener('abort', follow, { once: true });
+    return [source, follow] as const;
+  });
   return {
     signal: ac.signal,
-    remaining: () => Math.max(1, timeout - (Date.now() - began)),
+    remaining: () => (timeout ? Math.max(1, timeout - (Date.now() - began)) : undefined),
     done() {
       clearTimeout(timer);
-      user?.removeEventListener('abort', follow);
+      for (const [source, follow] of follows) source.removeEventListener('abort', follow);
     },
   };
 }

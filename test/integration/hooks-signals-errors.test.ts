@@ -316,6 +316,39 @@ describe('hooks', { skip }, () => {
     }
   });
 
+  test('destroy() during a start that hangs in a hook (no timeout) ends it: the hook is killed, run() fails with an AbortError, nothing is left', async () => {
+    const pidFile = path.join(dir, 'destroy-hook-pid');
+    const hang = { path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${pidFile}; exec sleep 1000`] };
+    const c = await createContainer('destroy-during-hook', makeConfig({ hooks: { prestart: [hang] } }), { root: t.root });
+    const running = c.run();
+    running.catch(() => {});
+    const deadline = Date.now() + 10000;
+    while (!(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const hookPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    const began = Date.now();
+    await c.destroy();
+    assert.ok(Date.now() - began < 5000, 'destroy() did not wait for the hook');
+    await assert.rejects(running, (err: unknown) => (err as Error).name === 'AbortError' && /being destroyed/.test(String((err as Error).cause)));
+    assert.deepEqual(livePidsOf([hookPid]), [], 'the hook was killed');
+    assert.equal(fs.existsSync(path.join(t.root, 'destroy-during-hook')), false);
+  });
+
+  test('destroy() while exec() runs a poststart hook that hangs: the hook is killed, exec() fails with an AbortError', async () => {
+    const pidFile = path.join(dir, 'poststart-hook-pid');
+    const hang = { path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${pidFile}; exec sleep 1000`] };
+    const c = await createContainer('destroy-during-poststart', makeConfig({ process: { args: ['sleep', '1000'] }, hooks: { poststart: [hang] } }), { root: t.root });
+    await c.start({ stdio: 'ignore' });
+    const releasing = c.exec();
+    releasing.catch(() => {});
+    const deadline = Date.now() + 10000;
+    while (!(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const hookPid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await c.destroy();
+    await assert.rejects(releasing, (err: unknown) => (err as Error).name === 'AbortError');
+    assert.deepEqual(livePidsOf([hookPid]), [], 'the hook was killed');
+    assert.equal(fs.existsSync(path.join(t.root, 'destroy-during-poststart')), false);
+  });
+
   test('a signal aborted during an exec into the container fails that start with an AbortError', async () => {
     const c = await createContainer('abort-exec-start', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
     try {
