@@ -116,6 +116,31 @@ function isCoreFile(name: string): boolean {
   return CORE_FILES.has(name) || name.startsWith('cgroup.');
 }
 
+/** Files a v1 root cgroup lacks and every other cgroup of its hierarchy has. */
+const NON_ROOT_FILES = ['pids.max', 'pids.current', 'pids.events', 'freezer.state', 'freezer.self_freezing', 'freezer.parent_freezing'];
+
+/**
+ * The files a new cgroup below `dir` will have: those of an existing child of it (a root
+ * cgroup lacks some, pids.max and freezer.state on v1), or, with none to look at, dir's own
+ * and the ones only a root lacks.
+ */
+const childNamesCache = new Map<string, ReadonlySet<string>>();
+
+function newChildNamesOf(dir: string, own: ReadonlySet<string>, controller: string): ReadonlySet<string> {
+  const cached = childNamesCache.get(dir);
+  if (cached) return cached;
+  let child: ReadonlySet<string> | null = null;
+  try {
+    const sub = fs.readdirSync(dir, { withFileTypes: true }).find((e) => e.isDirectory());
+    if (sub) child = fileNamesOf(`${dir}/${sub.name}`);
+  } catch {
+    // unreadable: the fallback below
+  }
+  const names = new Set([...own, ...(child ?? NON_ROOT_FILES.filter((f) => f.startsWith(`${controller}.`)))]);
+  childNamesCache.set(dir, names);
+  return names;
+}
+
 /**
  * The names of the files (not directories) in a cgroup directory, read once per process: they
  * are the kernel's interface files, the same for as long as the directory's controllers are,
@@ -162,8 +187,11 @@ export function refuseCgroupFileNames(resolved: ResolvedPaths, placement: Placem
         throw cgroupFileError(placement, id, name, `${holder}/${name}`);
       }
       if (i === components.length - 1) break; // what is in the leaf does not matter
+      const parent = holder;
       holder = `${holder}/${name}`;
       const own = holderExists ? fileNamesOf(holder) : null;
+      // Not made yet: it will have what a new child of the last existing cgroup has.
+      if (own === null && holderExists && names) names = newChildNamesOf(parent, names, key);
       holderExists = own !== null;
       names = own ?? names;
     }

@@ -667,7 +667,7 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
   });
 
   test('an id naming a cgroup file is refused at createContainer without a cgroupsPath, leaving nothing; with one it runs', async () => {
-    for (const id of ['tasks', 'cgroup.procs', 'notify_on_release', 'cpu.shares', 'memory.limit_in_bytes']) {
+    for (const id of ['tasks', 'cgroup.procs', 'notify_on_release', 'cpu.shares', 'memory.limit_in_bytes', 'pids.max', 'freezer.state']) {
       await assert.rejects(
         createContainer(id, makeConfig({ process: { args: ['true'] } }), { root }),
         (e: unknown) => e instanceof ConfigError && e.field === 'id' && e.message.includes(JSON.stringify(id)) && /set linux\.cgroupsPath/.test(e.message),

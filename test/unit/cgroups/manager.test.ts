@@ -98,6 +98,15 @@ describe('container ids and cgroupsPaths that name a cgroup file', () => {
     assert.equal(fs.existsSync(`${root}/cpu/node-libcontainer`), false, 'nothing made');
   });
 
+  test('a root cgroup lacks files its children have (pids.max, freezer.state on v1): those of an existing child count, or the known ones', () => {
+    // pids: our own cgroup is the root, which has no pids.max; a child of it (someone else's) has.
+    const withChild = at({ 'pids/cgroup.procs': '', 'pids/other/pids.max': 'max\n', 'pids/other/pids.current': '0\n', 'freezer/cgroup.procs': '' });
+    assert.throws(() => place(withChild, 'pids.max'), refused('id', 'pids.max', `${withChild}/pids/node-libcontainer/pids.max`));
+    // freezer: no child to look at: the files only a root lacks.
+    assert.throws(() => place(withChild, 'freezer.state'), refused('id', 'freezer.state', `${withChild}/freezer/node-libcontainer/freezer.state`));
+    for (const id of ['pids.x', 'freezer.statex', 'c1']) assert.doesNotThrow(() => place(withChild, id), id);
+  });
+
   test('a cgroupsPath component naming a file is refused as linux.cgroupsPath; an existing directory of that name is not', () => {
     const root = at({ 'cpu/jobs/cpu.shares': '1024\n', 'cpu/other/cpu.shares/': '' });
     assert.throws(() => place(root, 'c1', 'jobs/cpu.shares'), refused('linux.cgroupsPath', 'cpu.shares', `${root}/cpu/jobs/cpu.shares`));
