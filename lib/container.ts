@@ -803,8 +803,15 @@ export class Container {
     const status = await this.status();
     const all = options.all || (num === SIGKILL && !hasPrivateNamespace(this.config, 'pid'));
     // A dead init may leave processes in the cgroup (no pid namespace): runc still kills them.
-    if (status === 'stopped' && !(all && this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0)) {
-      throw new ContainerStateError(`container ${this.id} is not running`);
+    if (status === 'stopped') {
+      const leftovers = this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0;
+      // runc's Signal with all: a stopped container is no error, whatever is left in its cgroup
+      // gets the signal (engines send `kill --all` to a container that may have exited).
+      if (options.all) {
+        if (leftovers) this.#signalAll(num);
+        return;
+      }
+      if (!(all && leftovers)) throw new ContainerStateError(`container ${this.id} is not running`);
     }
     // Without a private pid namespace, killing the init does not kill the rest: reach them all.
     if (all) {

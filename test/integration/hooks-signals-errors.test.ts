@@ -376,6 +376,9 @@ describe('signals and destroy', { skip }, () => {
     await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
     await c.signal('SIGUSR1');
     assert.deepEqual(await p.wait(), { exitCode: 3, signal: null });
+    // Stopped now: a signal to the init is refused; one to all of it is no error (runc's kill --all).
+    await assert.rejects(c.signal('SIGTERM'), (e: unknown) => e instanceof ContainerError && /not running/.test(e.message));
+    await c.signal('SIGKILL', { all: true });
     await c.destroy();
   });
 
