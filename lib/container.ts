@@ -195,7 +195,24 @@ export class Container {
 
   async ociState(): Promise<OciState> {
     const status = await this.status();
+    if (status === 'stopped' && this.#startUnderWay()) return this.#oci('creating', undefined);
     return this.#oci(status, status === 'stopped' ? undefined : this.#saved.initPid);
+  }
+
+  /**
+   * The runtime spec's `creating`: no init recorded yet, and a start holds the container's lock,
+   * in this process or another (status() says `stopped` then, as libcontainer's does).
+   */
+  #startUnderWay(): boolean {
+    if (this.#initStarting) return true;
+    if (this.#destroyed || this.#saved.initPid !== 0) return false;
+    try {
+      const lock = this.#dir.tryLock(this.#binding);
+      if (typeof lock === 'number') fs.closeSync(lock);
+      return lock === 'busy';
+    } catch {
+      return false;
+    }
   }
 
   #oci(status: OciState['status'], pid: number | undefined): OciState {

@@ -11,7 +11,11 @@ export const state: Command = {
   args: { exactly: 1 },
   async run(ctx, flags) {
     const container = await loadContainer(flags.positionals[0]!, containerOptions(ctx));
-    process.stdout.write(JSON.stringify(runcState(await container.state()), null, 2));
+    const s = await container.state();
+    // While a create is under way the library says stopped (as libcontainer); the runtime
+    // spec's state says creating (runc has no state file yet and says it does not exist).
+    const status = s.status === 'stopped' && (await container.ociState()).status === 'creating' ? 'creating' : s.status;
+    process.stdout.write(JSON.stringify({ ...runcState(s), status }, null, 2));
     return 0;
   },
 };

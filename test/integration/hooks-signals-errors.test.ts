@@ -316,6 +316,27 @@ describe('hooks', { skip }, () => {
     }
   });
 
+  test('ociState() says creating while a start is under way, from this handle and from another one; status() says stopped', async () => {
+    const pidFile = path.join(dir, 'creating-hook-pid');
+    const hang = { path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${pidFile}; exec sleep 1000`] };
+    const c = await createContainer('oci-creating', makeConfig({ hooks: { prestart: [hang] } }), { root: t.root });
+    assert.equal((await c.ociState()).status, 'stopped', 'never started: stopped');
+    const ac = new AbortController();
+    const running = c.run({ signal: ac.signal });
+    running.catch(() => {});
+    const deadline = Date.now() + 10000;
+    while (!(fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    try {
+      const other = await loadContainer('oci-creating', { root: t.root });
+      assert.equal((await c.ociState()).status, 'creating');
+      assert.equal((await other.ociState()).status, 'creating');
+      assert.equal(await other.status(), 'stopped');
+    } finally {
+      ac.abort();
+    }
+    await assert.rejects(running, { name: 'AbortError' });
+  });
+
   test('destroy() during a start that hangs in a hook (no timeout) ends it: the hook is killed, run() fails with an AbortError, nothing is left', async () => {
     const pidFile = path.join(dir, 'destroy-hook-pid');
     const hang = { path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${pidFile}; exec sleep 1000`] };
