@@ -31,8 +31,8 @@ export const ps: Command = {
     const container = await loadContainer(id, containerOptions(ctx));
     const pids = await container.processes();
     if (format === 'json') {
-      if (psArgs.length > 0) throw new UsageError('ps options cannot be used with json format');
-      process.stdout.write(`${JSON.stringify(pids)}\n`);
+      // As runc (Go's encoding of a nil slice): null when there is none; ps options are not used.
+      process.stdout.write(`${pids.length === 0 ? 'null' : JSON.stringify(pids)}\n`);
       return 0;
     }
     const output = execFileSync('ps', psArgs.length > 0 ? psArgs : ['-ef'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });

@@ -317,6 +317,8 @@ describe('the OCI runtime command line', { skip }, () => {
     assert.match(stopped.err, /container not running/);
     // runc: kill --all of a stopped container is no error (a shim sends it to exited tasks).
     await ok(root, ['kill', '--all', cid, 'KILL']);
+    // No process left: runc's JSON is null (a nil slice), with ps options ignored.
+    assert.equal((await ok(root, ['ps', '--format', 'json', cid, '-o', 'pid'])).trim(), 'null');
     await ok(root, ['delete', cid]);
   });
 
