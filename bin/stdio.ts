@@ -102,20 +102,44 @@ const FORWARDED: readonly NodeJS.Signals[] = [
   'SIGVTALRM', 'SIGPROF', 'SIGXCPU', 'SIGXFSZ', 'SIGIO', 'SIGPWR',
 ];
 
-export function forwardSignals(proc: Process): () => void {
+export interface SignalForwarder {
+  /** From now on (and for what came before) signals go to proc. */
+  attach(proc: Process): void;
+  stop(): void;
+}
+
+/**
+ * Installed before the process is started, as runc installs its handler before it starts the
+ * container: a signal that comes while the start is under way (the program may already have
+ * run and printed) is held, and sent once the process is known, instead of ending us with the
+ * default action and leaving the container behind.
+ */
+export function forwardSignals(): SignalForwarder {
+  let target: Process | null = null;
+  const held: NodeJS.Signals[] = [];
+  const send = (proc: Process, sig: NodeJS.Signals): void => {
+    try {
+      proc.signal(sig);
+    } catch {
+      // gone meanwhile: its exit ends us
+    }
+  };
   const handlers = FORWARDED.map((sig) => {
     const handler = (): void => {
-      try {
-        proc.signal(sig);
-      } catch {
-        // gone meanwhile: its exit ends us
-      }
+      if (target) send(target, sig);
+      else held.push(sig);
     };
     process.on(sig, handler);
     return [sig, handler] as const;
   });
-  return () => {
-    for (const [sig, handler] of handlers) process.off(sig, handler);
+  return {
+    attach(proc) {
+      target = proc;
+      for (const sig of held.splice(0)) send(proc, sig);
+    },
+    stop() {
+      for (const [sig, handler] of handlers) process.off(sig, handler);
+    },
   };
 }
 
@@ -130,11 +154,11 @@ export function exitStatus(exit: ProcessExit): number {
 }
 
 /**
- * Run a process in the foreground to its end: signals forwarded, its terminal (if any) on our
- * stdio. Resolves with its exit status.
+ * Run a process in the foreground to its end: signals forwarded (the forwarder was installed
+ * before the start), its terminal (if any) on our stdio. Resolves with its exit status.
  */
-export async function waitInForeground(proc: Process): Promise<number> {
-  const stopForwarding = forwardSignals(proc);
+export async function waitInForeground(proc: Process, forwarder: SignalForwarder): Promise<number> {
+  forwarder.attach(proc);
   const stopProxy = proc.terminal ? proxyTerminal(proc) : null;
   try {
     const exit = await proc.wait();
@@ -142,7 +166,7 @@ export async function waitInForeground(proc: Process): Promise<number> {
     if (proc.terminal && !proc.terminal.readableEnded) await Promise.race([once(proc.terminal, 'end'), sleep(500, undefined, { ref: false })]);
     return exitStatus(exit);
   } finally {
-    stopForwarding();
+    forwarder.stop();
     stopProxy?.();
   }
 }

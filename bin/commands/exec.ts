@@ -10,7 +10,7 @@ import type { FlagSpec } from '../args';
 import { UsageError } from '../args';
 import { containerOptions, type Command } from '../command';
 import { checkProcess, execProcess, processOptionsFromSpec } from '../process-spec';
-import { checkTerminal, extraFiles, sendTerminal, waitInForeground, writePidFile } from '../stdio';
+import { checkTerminal, extraFiles, forwardSignals, sendTerminal, waitInForeground, writePidFile } from '../stdio';
 
 const EXEC_FLAGS: readonly FlagSpec[] = [
   { name: 'console-socket', type: 'string', help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" },
@@ -85,7 +85,14 @@ export const exec: Command = {
       if (cgroup.includes(':')) throw new UsageError(`--cgroup ${JSON.stringify(cgroup)}: the per-controller form is not supported, give one path for all`);
       options.subCgroupPath = cgroup;
     }
-    const proc = await container.run(options);
+    const forwarder = detach ? null : forwardSignals();
+    let proc;
+    try {
+      proc = await container.run(options);
+    } catch (err) {
+      forwarder?.stop();
+      throw err;
+    }
     try {
       if (consoleSocket) sendTerminal(proc, consoleSocket);
       const pidFile = flags.string('pid-file');
@@ -93,12 +100,13 @@ export const exec: Command = {
     } catch (err) {
       // A process the caller cannot reach (no console, no pid file) is of no use to it.
       proc.signal('SIGKILL');
+      forwarder?.stop();
       throw err;
     }
-    if (detach) {
+    if (!forwarder) {
       proc.unref();
       return 0;
     }
-    return waitInForeground(proc);
+    return waitInForeground(proc, forwarder);
   },
 };

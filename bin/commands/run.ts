@@ -5,7 +5,7 @@
  */
 import type { FlagSpec } from '../args';
 import type { Command } from '../command';
-import { waitInForeground } from '../stdio';
+import { forwardSignals, waitInForeground } from '../stdio';
 import { CREATE_FLAGS, startInit } from './start-init';
 
 const RUN_FLAGS: readonly FlagSpec[] = [
@@ -24,12 +24,20 @@ export const run: Command = {
   errorPrefix: (prog) => `${prog} run failed: `,
   async run(ctx, flags) {
     const detach = flags.bool('detach');
-    const { container, init } = await startInit(ctx, flags, 'run', detach);
-    if (detach) {
+    const forwarder = detach ? null : forwardSignals();
+    let started;
+    try {
+      started = await startInit(ctx, flags, 'run', detach);
+    } catch (err) {
+      forwarder?.stop();
+      throw err;
+    }
+    const { container, init } = started;
+    if (!forwarder) {
       init.unref();
       return 0;
     }
-    const status = await waitInForeground(init);
+    const status = await waitInForeground(init, forwarder);
     if (!flags.bool('keep')) await container.destroy();
     return status;
   },
