@@ -116,7 +116,9 @@ function validate(options: HostSandboxOptions): ValidOptions {
   if (options.pidsLimit !== undefined) {
     resources.pids = { limit: positiveInteger('pidsLimit', options.pidsLimit) };
   }
-  return { args: [...args], hostname, workspace, env: mergeEnv([DEFAULT_PATH], env), user, resources };
+  // HOME: the private /tmp, where git, npm, pip and the like can write their config and
+  // caches (the root and /root are read-only); the caller's own HOME wins.
+  return { args: [...args], hostname, workspace, env: mergeEnv([DEFAULT_PATH, 'HOME=/tmp'], env), user, resources };
 }
 
 function validateUser(user: HostSandboxOptions['user']): User {
@@ -187,6 +189,9 @@ function populateRootfs(rootfs: string, opts: ValidOptions): Mount[] {
   }
 
   mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+  // /var/tmp is where programs expect a second temporary directory: the same private /tmp.
+  dir('var');
+  fs.symlinkSync('../tmp', path.join(rootfs, 'var', 'tmp'));
 
   // A minimal /etc: only what name lookups need; never shadow or anything else secret.
   file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
@@ -200,6 +205,12 @@ function populateRootfs(rootfs: string, opts: ValidOptions): Mount[] {
     dir('etc/ssl');
     dir('etc/ssl/certs');
     mounts.push(readOnlyBind('/etc/ssl/certs'));
+  }
+  // Debian's and Ubuntu's toolchain entry points (cc, c++, awk, which, java, ...) are links
+  // into /etc/alternatives, which holds only links back into /usr: without it they are broken.
+  if (isDirectory('/etc/alternatives')) {
+    dir('etc/alternatives');
+    mounts.push(readOnlyBind('/etc/alternatives'));
   }
 
   if (opts.workspace !== undefined) {

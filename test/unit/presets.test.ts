@@ -31,7 +31,7 @@ test('hostSandbox: default config shape', async () => {
     assert.equal(proc.cwd, '/');
     assert.equal(proc.terminal, false);
     assert.equal(proc.noNewPrivileges, true);
-    assert.deepEqual(proc.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+    assert.deepEqual(proc.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/tmp']);
     assert.deepEqual(proc.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }]);
     for (const set of ['bounding', 'effective', 'permitted'] as const) {
       assert.deepEqual(proc.capabilities?.[set], [...DEFAULT_CAPABILITIES]);
@@ -93,7 +93,7 @@ test('hostSandbox: options', async () => {
         args: ['/usr/bin/env'],
         hostname: 'job-1',
         workspace,
-        env: ['FOO=bar', 'PATH=/usr/bin'],
+        env: ['FOO=bar', 'PATH=/usr/bin', 'HOME=/workspace'],
         user: { uid: 1000, gid: 1000, additionalGids: [100] },
         memoryLimit: 64 * 1024 * 1024,
         pidsLimit: 32,
@@ -102,7 +102,7 @@ test('hostSandbox: options', async () => {
         const { config } = sb;
         assert.equal(config.hostname, 'job-1');
         assert.deepEqual(config.process?.args, ['/usr/bin/env']);
-        assert.deepEqual(config.process?.env, ['PATH=/usr/bin', 'FOO=bar']);
+        assert.deepEqual(config.process?.env, ['PATH=/usr/bin', 'HOME=/workspace', 'FOO=bar']);
         assert.deepEqual(config.process?.user, { uid: 1000, gid: 1000, additionalGids: [100] });
         assert.equal(config.process?.cwd, '/workspace');
         assert.deepEqual(config.linux?.resources?.memory, { limit: 64 * 1024 * 1024 });
@@ -118,6 +118,19 @@ test('hostSandbox: options', async () => {
   } finally {
     fs.rmSync(workspace, { recursive: true, force: true });
   }
+});
+
+test('hostSandbox: /etc/alternatives (Debian\'s cc, awk, which ...) read-only when the host has it; /var/tmp is the private /tmp', async () => {
+  await withSandbox({}, (sb) => {
+    const alt = sb.config.mounts!.find((m) => m.destination === '/etc/alternatives');
+    if (fs.existsSync('/etc/alternatives')) {
+      assert.deepEqual(alt, { destination: '/etc/alternatives', type: 'bind', source: '/etc/alternatives', options: ['rbind', 'ro', 'nosuid', 'nodev'] });
+      assert.ok(fs.statSync(path.join(sb.rootfs, 'etc/alternatives')).isDirectory());
+    } else {
+      assert.equal(alt, undefined);
+    }
+    assert.equal(fs.readlinkSync(path.join(sb.rootfs, 'var/tmp')), '../tmp');
+  });
 });
 
 test('hostSandbox: rootfs contents', async () => {
