@@ -23,7 +23,7 @@ import { prepareConfig } from './process/prepared';
 import { requirePrivileges } from './process/privileges';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
-import { Process, kHandedOver, kOnKill } from './process/process';
+import { Process, kHandedOver, kOnKill, watchedByThisThread } from './process/process';
 import { parseSignal } from './process/signals';
 import { rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
 import { abortError, armTermination, parseTermination, startDeadline, type Termination } from './process/termination';
@@ -783,14 +783,25 @@ export class Container {
       return { promise: Promise.resolve(), cancel() {} };
     }
     // Opened first, checked second: the pidfd then surely names that process, not a reused pid.
-    if (processStatus(pid, startTime) !== 'alive') {
+    // Our own child that no Process of this thread watches (its worker thread was terminated,
+    // say) would stay a zombie for as long as this process lives: reaped here.
+    const status = processStatus(pid, startTime);
+    const orphan = status !== 'gone' && readProcStat(pid)?.ppid === process.pid && !watchedByThisThread(pid);
+    if (status !== 'alive') {
+      if (orphan) {
+        try {
+          this.#binding.tryReap(pidfd);
+        } catch {
+          // reaped meanwhile
+        }
+      }
       this.#binding.close(pidfd);
       return { promise: Promise.resolve(), cancel() {} };
     }
     let watch: { cancel(): void } | null = null;
     const promise = new Promise<void>((resolve) => {
       try {
-        watch = this.#binding.watchExit(pidfd, false, () => {
+        watch = this.#binding.watchExit(pidfd, orphan, () => {
           watch = null;
           this.#binding.close(pidfd);
           resolve();

@@ -17,6 +17,14 @@ export const kOnKill: unique symbol = Symbol('nlc.onKill');
 
 const SIGKILL = osConstants.signals.SIGKILL;
 
+/** Pids a Process of this thread watches (and so reaps); module state is per thread. */
+const watchedHere = new Set<number>();
+
+/** Whether a Process of this thread will reap pid (another thread's, a worker's, does not count). */
+export function watchedByThisThread(pid: number): boolean {
+  return watchedHere.has(pid);
+}
+
 export function exitFromStatus(status: ExitStatus): ProcessExit {
   return {
     exitCode: status.exitCode,
@@ -48,8 +56,10 @@ export class Process extends EventEmitter {
     this.pid = pid;
     this.#pidfd = pidfd;
     this.#binding = binding;
+    watchedHere.add(pid);
     this.#exited = new Promise<ProcessExit>((resolve) => {
       this.#watch = binding.watchExit(pidfd, true, (status) => {
+        watchedHere.delete(pid);
         this.#watch = null;
         this.#exit = exitFromStatus(status);
         binding.close(this.#pidfd);

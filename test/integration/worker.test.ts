@@ -6,6 +6,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadContainer, listContainers } from '../../lib';
 import { skipUnlessRoot, makeConfig, tempRoot } from './helpers';
@@ -23,6 +24,15 @@ const { createContainer } = require(workerData.lib);
   parentPort.postMessage(p.pid);
 })().catch((err) => parentPort.postMessage(String(err)));
 `;
+
+function zombieChild(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return / Z \d+ /.test(stat.slice(stat.lastIndexOf(')'))) && Number(stat.slice(stat.lastIndexOf(')') + 4).split(' ')[0]) === process.pid;
+  } catch {
+    return false;
+  }
+}
 
 describe('worker threads', { skip }, () => {
   const t = tempRoot();
@@ -45,6 +55,8 @@ describe('worker threads', { skip }, () => {
       const c = await loadContainer(id, { root: t.root });
       assert.equal(await c.status(), 'running');
       await c.destroy();
+      // Our child still, with nobody left to reap it but this destroy: not left a zombie.
+      assert.equal(zombieChild(pid as number), false, `pid ${pid as number} left a zombie`);
     }
     assert.deepEqual(await listContainers({ root: t.root }), []);
   });
