@@ -1331,11 +1331,19 @@ function checkFds(options: ProcessOptions): void {
       throw new TypeError(`${what}: fd ${fd} is not open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   };
+  // Every entry checked here, before anything is made: a bad one found by the start itself
+  // would fail it after the container's init start had begun, and remove the container.
+  const entry = (s: unknown, what: string): void => {
+    // (An absent entry is 'pipe', as in child_process.)
+    if (s === undefined || s === null || s === 'pipe' || s === 'inherit' || s === 'ignore') return;
+    if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return open(s, what);
+    throw new TypeError(`${what} must be 'pipe', 'inherit', 'ignore' or an fd (a non-negative integer), got ${JSON.stringify(s)}`);
+  };
   if (Array.isArray(stdio)) {
     if (stdio.length > 3) throw new TypeError(`stdio has at most 3 entries (fds 0, 1, 2), got ${stdio.length}: pass fds 3 and up as extraFiles`);
-    stdio.forEach((s, i) => typeof s === 'number' && open(s, `stdio[${i}]`));
-  } else if (typeof stdio === 'number') {
-    open(stdio, 'stdio');
+    stdio.forEach((s, i) => entry(s, `stdio[${i}]`));
+  } else if (stdio !== undefined) {
+    entry(stdio, 'stdio');
   }
   if (extraFiles === undefined) return;
   if (!Array.isArray(extraFiles)) throw new TypeError('extraFiles must be an array of fds');

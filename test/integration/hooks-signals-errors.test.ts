@@ -556,6 +556,17 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     assert.deepEqual(left(), []);
   });
 
+  test('a bad stdio value is refused before anything starts: the container stays, and a corrected run() works', async () => {
+    const c = await createContainer('bad-stdio', makeConfig({ process: { args: ['true'] } }), { root: t.root });
+    await assert.rejects(c.run({ stdio: 'pipes' as never }), (e: unknown) => e instanceof TypeError && /stdio must be/.test((e as Error).message));
+    await assert.rejects(c.run({ stdio: ['pipe', 'bogus' as never] }), (e: unknown) => e instanceof TypeError && /stdio\[1\]/.test((e as Error).message));
+    await assert.rejects(c.run({ stdio: 1.5 as never }), (e: unknown) => e instanceof TypeError && /non-negative integer/.test((e as Error).message));
+    assert.equal((await loadContainer('bad-stdio', { root: t.root })).id, 'bad-stdio', 'the container is still there');
+    const p = await c.run({ stdio: 'ignore' });
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
+    await c.destroy();
+  });
+
   test('exec of a missing program into a running container', async () => {
     const c = await createContainer('bad-exec', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
     await c.run({ stdio: 'ignore' });
