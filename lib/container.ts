@@ -23,7 +23,7 @@ import { prepareConfig } from './process/prepared';
 import { requirePrivileges } from './process/privileges';
 import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
-import { Process, kHandedOver, kOnKill, watchedByThisThread } from './process/process';
+import { Process, kEnding, kHandedOver, kOnKill, watchedByThisThread } from './process/process';
 import { parseSignal } from './process/signals';
 import { rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
 import { abortError, armTermination, parseTermination, startDeadline, type Termination } from './process/termination';
@@ -308,10 +308,15 @@ export class Container {
    */
   #handOver(proc: Process, termination: Termination | null, defaultKillSignal = SIGTERM, timeoutLeft?: number): Process {
     proc[kHandedOver]();
+    this.#handedOver.add(proc);
+    void proc.wait().then(() => this.#handedOver.delete(proc));
     proc[kOnKill]((killed) => this.#thawForKill(killed));
     armTermination(proc, termination && timeoutLeft !== undefined ? { ...termination, timeout: timeoutLeft } : termination, defaultKillSignal);
     return proc;
   }
+
+  /** The processes start() and run() of this handle gave out, until they exit: destroy() quiets their stdin before killing them. */
+  #handedOver = new Set<Process>();
 
   /** Changed by each pause() and resume(): a thaw for a kill re-freezes only if neither came since. */
   #freezeEpoch = 0;
@@ -1123,6 +1128,7 @@ export class Container {
     // Our own init has exited and reaped: with a private pid namespace the kernel killed the
     // rest of the container before that exit was reported, so there is nothing to look for.
     const ended = this.#init?.exitStatus != null && hasPrivateNamespace(this.config, 'pid');
+    for (const proc of this.#handedOver) proc[kEnding]();
     if (!ended) {
       await this.#killAll();
       if (this.#init) await this.#init.wait();

@@ -14,6 +14,8 @@ const signalNames = new Map<number, string>(
 export const kHandedOver: unique symbol = Symbol('nlc.handedOver');
 /** @internal Set by the Container: what to do once SIGKILL went to the process (a frozen one dies only when thawed). */
 export const kOnKill: unique symbol = Symbol('nlc.onKill');
+/** @internal The runtime is about to kill the process (see Process[kEnding]). */
+export const kEnding: unique symbol = Symbol('nlc.ending');
 
 const SIGKILL = osConstants.signals.SIGKILL;
 
@@ -74,6 +76,17 @@ export class Process extends EventEmitter {
 
   #handedOver = false;
   #onKill: ((proc: Process) => void) | null = null;
+
+  /**
+   * @internal
+   * We are about to kill it: a write still pending on its stdin pipe would fail with EPIPE
+   * once it is gone, an 'error' nobody listens for that would end the Node process. The stream
+   * goes now, as child_process's goes at the exit (which comes too late here: the pipe's
+   * error can be seen first).
+   */
+  [kEnding](): void {
+    if (this.stdin && this.stdin !== this.terminal && !this.stdin.destroyed) this.stdin.destroy();
+  }
 
   /** @internal See kOnKill. */
   [kOnKill](hook: (proc: Process) => void): void {
@@ -154,6 +167,7 @@ export class Process extends EventEmitter {
   signal(sig: string | number = 'SIGTERM'): void {
     const num = parseSignal(sig, { zero: true });
     if (this.#pidfd < 0) return;
+    if (num === SIGKILL) this[kEnding]();
     try {
       this.#binding.pidfdSendSignal(this.#pidfd, num);
     } catch (err) {

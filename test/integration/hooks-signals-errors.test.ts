@@ -430,6 +430,26 @@ describe('signals and destroy', { skip }, () => {
     await c.destroy();
   });
 
+  test('a write still pending on stdin when the process is killed (kill(), destroy()) ends quietly, as with child_process', async () => {
+    const errors: Error[] = [];
+    const onError = (e: Error) => errors.push(e);
+    process.on('uncaughtException', onError);
+    try {
+      for (const how of ['kill', 'destroy'] as const) {
+        const c = await createContainer(`stdin-pending-${how}`, makeConfig({ process: { args: ['sleep', '30'] } }), { root: t.root });
+        const p = await c.run({ stdio: ['pipe', 'ignore', 'ignore'] });
+        // More than a pipe holds: part of it waits in the stream when the reader dies.
+        p.stdin!.write('x'.repeat(1 << 20));
+        if (how === 'kill') await p.kill();
+        await c.destroy();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+    assert.deepEqual(errors.map((e) => e.message), []);
+  });
+
   test('destroy of a running container kills it and removes the state', async () => {
     const c = await createContainer('sig-destroy', makeConfig({ process: { args: ['sleep', '1000'] } }), { root: t.root });
     const p = await c.run({ stdio: 'ignore' });
