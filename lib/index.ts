@@ -17,7 +17,7 @@ export {
 export type { InitFailure } from './errors';
 export { CgroupError } from './cgroups/errors';
 export type { CgroupStats } from './cgroups/types';
-export { validateConfig } from './spec/validate';
+export { validateConfig, type ValidateOptions } from './spec/validate';
 export { hostSandbox } from './presets';
 export type { HostSandbox, HostSandboxOptions } from './presets';
 export type { Spec, LinuxResources } from '../types/oci';
