@@ -147,14 +147,18 @@ function newChildNamesOf(dir: string, own: ReadonlySet<string>, controller: stri
  * so every createContainer after the first costs no system call here (reading them each time
  * doubled createManager's cost). null when the directory does not exist (not remembered).
  */
-const fileNamesCache = new Map<string, ReadonlySet<string>>();
+const fileNamesCache = new Map<string, ReadonlySet<string> | null>();
 
 function fileNamesOf(dir: string): ReadonlySet<string> | null {
   const cached = fileNamesCache.get(dir);
-  if (cached) return cached;
-  // A missing directory (the default parent before the first container) is the usual miss:
-  // existsSync tells it without the cost of a thrown error.
-  if (!fs.existsSync(dir)) return null;
+  if (cached !== undefined) return cached;
+  // A missing directory (the default parent before the first container, or each container's
+  // own leaf) is remembered as missing too: once made, it has the files any new child of the
+  // cgroup above has, which is what a missing one is checked against (newChildNamesOf).
+  if (!fs.existsSync(dir)) {
+    if (fileNamesCache.size < 4096) fileNamesCache.set(dir, null);
+    return null;
+  }
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -162,7 +166,7 @@ function fileNamesOf(dir: string): ReadonlySet<string> | null {
     return null;
   }
   const names = new Set(entries.filter((e) => !e.isDirectory()).map((e) => e.name));
-  fileNamesCache.set(dir, names);
+  if (fileNamesCache.size < 4096) fileNamesCache.set(dir, names);
   return names;
 }
 
