@@ -1241,6 +1241,7 @@ const KILL_THAW_MS = 2_000;
 function checkOptions(options: ProcessOptions): Termination | null {
   if (typeof options !== 'object' || options === null) throw new TypeError('process options must be an object');
   rejectUnknownOptions(options);
+  if (options.init !== undefined && typeof options.init !== 'boolean') throw new TypeError(`process option "init" must be a boolean, got ${JSON.stringify(options.init)}`);
   checkFds(options);
   const termination = parseTermination(options);
   if (termination?.signal?.aborted) throw abortError(termination.signal);

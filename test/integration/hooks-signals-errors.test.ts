@@ -581,6 +581,7 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
     await assert.rejects(c.run({ stdio: 'pipes' as never }), (e: unknown) => e instanceof TypeError && /stdio must be/.test((e as Error).message));
     await assert.rejects(c.run({ stdio: ['pipe', 'bogus' as never] }), (e: unknown) => e instanceof TypeError && /stdio\[1\]/.test((e as Error).message));
     await assert.rejects(c.run({ stdio: 1.5 as never }), (e: unknown) => e instanceof TypeError && /non-negative integer/.test((e as Error).message));
+    await assert.rejects(c.run({ init: 'no' as never }), (e: unknown) => e instanceof TypeError && /"init" must be a boolean/.test((e as Error).message));
     assert.equal((await loadContainer('bad-stdio', { root: t.root })).id, 'bad-stdio', 'the container is still there');
     const p = await c.run({ stdio: 'ignore' });
     assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
