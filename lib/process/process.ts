@@ -46,6 +46,12 @@ export class Process extends EventEmitter {
   stderr: Readable | null = null;
   /** With `terminal: true`: the pty's master end (also stdin and stdout; stderr shares the pty). */
   terminal: TerminalStream | null = null;
+  /**
+   * As child_process's: whether this library sent it a signal (signal(), kill(), a timeout or
+   * abort, the container's destroy()), so that an end by SIGKILL can be told from the kernel's
+   * (an OOM kill) or its own. Signal 0 does not count.
+   */
+  killed = false;
   #pidfd: number;
   #binding: NativeBinding;
   #exit: ProcessExit | null = null;
@@ -85,6 +91,7 @@ export class Process extends EventEmitter {
    * error can be seen first).
    */
   [kEnding](): void {
+    if (this.#exit === null) this.killed = true;
     if (this.stdin && this.stdin !== this.terminal && !this.stdin.destroyed) this.stdin.destroy();
   }
 
@@ -170,6 +177,7 @@ export class Process extends EventEmitter {
     if (num === SIGKILL) this[kEnding]();
     try {
       this.#binding.pidfdSendSignal(this.#pidfd, num);
+      if (num !== 0) this.killed = true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
       return;

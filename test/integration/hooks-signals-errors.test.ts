@@ -307,9 +307,11 @@ describe('hooks', { skip }, () => {
     try {
       const began = Date.now();
       const p = await c.run({ timeout: 700 });
+      assert.equal(p.killed, false);
       const exit = await p.wait();
       const took = Date.now() - began;
       assert.equal(exit.signal, 'SIGKILL');
+      assert.equal(p.killed, true, 'killed by the timeout, as child_process says it');
       assert.ok(took >= 650 && took < 3000, `the whole run took ${took} ms`);
     } finally {
       await c.destroy();
@@ -397,6 +399,7 @@ describe('signals and destroy', { skip }, () => {
     await new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()));
     await c.signal('SIGUSR1');
     assert.deepEqual(await p.wait(), { exitCode: 3, signal: null });
+    assert.equal(p.killed, false, 'the Process itself was not signalled');
     // Stopped now: a signal to the init is refused; one to all of it is no error (runc's kill --all).
     await assert.rejects(c.signal('SIGTERM'), (e: unknown) => e instanceof ContainerError && /not running/.test(e.message));
     await c.signal('SIGKILL', { all: true });
@@ -442,6 +445,7 @@ describe('signals and destroy', { skip }, () => {
         p.stdin!.write('x'.repeat(1 << 20));
         if (how === 'kill') await p.kill();
         await c.destroy();
+        assert.equal(p.killed, true, how);
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
