@@ -26,7 +26,7 @@ import { startProcess } from './process/start';
 import { Process, kEnding, kHandedOver, kOnKill, watchedByThisThread } from './process/process';
 import { parseSignal } from './process/signals';
 import { rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
-import { abortError, armTermination, parseTermination, startDeadline, type Termination } from './process/termination';
+import { abortError, armTermination, parseTermination, startDeadline, type Deadline, type Termination } from './process/termination';
 import { containerProcesses } from './process/scan';
 import { ALL_CPUS, hostIsolatedCpus, planAffinity, type AffinityPlan } from './process/affinity';
 import { createManager, mountpoints, ownCgroups, type CgroupManager, type CgroupStats } from './cgroups';
@@ -262,28 +262,30 @@ export class Container {
     this.#checkUsable();
     const termination = checkOptions(options);
     const init = options.init ?? this.#saved.initPid === 0;
-    const deadline = startDeadline(termination, this.#destroyAbort.signal);
-    try {
+    return this.#withDeadline(termination, async (deadline) => {
       if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, deadline.signal)), termination, SIGTERM, deadline.remaining());
       return this.#handOver(await this.#startInitOnce(options, true, deadline.signal), termination, this.#initKillSignal(), deadline.remaining());
-    } finally {
-      deadline.done();
-    }
+    });
   }
 
   /** start + exec for the init; for another process the same as start. */
   async run(options: ProcessOptions = {}): Promise<Process> {
     this.#checkUsable();
     const termination = checkOptions(options);
+    return this.#withDeadline(termination, (deadline) => this.#run(options, termination, deadline));
+  }
+
+  /** What ends a start of this handle under way: the caller's signal or timeout, or destroy(). */
+  async #withDeadline(termination: Termination | null, start: (deadline: Deadline) => Promise<Process>): Promise<Process> {
     const deadline = startDeadline(termination, this.#destroyAbort.signal);
     try {
-      return await this.#run(options, termination, deadline);
+      return await start(deadline);
     } finally {
       deadline.done();
     }
   }
 
-  async #run(options: ProcessOptions, termination: Termination | null, deadline: ReturnType<typeof startDeadline>): Promise<Process> {
+  async #run(options: ProcessOptions, termination: Termination | null, deadline: Deadline): Promise<Process> {
     const init = options.init ?? this.#saved.initPid === 0;
     if (!init) return this.#handOver(await this.#tracked(this.#startExec(options, deadline.signal)), termination, SIGTERM, deadline.remaining());
     // Nothing has to happen between created and running (no poststart hook): the init execs
@@ -293,12 +295,7 @@ export class Container {
     const proc = await this.#startInitOnce({ ...options, init }, needsFifo, deadline.signal);
     if (needsFifo) {
       try {
-        this.#execs++;
-        try {
-          await this.#exec(deadline.signal);
-        } finally {
-          this.#execs--;
-        }
+        await this.#exec(deadline.signal);
       } catch (err) {
         await this.destroy().catch((e: unknown) => debug('destroy after a failed run: %s', (e as Error).message));
         throw err;
@@ -657,20 +654,24 @@ export class Container {
   }
 
   /** Release a created container: its init execs the user's program. Port of (*Container).exec. */
-  async exec(): Promise<void> {
+  exec(): Promise<void> {
+    return this.#exec(this.#destroyAbort.signal);
+  }
+
+  /** exec() calls under way, run()'s included (destroy() aborts their poststart hooks). */
+  #execs = 0;
+
+  /** exec(); an abort fails it with an AbortError (killing its poststart hook; the caller kills the container). */
+  async #exec(abort?: AbortSignal): Promise<void> {
     this.#execs++;
     try {
-      return await this.#exec(this.#destroyAbort.signal);
+      await this.#release(abort);
     } finally {
       this.#execs--;
     }
   }
 
-  /** exec() calls under way (destroy() aborts their poststart hooks). */
-  #execs = 0;
-
-  /** exec(); an abort fails it with an AbortError (killing its poststart hook; the caller kills the container). */
-  async #exec(abort?: AbortSignal): Promise<void> {
+  async #release(abort?: AbortSignal): Promise<void> {
     this.#checkUsable();
     let status = this.#status(true);
     // The refusal names what the saved state says too (a destroy elsewhere may not have been
@@ -803,8 +804,9 @@ export class Container {
     // Opened first, checked second: the pidfd then surely names that process, not a reused pid.
     // Our own child that no Process of this thread watches (its worker thread was terminated,
     // say) would stay a zombie for as long as this process lives: reaped here.
-    const status = processStatus(pid, startTime);
-    const orphan = status !== 'gone' && readProcStat(pid)?.ppid === process.pid && !watchedByThisThread(pid);
+    const stat = readProcStat(pid);
+    const status = processStatus(pid, startTime, () => stat);
+    const orphan = status !== 'gone' && stat?.ppid === process.pid && !watchedByThisThread(pid);
     if (status !== 'alive') {
       if (orphan) {
         try {
@@ -850,14 +852,11 @@ export class Container {
     const all = options.all || (num === SIGKILL && !hasPrivateNamespace(this.config, 'pid'));
     // A dead init may leave processes in the cgroup (no pid namespace): runc still kills them.
     if (status === 'stopped') {
-      const leftovers = this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0;
+      const leftovers = all && this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0;
       // runc's Signal with all: a stopped container is no error, whatever is left in its cgroup
       // gets the signal (engines send `kill --all` to a container that may have exited).
-      if (options.all) {
-        if (leftovers) this.#signalAll(num);
-        return;
-      }
-      if (!(all && leftovers)) throw new ContainerStateError(`container ${this.id} is not running`);
+      if (!leftovers && !options.all) throw new ContainerStateError(`container ${this.id} is not running`);
+      if (!leftovers) return;
     }
     // Without a private pid namespace, killing the init does not kill the rest: reach them all.
     if (all) {

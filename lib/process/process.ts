@@ -91,7 +91,7 @@ export class Process extends EventEmitter {
    * error can be seen first).
    */
   [kEnding](): void {
-    if (this.#exit === null) this.killed = true;
+    if (this.#exit === null) this.killed = true; // (destroy() kills through the cgroup, not signal())
     if (this.stdin && this.stdin !== this.terminal && !this.stdin.destroyed) this.stdin.destroy();
   }
 
@@ -174,15 +174,18 @@ export class Process extends EventEmitter {
   signal(sig: string | number = 'SIGTERM'): void {
     const num = parseSignal(sig, { zero: true });
     if (this.#pidfd < 0) return;
-    if (num === SIGKILL) this[kEnding]();
     try {
       this.#binding.pidfdSendSignal(this.#pidfd, num);
-      if (num !== 0) this.killed = true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
       return;
     }
-    if (num === SIGKILL) this.#onKill?.(this);
+    if (num === 0) return;
+    this.killed = true;
+    if (num === SIGKILL) {
+      this[kEnding]();
+      this.#onKill?.(this);
+    }
   }
 
   /** A copy of one of the process's fds (pidfd_getfd), close-on-exec, the caller's to close. */

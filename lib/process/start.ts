@@ -329,20 +329,17 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     // and its report, it would leave a child of ours that nobody knows of, to become a zombie
     // nobody reaps. It reports (or fails) and exits soon: it waits for nothing of ours.
     let aborted: Error | null = null;
-    const killForAbort = (): void => {
-      const mayBeForking = final === null && planQueued;
-      for (const p of final && final !== first ? [first, final] : mayBeForking ? [] : [final ?? first]) {
+    const onAbort = (): void => {
+      if (settled || aborted) return;
+      aborted = abortError(req.abort!);
+      const targets = final !== null ? new Set([first, final]) : planQueued ? [] : [first];
+      for (const p of targets) {
         try {
           p.signal('SIGKILL');
         } catch {
           // gone already
         }
       }
-    };
-    const onAbort = (): void => {
-      if (settled || aborted) return;
-      aborted = abortError(req.abort!);
-      killForAbort();
     };
     const finish = async (failure: Error | null): Promise<void> => {
       if (settled) return;

@@ -76,7 +76,14 @@ export function armTermination(proc: Process, t: Termination | null, defaultSign
  * would. done() lets go of the timer and the listeners; remaining() is what is left of the
  * timeout for the process.
  */
-export function startDeadline(t: Termination | null, also?: AbortSignal): { signal?: AbortSignal; remaining(): number | undefined; done(): void } {
+export interface Deadline {
+  signal?: AbortSignal;
+  /** What is left of the timeout, for the process once started (undefined: none). */
+  remaining(): number | undefined;
+  done(): void;
+}
+
+export function startDeadline(t: Termination | null, also?: AbortSignal): Deadline {
   const sources = [t?.signal, also].filter((s): s is AbortSignal => s !== undefined);
   if (!t?.timeout && sources.length <= 1) return { ...(sources[0] ? { signal: sources[0] } : {}), remaining: () => undefined, done() {} };
   const began = Date.now();

@@ -57,23 +57,19 @@ function corrupt(file: string, why: string, cause?: unknown): ContainerError {
   return new ContainerError('ERR_STATE_CORRUPT', `${file}: ${why}`, cause === undefined ? undefined : { cause });
 }
 
-/** The state root cannot hold a container (a file there, a read-only or full filesystem): said so, with the errno. */
-function unusableRoot(root: string, cause: unknown): ContainerError {
-  const code = errnoCode(cause) ?? (cause as Error).message;
-  return new ContainerError('ERR_STATE_ROOT', `cannot make a container's state directory under the state root ${root}: ${code}`, { cause });
+/**
+ * A failure of the state storage (a file in the way, a read-only or full filesystem), typed
+ * with the errno as cause: ERR_STATE_ROOT when no container can be made under the root,
+ * ERR_STATE_WRITE when a container's own files cannot be saved or removed.
+ */
+function storageError(code: 'ERR_STATE_ROOT' | 'ERR_STATE_WRITE', what: string, cause: unknown): ContainerError {
+  return new ContainerError(code, `${what}: ${errnoCode(cause) ?? (cause as Error).message}`, { cause });
 }
 
-/** A state file that could not be saved (a full or read-only filesystem): ERR_STATE_WRITE, with the errno. */
-function unsaved(file: string, cause: unknown): ContainerError {
-  const code = errnoCode(cause) ?? (cause as Error).message;
-  return new ContainerError('ERR_STATE_WRITE', `cannot save ${file}: ${code}`, { cause });
-}
-
-/** The state directory could not be removed (a read-only state root): ERR_STATE_WRITE, with the errno. */
-function unremovable(dir: string, cause: unknown): ContainerError {
-  const code = errnoCode(cause) ?? (cause as Error).message;
-  return new ContainerError('ERR_STATE_WRITE', `cannot remove the state directory ${dir}: ${code}`, { cause });
-}
+const unusableRoot = (root: string, cause: unknown): ContainerError =>
+  storageError('ERR_STATE_ROOT', `cannot make a container's state directory under the state root ${root}`, cause);
+const unsaved = (file: string, cause: unknown): ContainerError => storageError('ERR_STATE_WRITE', `cannot save ${file}`, cause);
+const unremovable = (dir: string, cause: unknown): ContainerError => storageError('ERR_STATE_WRITE', `cannot remove the state directory ${dir}`, cause);
 
 /** rm -rf after a failure: a failing one is kept on err, never thrown in its place. */
 function removeAfter(err: unknown, file: string): void {
