@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
 import { loadBinding, removeEachOf } from './native/binding';
 import type { NativeBinding } from './native/types';
-import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError, InitError, ProtocolError, withCleanupError, type InitFailure } from './errors';
+import { ConfigError, ContainerError, ContainerNotFoundError, ContainerStateError, HookError, InitError, ProtocolError, withCleanupError, type InitFailure, invalidArgType, invalidArgValue } from './errors';
 import { initFailure } from './process/handshake';
 import { validateConfig } from './spec/validate';
 import type { Spec } from '../types/oci';
@@ -1238,9 +1238,9 @@ const KILL_THAW_MS = 2_000;
 
 /** What start() and run() refuse before anything is made: an unknown option, a bad signal/timeout, an aborted signal. */
 function checkOptions(options: ProcessOptions): Termination | null {
-  if (typeof options !== 'object' || options === null) throw new TypeError('process options must be an object');
+  if (typeof options !== 'object' || options === null) throw invalidArgType('process options must be an object');
   rejectUnknownOptions(options);
-  if (options.init !== undefined && typeof options.init !== 'boolean') throw new TypeError(`process option "init" must be a boolean, got ${JSON.stringify(options.init)}`);
+  if (options.init !== undefined && typeof options.init !== 'boolean') throw invalidArgType(`process option "init" must be a boolean, got ${JSON.stringify(options.init)}`);
   checkFds(options);
   const termination = parseTermination(options);
   if (termination?.signal?.aborted) throw abortError(termination.signal);
@@ -1327,7 +1327,7 @@ function hasPrivateNamespace(config: Spec, type: string): boolean {
 function stdioOrTerminal(plan: InitPlan, options: ProcessOptions): { stdio: StdioStream[]; terminal: boolean } {
   const terminal = (plan.bootstrap.process as { terminal?: boolean }).terminal === true;
   if (!terminal) return { stdio: stdioList(options.stdio), terminal };
-  if (options.stdio !== undefined) throw new TypeError('stdio cannot be given with terminal: the terminal is the process\'s stdio');
+  if (options.stdio !== undefined) throw invalidArgValue('stdio cannot be given with terminal: the terminal is the process\'s stdio');
   return { stdio: ['ignore', 'ignore', 'ignore'], terminal };
 }
 
@@ -1348,7 +1348,7 @@ function checkFds(options: ProcessOptions): void {
     try {
       fs.fstatSync(fd);
     } catch (err) {
-      throw new TypeError(`${what}: fd ${fd} is not open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw invalidArgValue(`${what}: fd ${fd} is not open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   };
   // Every entry checked here, before anything is made: a bad one found by the start itself
@@ -1357,18 +1357,18 @@ function checkFds(options: ProcessOptions): void {
     // (An absent entry is 'pipe', as in child_process.)
     if (s === undefined || s === null || s === 'pipe' || s === 'inherit' || s === 'ignore') return;
     if (typeof s === 'number' && Number.isInteger(s) && s >= 0) return open(s, what);
-    throw new TypeError(`${what} must be 'pipe', 'inherit', 'ignore' or an fd (a non-negative integer), got ${JSON.stringify(s)}`);
+    throw invalidArgValue(`${what} must be 'pipe', 'inherit', 'ignore' or an fd (a non-negative integer), got ${JSON.stringify(s)}`);
   };
   if (Array.isArray(stdio)) {
-    if (stdio.length > 3) throw new TypeError(`stdio has at most 3 entries (fds 0, 1, 2), got ${stdio.length}: pass fds 3 and up as extraFiles`);
+    if (stdio.length > 3) throw invalidArgValue(`stdio has at most 3 entries (fds 0, 1, 2), got ${stdio.length}: pass fds 3 and up as extraFiles`);
     stdio.forEach((s, i) => entry(s, `stdio[${i}]`));
   } else if (stdio !== undefined) {
     entry(stdio, 'stdio');
   }
   if (extraFiles === undefined) return;
-  if (!Array.isArray(extraFiles)) throw new TypeError('extraFiles must be an array of fds');
+  if (!Array.isArray(extraFiles)) throw invalidArgType('extraFiles must be an array of fds');
   extraFiles.forEach((fd, i) => {
-    if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`extraFiles[${i}] must be an fd (a non-negative integer), got ${JSON.stringify(fd)}`);
+    if (!Number.isInteger(fd) || fd < 0) throw invalidArgValue(`extraFiles[${i}] must be an fd (a non-negative integer), got ${JSON.stringify(fd)}`);
     open(fd, `extraFiles[${i}]`);
   });
 }
@@ -1381,11 +1381,11 @@ const CONTAINER_OPTIONS = { root: 'string', bundle: 'string', binding: 'object' 
  * state somewhere else without a word: refused, naming it.
  */
 function checkContainerOptions(options: unknown): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError('container options must be an object');
+  if (typeof options !== 'object' || options === null) throw invalidArgType('container options must be an object');
   for (const [key, value] of Object.entries(options)) {
-    if (!Object.hasOwn(CONTAINER_OPTIONS, key)) throw new TypeError(`unknown container option ${JSON.stringify(key)} (root, bundle, binding)`);
+    if (!Object.hasOwn(CONTAINER_OPTIONS, key)) throw invalidArgValue(`unknown container option ${JSON.stringify(key)} (root, bundle, binding)`);
     const type = CONTAINER_OPTIONS[key as keyof ContainerOptions];
-    if (value !== undefined && (typeof value !== type || value === null || value === '')) throw new TypeError(`container option ${key} must be ${type === 'string' ? 'a non-empty string' : 'an object'}`);
+    if (value !== undefined && (typeof value !== type || value === null || value === '')) throw invalidArgType(`container option ${key} must be ${type === 'string' ? 'a non-empty string' : 'an object'}`);
   }
 }
 

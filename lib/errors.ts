@@ -25,6 +25,33 @@ export function withCleanupError<E>(err: E, cleanupErr: unknown): E {
   return err;
 }
 
+/**
+ * Bad arguments to a function (an option of the wrong type, an unknown option, a number out of
+ * range) are thrown as Node's own APIs throw them: a TypeError or RangeError carrying Node's
+ * code, so that `err.code` can be switched on for every error this library throws.
+ */
+export type ArgumentErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE' | 'ERR_UNKNOWN_SIGNAL';
+
+/** An argument of the wrong type (`ERR_INVALID_ARG_TYPE`). */
+export function invalidArgType(message: string): TypeError & { code: 'ERR_INVALID_ARG_TYPE' } {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' as const });
+}
+
+/** An argument of the right type whose value is refused, an unknown option among them (`ERR_INVALID_ARG_VALUE`). */
+export function invalidArgValue(message: string): TypeError & { code: 'ERR_INVALID_ARG_VALUE' } {
+  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_VALUE' as const });
+}
+
+/** A number outside what is allowed (`ERR_OUT_OF_RANGE`). */
+export function outOfRange(message: string): RangeError & { code: 'ERR_OUT_OF_RANGE' } {
+  return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' as const });
+}
+
+/** A signal name or number that is not a signal (`ERR_UNKNOWN_SIGNAL`, the code Node's process.kill uses). */
+export function unknownSignal(message: string): RangeError & { code: 'ERR_UNKNOWN_SIGNAL' } {
+  return Object.assign(new RangeError(message), { code: 'ERR_UNKNOWN_SIGNAL' as const });
+}
+
 /** Bad input: an invalid config, id or option. `field` names the offending field (e.g. `mounts[2].options`). */
 export class ConfigError extends ContainerError {
   readonly field: string;

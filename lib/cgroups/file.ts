@@ -3,6 +3,7 @@
  * fscommon's parsers). Files are opened without O_CREAT: a missing file means the controller
  * is not there, and creating a plain file in a test dir would hide that.
  */
+import { outOfRange } from '../errors';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CgroupError, errnoCode } from './errors';
@@ -157,7 +158,7 @@ export function readExactKeyValues(dir: string, file: string): Record<string, nu
 
 /** A decimal string of an integer config value (number or bigint). */
 export function intString(value: number | bigint): string {
-  if (typeof value === 'number' && !Number.isInteger(value)) throw new RangeError(`not an integer: ${value}`);
+  if (typeof value === 'number' && !Number.isInteger(value)) throw outOfRange(`not an integer: ${value}`);
   return typeof value === 'bigint' ? value.toString() : value.toFixed(0);
 }
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LinuxResources, Mount, Spec, User } from '../../types/oci';
-import { ConfigError, ContainerError } from '../errors';
+import { ConfigError, ContainerError, invalidArgType, invalidArgValue, outOfRange } from '../errors';
 import {
   DEFAULT_CAPABILITIES,
   DEFAULT_PATH,
@@ -77,23 +77,23 @@ export function hostSandbox(options: HostSandboxOptions = {}): HostSandbox {
 }
 
 function validate(options: HostSandboxOptions): ValidOptions {
-  if (options === null || typeof options !== 'object') throw new TypeError('hostSandbox: options must be an object');
+  if (options === null || typeof options !== 'object') throw invalidArgType('hostSandbox: options must be an object');
   const args = options.args ?? DEFAULT_ARGS;
   if (!Array.isArray(args) || args.length === 0 || !args.every((a) => typeof a === 'string')) {
-    throw new TypeError('hostSandbox: options.args must be a non-empty array of strings');
+    throw invalidArgType('hostSandbox: options.args must be a non-empty array of strings');
   }
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
   if (typeof hostname !== 'string' || hostname.length > 64 || !HOSTNAME.test(hostname)) {
-    throw new TypeError(`hostSandbox: options.hostname must be a valid host name of at most 64 characters, got ${JSON.stringify(hostname)}`);
+    throw invalidArgValue(`hostSandbox: options.hostname must be a valid host name of at most 64 characters, got ${JSON.stringify(hostname)}`);
   }
   const env = options.env ?? [];
   if (!Array.isArray(env) || !env.every((e) => typeof e === 'string' && e.indexOf('=') > 0)) {
-    throw new TypeError('hostSandbox: options.env must be an array of KEY=value strings');
+    throw invalidArgType('hostSandbox: options.env must be an array of KEY=value strings');
   }
   let workspace: string | undefined;
   if (options.workspace !== undefined) {
     if (typeof options.workspace !== 'string' || options.workspace === '') {
-      throw new TypeError('hostSandbox: options.workspace must be a path');
+      throw invalidArgType('hostSandbox: options.workspace must be a path');
     }
     workspace = path.resolve(options.workspace);
     let stat: fs.Stats;
@@ -125,10 +125,10 @@ function validateUser(user: HostSandboxOptions['user']): User {
   if (user === undefined) return { uid: 0, gid: 0 };
   const id = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
   if (user === null || typeof user !== 'object' || !id(user.uid) || !id(user.gid)) {
-    throw new TypeError('hostSandbox: options.user must be { uid, gid } with non-negative integer ids');
+    throw invalidArgType('hostSandbox: options.user must be { uid, gid } with non-negative integer ids');
   }
   if (user.additionalGids !== undefined && !(Array.isArray(user.additionalGids) && user.additionalGids.every(id))) {
-    throw new TypeError('hostSandbox: options.user.additionalGids must be an array of non-negative integers');
+    throw invalidArgType('hostSandbox: options.user.additionalGids must be an array of non-negative integers');
   }
   const out: User = { uid: user.uid, gid: user.gid };
   if (user.additionalGids !== undefined) out.additionalGids = [...user.additionalGids];
@@ -137,9 +137,9 @@ function validateUser(user: HostSandboxOptions['user']): User {
 
 function positiveInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new TypeError(`hostSandbox: options.${name} must be an integer, got ${String(value)}`);
+    throw invalidArgType(`hostSandbox: options.${name} must be an integer, got ${String(value)}`);
   }
-  if (value <= 0) throw new RangeError(`hostSandbox: options.${name} must be positive, got ${value}`);
+  if (value <= 0) throw outOfRange(`hostSandbox: options.${name} must be positive, got ${value}`);
   return value;
 }
 

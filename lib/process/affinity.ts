@@ -5,7 +5,7 @@
  * caller does the sched_setaffinity calls.
  */
 import * as fs from 'node:fs';
-import { ConfigError } from '../errors';
+import { ConfigError, outOfRange } from '../errors';
 
 /** The annotation that asks for the nohz_full transition (runc 1.2-rc). */
 export const ISOLATED_TRANSITION_ANNOTATION = 'org.opencontainers.runc.exec.isolated-cpu-affinity-transition';
@@ -24,10 +24,10 @@ export function parseCpuList(list: string): number[] {
   if (text === '') return [];
   for (const part of text.split(',')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new RangeError(`invalid CPU list ${JSON.stringify(list)}`);
+    if (!m) throw outOfRange(`invalid CPU list ${JSON.stringify(list)}`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo || hi >= 8192) throw new RangeError(`invalid CPU range ${JSON.stringify(part)} in ${JSON.stringify(list)}`);
+    if (hi < lo || hi >= 8192) throw outOfRange(`invalid CPU range ${JSON.stringify(part)} in ${JSON.stringify(list)}`);
     for (let c = lo; c <= hi; c++) out.add(c);
   }
   return [...out].sort((a, b) => a - b);
@@ -59,7 +59,7 @@ export function planAffinity(
     if (v === undefined) return null;
     try {
       const cpus = parseCpuList(v);
-      if (cpus.length === 0) throw new RangeError('empty CPU list');
+      if (cpus.length === 0) throw outOfRange('empty CPU list');
       return cpus;
     } catch (err) {
       throw new ConfigError(`${field}.${name}`, (err as Error).message);

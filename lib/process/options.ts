@@ -1,3 +1,4 @@
+import { invalidArgValue } from '../errors';
 import type { LinuxIOPriority, Scheduler } from '../../types/oci';
 import { UNSUPPORTED_OPTION_KEYS } from '../spec/unsupported';
 
@@ -90,7 +91,7 @@ const KNOWN_OPTIONS = {
 /** TypeError naming the first option that is not a ProcessOptions field. */
 export function rejectUnknownOptions(options: object): void {
   for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(KNOWN_OPTIONS, key) && !UNSUPPORTED_OPTION_KEYS.has(key)) throw new TypeError(`unknown process option ${JSON.stringify(key)}`);
+    if (!Object.hasOwn(KNOWN_OPTIONS, key) && !UNSUPPORTED_OPTION_KEYS.has(key)) throw invalidArgValue(`unknown process option ${JSON.stringify(key)}`);
   }
 }
 

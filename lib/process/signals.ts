@@ -1,3 +1,4 @@
+import { unknownSignal } from '../errors';
 import { constants as osConstants } from 'node:os';
 
 const signals = osConstants.signals as Record<string, number>;
@@ -15,7 +16,7 @@ const SIGRTMAX = 64;
 export function parseSignal(sig: string | number, { zero = false } = {}): number {
   if (typeof sig === 'number') {
     if (Number.isInteger(sig) && (sig > 0 || (zero && sig === 0)) && sig <= 64) return sig;
-    throw new RangeError(`invalid signal number ${sig}`);
+    throw unknownSignal(`invalid signal number ${sig}`);
   }
   if (typeof sig === 'string') {
     const upper = sig.toUpperCase();
@@ -30,5 +31,5 @@ export function parseSignal(sig: string | number, { zero = false } = {}): number
     }
     if (/^\d+$/.test(sig)) return parseSignal(Number(sig), { zero });
   }
-  throw new RangeError(`invalid signal ${JSON.stringify(sig)}`);
+  throw unknownSignal(`invalid signal ${JSON.stringify(sig)}`);
 }

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import createDebug from 'debug';
 import type { NativeBinding, NativeChannel, SpawnResult } from '../native/types';
 import { sealedInitHelper } from '../native/binding';
-import { ContainerError, ProtocolError } from '../errors';
+import { ContainerError, ProtocolError, invalidArgValue } from '../errors';
 import * as hs from './handshake';
 import { Process } from './process';
 import type { StdioStream } from './options';
@@ -106,7 +106,7 @@ function planStdio(binding: NativeBinding, stdio: StdioStream[]): StdioPlan {
       } else if (typeof s === 'number' && Number.isInteger(s) && s >= 0) {
         plan.childFds.push(s);
       } else {
-        throw new TypeError(`stdio[${i}] must be 'pipe', 'inherit', 'ignore' or an fd, got ${JSON.stringify(s)}`);
+        throw invalidArgValue(`stdio[${i}] must be 'pipe', 'inherit', 'ignore' or an fd, got ${JSON.stringify(s)}`);
       }
     }
   } catch (err) {

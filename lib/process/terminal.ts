@@ -4,6 +4,7 @@
  * pty master is not something libuv's pipes or sockets take); written through fs.write. When
  * every process on the terminal has gone, reads fail with EIO: that is the stream's end.
  */
+import { outOfRange } from '../errors';
 import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import type { NativeBinding, WatchHandle } from '../native/types';
@@ -38,7 +39,7 @@ export class TerminalStream extends Duplex {
   resize(size: TerminalSize): void {
     for (const key of ['cols', 'rows'] as const) {
       const v = size?.[key];
-      if (!Number.isInteger(v) || v < 1 || v > 65535) throw new RangeError(`terminal size ${key} must be an integer from 1 to 65535, got ${JSON.stringify(v)}`);
+      if (!Number.isInteger(v) || v < 1 || v > 65535) throw outOfRange(`terminal size ${key} must be an integer from 1 to 65535, got ${JSON.stringify(v)}`);
     }
     if (this.#fd < 0) throw new Error('the terminal is closed');
     if (!this.#binding.setWinsize) throw new Error('this native binding cannot resize terminals');

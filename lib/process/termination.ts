@@ -3,6 +3,7 @@
  * the end of the timeout sends killSignal to the process; its wait() then reports how it
  * ended. Both stop mattering at its exit (the listener and the timer go with it).
  */
+import { invalidArgType, outOfRange, unknownSignal } from '../errors';
 import type { ProcessOptions } from './options';
 import type { Process } from './process';
 import { parseSignal } from './signals';
@@ -22,15 +23,15 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 export function parseTermination(options: ProcessOptions): Termination | null {
   const { signal, timeout, killSignal } = options;
   if (signal === undefined && timeout === undefined && killSignal === undefined) return null;
-  if (signal !== undefined && !isAbortSignal(signal)) throw new TypeError('process option "signal" must be an AbortSignal');
+  if (signal !== undefined && !isAbortSignal(signal)) throw invalidArgType('process option "signal" must be an AbortSignal');
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1)) {
-    throw new RangeError(`process option "timeout" must be an integer number of milliseconds from 0 to 2^31-1, got ${JSON.stringify(timeout)}`);
+    throw outOfRange(`process option "timeout" must be an integer number of milliseconds from 0 to 2^31-1, got ${JSON.stringify(timeout)}`);
   }
   let sig: number | undefined;
   try {
     sig = killSignal === undefined ? undefined : parseSignal(killSignal);
   } catch (err) {
-    throw new RangeError(`process option "killSignal": ${(err as Error).message}`);
+    throw unknownSignal(`process option "killSignal": ${(err as Error).message}`);
   }
   return { ...(signal ? { signal } : {}), ...(timeout ? { timeout } : {}), ...(sig !== undefined ? { killSignal: sig } : {}) };
 }

@@ -4,6 +4,7 @@
  * misspelt or invented key (`cpuset`, `memory.limt`) would change nothing while the call
  * succeeds, and be saved with the config. It is refused, naming it, as an unknown run() option is.
  */
+import { invalidArgType, invalidArgValue } from '../errors';
 import type {
   LinuxBlockIO,
   LinuxCPU,
@@ -63,7 +64,7 @@ const RESOURCES = {
 /** TypeError naming the first key of a set() argument that is not a LinuxResources field. */
 export function rejectUnknownResources(resources: unknown): void {
   if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
-    throw new TypeError('resources must be an object (OCI LinuxResources)');
+    throw invalidArgType('resources must be an object (OCI LinuxResources)');
   }
   rejectUnknownKeys(resources, RESOURCES, '');
 }
@@ -85,7 +86,7 @@ function rejectUnknownKeys(value: unknown, known: Known, at: string): void {
       rejectUnknownKeys(v, (known as Record<string, Known>)[key], field);
     } else {
       const names = Object.keys(known).join(', ');
-      throw new TypeError(`unknown resources field ${JSON.stringify(field)} (${at ? `${at} has` : 'resources are'} ${names})`);
+      throw invalidArgValue(`unknown resources field ${JSON.stringify(field)} (${at ? `${at} has` : 'resources are'} ${names})`);
     }
   }
 }

@@ -499,7 +499,7 @@ describe('bad input: clear typed errors, nothing left behind', { skip }, () => {
   });
 
   test('container options: a misspelt or mistyped one is refused, naming it; one object serves create, load and list', async () => {
-    await assert.rejects(createContainer('opt-typo', makeConfig({}), { rootDir: t.root } as never), { name: 'TypeError', message: /unknown container option "rootDir"/ });
+    await assert.rejects(createContainer('opt-typo', makeConfig({}), { rootDir: t.root } as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: /unknown container option "rootDir"/ });
     await assert.rejects(createContainer('opt-type', makeConfig({}), { root: 5 } as never), { name: 'TypeError', message: /root must be a non-empty string/ });
     await assert.rejects(loadContainer('opt-typo', { root: t.root, bindng: {} } as never), { name: 'TypeError', message: /"bindng"/ });
     await assert.rejects(listContainers({ roots: t.root } as never), { name: 'TypeError', message: /"roots"/ });

@@ -203,12 +203,12 @@ test('hostSandbox: async dispose cleans up', async () => {
 
 test('hostSandbox: invalid options are rejected before anything is created', () => {
   const before = sandboxDirs();
-  assert.throws(() => hostSandbox({ args: [] }), TypeError);
-  assert.throws(() => hostSandbox({ hostname: 'bad host' }), TypeError);
+  assert.throws(() => hostSandbox({ args: [] }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  assert.throws(() => hostSandbox({ hostname: 'bad host' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
   assert.throws(() => hostSandbox({ hostname: 'x'.repeat(65) }), TypeError);
   assert.throws(() => hostSandbox({ env: ['NOEQUALS'] }), TypeError);
   assert.throws(() => hostSandbox({ memoryLimit: 1.5 }), TypeError);
-  assert.throws(() => hostSandbox({ memoryLimit: 0 }), RangeError);
+  assert.throws(() => hostSandbox({ memoryLimit: 0 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
   assert.throws(() => hostSandbox({ pidsLimit: -1 }), RangeError);
   assert.throws(() => hostSandbox({ user: { uid: -1, gid: 0 } }), TypeError);
   assert.throws(() => hostSandbox({ workspace: '/nonexistent/nlc-unit' }), (err: unknown) => {

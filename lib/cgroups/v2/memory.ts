@@ -1,4 +1,5 @@
 /** v2 memory controller (port of runc's fs2 setMemory/statMemory). Swappiness and disableOOMKiller have no v2 file. */
+import { outOfRange } from '../../errors';
 import type { LinuxResources } from '../../../types/oci';
 import { CgroupError, errnoCode } from '../errors';
 import { MAX_U64, asCount, readCount, readExactKeyValues, readFileIfExists, readKeyValues, readUint, toBig } from '../file';
@@ -19,9 +20,9 @@ export function convertMemorySwapToV2(swap: bigint, memory: bigint): bigint | un
   if (swap === -1n) return -1n;
   if (swap === 0n) return undefined;
   if (memory === -1n) return swap;
-  if (memory === 0n) throw new RangeError('unable to set a swap limit without a memory limit');
-  if (memory < 0n) throw new RangeError(`invalid memory limit ${memory}`);
-  if (swap < memory) throw new RangeError('memory+swap limit must be >= memory limit');
+  if (memory === 0n) throw outOfRange('unable to set a swap limit without a memory limit');
+  if (memory < 0n) throw outOfRange(`invalid memory limit ${memory}`);
+  if (swap < memory) throw outOfRange('memory+swap limit must be >= memory limit');
   return swap - memory;
 }
 

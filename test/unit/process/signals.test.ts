@@ -7,7 +7,7 @@ test('parseSignal: names with and without SIG, any case, and numbers', () => {
   assert.equal(parseSignal('term'), 15);
   assert.equal(parseSignal(9), 9);
   assert.equal(parseSignal('9'), 9);
-  for (const bad of ['SIGNOPE', '', 0, 65, 1.5, '-1']) assert.throws(() => parseSignal(bad), RangeError, String(bad));
+  for (const bad of ['SIGNOPE', '', 0, 65, 1.5, '-1']) assert.throws(() => parseSignal(bad), { name: 'RangeError', code: 'ERR_UNKNOWN_SIGNAL' }, String(bad));
   // 0 (does it exist?) only where asked for: signal(), not a killSignal.
   assert.equal(parseSignal(0, { zero: true }), 0);
   assert.equal(parseSignal('0', { zero: true }), 0);

@@ -27,9 +27,9 @@ test('parseTermination: none given is null; killSignal left to the process\'s de
   assert.deepEqual(parseTermination({ signal: ac.signal }), { signal: ac.signal });
   assert.deepEqual(parseTermination({ timeout: 50, killSignal: 'KILL' }), { timeout: 50, killSignal: 9 });
   assert.deepEqual(parseTermination({ timeout: 0 }), {}, 'a timeout of 0 is none, as child_process');
-  assert.throws(() => parseTermination({ signal: {} as AbortSignal }), { name: 'TypeError', message: /"signal" must be an AbortSignal/ });
-  for (const timeout of [-1, 1.5, Number.NaN, 2 ** 31]) assert.throws(() => parseTermination({ timeout }), { name: 'RangeError', message: /"timeout"/ }, String(timeout));
-  assert.throws(() => parseTermination({ killSignal: 'SIGNOPE' }), { name: 'RangeError', message: /"killSignal"/ });
+  assert.throws(() => parseTermination({ signal: {} as AbortSignal }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /"signal" must be an AbortSignal/ });
+  for (const timeout of [-1, 1.5, Number.NaN, 2 ** 31]) assert.throws(() => parseTermination({ timeout }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /"timeout"/ }, String(timeout));
+  assert.throws(() => parseTermination({ killSignal: 'SIGNOPE' }), { name: 'RangeError', code: 'ERR_UNKNOWN_SIGNAL', message: /"killSignal"/ });
 });
 
 test('abortError: shaped as Node\'s, with the reason as cause', () => {
@@ -83,7 +83,7 @@ test('armTermination: the timeout sends killSignal when it ends, and not once th
 });
 
 test('rejectUnknownOptions: a misspelt option is a TypeError naming it; known and refused ones pass', () => {
-  assert.throws(() => rejectUnknownOptions({ args: ['true'], noNewPrivilege: true }), { name: 'TypeError', message: 'unknown process option "noNewPrivilege"' });
+  assert.throws(() => rejectUnknownOptions({ args: ['true'], noNewPrivilege: true }), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE', message: 'unknown process option "noNewPrivilege"' });
   assert.throws(() => rejectUnknownOptions({ environment: [] }), /"environment"/);
   rejectUnknownOptions({ args: [], env: [], cwd: '/', stdio: 'ignore', signal: new AbortController().signal, timeout: 1, killSignal: 9, init: true });
   // Known from runc's Process and refused later with a ConfigError (spec/unsupported.ts).
