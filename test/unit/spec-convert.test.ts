@@ -7,7 +7,7 @@ import { execJoinFlags, namespaceFlag, planNamespaces } from '../../lib/spec/nam
 import { convertCapabilities } from '../../lib/spec/capabilities';
 import { convertRlimits } from '../../lib/spec/rlimits';
 import { convertDevices, defaultDevicesWanted } from '../../lib/spec/devices';
-import { buildInitPlan } from '../../lib/process/bootstrap';
+import { buildInitPlan, resolveProcess } from '../../lib/process/bootstrap';
 import type { Spec } from '../../types/oci';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -420,5 +420,17 @@ describe('buildInitPlan', () => {
     } finally {
       fs.rmSync(bundle, { recursive: true, force: true });
     }
+  });
+});
+
+describe('resolveProcess', () => {
+  const spec = { ociVersion: '1.0.2', process: { args: ['sh'], cwd: '/', env: ['A=1'], user: { uid: 1000, gid: 1000, umask: 0o27, additionalGids: [10, 20] } } } as Spec;
+  it('takes every field not given from the config process', () => {
+    const p = resolveProcess(spec, { args: ['ls'] });
+    assert.deepEqual([p.args, p.env, p.cwd, p.uid, p.gid, p.additionalGids, p.umask], [['ls'], ['A=1'], '/', 1000, 1000, [10, 20], 0o27]);
+  });
+  it('takes a user whole but for its umask: no additionalGids means no supplementary groups', () => {
+    const p = resolveProcess(spec, { user: { uid: 5, gid: 6 } });
+    assert.deepEqual([p.uid, p.gid, p.additionalGids, p.umask], [5, 6, [], 0o27]);
   });
 });
