@@ -576,8 +576,79 @@ bool CopyFile(int from, int to, off_t size) {
   return true;
 }
 
-// Port of runc's libcontainer/dmz cloned-binary logic (CVE-2019-5736): the container can
-// never write to what we exec, because what we exec is a sealed, read-only copy.
+// The new mount API (linux/mount.h) under our own names: glibc declares some of these as
+// enumerators, older headers not at all.
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+constexpr unsigned kFsopenCloexec = 0x1;
+constexpr unsigned kFsconfigSetFlag = 0;
+constexpr unsigned kFsconfigSetString = 1;
+constexpr unsigned kFsconfigCmdCreate = 6;
+constexpr unsigned kFsconfigCmdReconfigure = 7;
+constexpr unsigned kFsmountCloexec = 0x1;
+constexpr unsigned kAttrNosuid = 0x2, kAttrNodev = 0x4;
+
+// The copy on a tmpfs of its own that is mounted nowhere and made read-only once the copy is
+// in it: the returned O_RDONLY fd is then the only way to it. Like a sealed memfd its content
+// cannot change, and unlike one its mode, owner and writability cannot either: chmod, chown
+// and an O_RDWR open all fail with EROFS, even for a container's root that got hold of the
+// file through /proc/PID/exe while the helper ran as its program (exec of a script whose
+// interpreter is /proc/self/exe). A memfd lives on the kernel's internal shmem mount, which is
+// writable: there, chmod 0 or a writer held open (ETXTBSY) made every later start fail.
+// (runc 1.2's exeseal makes its copy unwritable the same way, with an overlayfs.)
+// Returns the fd, or -errno with *syscall naming the call that failed.
+int CopyToReadOnlyTmpfs(int source, off_t size, const char** syscall) {
+  UniqueFd fs(static_cast<int>(::syscall(SYS_fsopen, "tmpfs", kFsopenCloexec)));
+  if (!fs) return *syscall = "fsopen", -errno;
+  if (::syscall(SYS_fsconfig, fs.get(), kFsconfigSetString, "mode", "0555", 0) < 0 ||
+      ::syscall(SYS_fsconfig, fs.get(), kFsconfigSetString, "nr_inodes", "4", 0) < 0 ||
+      ::syscall(SYS_fsconfig, fs.get(), kFsconfigCmdCreate, nullptr, nullptr, 0) < 0)
+    return *syscall = "fsconfig", -errno;
+  UniqueFd mnt(static_cast<int>(::syscall(SYS_fsmount, fs.get(), kFsmountCloexec, kAttrNosuid | kAttrNodev)));
+  if (!mnt) return *syscall = "fsmount", -errno;
+  {
+    UniqueFd copy(openat(mnt.get(), "nlc-init", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555));
+    if (!copy) return *syscall = "openat", -errno;
+    if (!CopyFile(source, copy.get(), size)) return *syscall = "sendfile", -errno;
+  }  // the writer is closed before the superblock goes read-only (a writer left open: EBUSY)
+  // Read-only for the whole superblock, whatever mount reaches it.
+  if (::syscall(SYS_fsconfig, fs.get(), kFsconfigSetFlag, "ro", nullptr, 0) < 0 ||
+      ::syscall(SYS_fsconfig, fs.get(), kFsconfigCmdReconfigure, nullptr, nullptr, 0) < 0)
+    return *syscall = "fsconfig", -errno;
+  int fd = openat(mnt.get(), "nlc-init", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return *syscall = "openat", -errno;
+  return fd;  // holds the mount (and so the tmpfs) for as long as it is open
+}
+
+// The fallback where the mount API is refused (no CAP_SYS_ADMIN, a seccomp profile, a kernel
+// before 5.2): a memfd, sealed, re-opened read-only with the writable fd closed.
+int CopyToSealedMemfd(int source, off_t size, const char** syscall) {
+  // MFD_EXEC asks for an executable memfd where vm.memfd_noexec would make it NOEXEC; older
+  // kernels don't know the flag (EINVAL), and there every memfd is executable anyway.
+  UniqueFd memfd(memfd_create("nlc-sealed-exe", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC));
+  if (!memfd && errno == EINVAL) memfd.reset(memfd_create("nlc-sealed-exe", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!memfd) return *syscall = "memfd_create", -errno;
+  if (!CopyFile(source, memfd.get(), size)) return *syscall = "sendfile", -errno;
+  if (fchmod(memfd.get(), 0555) < 0) return *syscall = "fchmod", -errno;
+  if (fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+    return *syscall = "fcntl(F_ADD_SEALS)", -errno;
+  // Exec refuses a file with any writable fd open (ETXTBSY), so hand out a read-only
+  // re-open and drop the writable one.
+  std::string self = "/proc/self/fd/" + std::to_string(memfd.get());
+  int fd = open(self.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return *syscall = "open", -errno;
+  return fd;
+}
+
+// Port of runc's cloned-binary logic (CVE-2019-5736): the container can never write to what
+// we exec, because what we exec is a read-only copy. sealExecutable(path, kind?) -> {fd, kind}.
 Napi::Value SealExecutable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto path = ToString(info[0], "path");
@@ -588,24 +659,24 @@ Napi::Value SealExecutable(const Napi::CallbackInfo& info) {
   struct stat st;
   if (fstat(source.get(), &st) < 0) return ThrowErrno(env, errno, "sealExecutable", "fstat", path->c_str());
 
-  // MFD_EXEC asks for an executable memfd where vm.memfd_noexec would make it NOEXEC; older
-  // kernels don't know the flag (EINVAL), and there every memfd is executable anyway.
-  UniqueFd memfd(memfd_create("nlc-sealed-exe", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC));
-  if (!memfd && errno == EINVAL) memfd.reset(memfd_create("nlc-sealed-exe", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!memfd) return ThrowErrno(env, errno, "sealExecutable", "memfd_create");
-
-  if (!CopyFile(source.get(), memfd.get(), st.st_size))
-    return ThrowErrno(env, errno, "sealExecutable", "sendfile", path->c_str());
-  if (fchmod(memfd.get(), 0555) < 0) return ThrowErrno(env, errno, "sealExecutable", "fchmod");
-  if (fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-    return ThrowErrno(env, errno, "sealExecutable", "fcntl(F_ADD_SEALS)");
-
-  // Exec refuses a file with any writable fd open (ETXTBSY), so hand out a read-only
-  // re-open and drop the writable one.
-  std::string self = "/proc/self/fd/" + std::to_string(memfd.get());
-  UniqueFd readOnly(open(self.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!readOnly) return ThrowErrno(env, errno, "sealExecutable", "open", self.c_str());
-  return Napi::Number::New(env, readOnly.release());
+  // The kind asked for: 'memfd' skips the tmpfs; none (or 'tmpfs') falls back to a memfd
+  // where the tmpfs cannot be made.
+  std::string wanted = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  if (!wanted.empty() && wanted != "tmpfs" && wanted != "memfd")
+    return ThrowType(env, "sealExecutable: kind must be 'tmpfs' or 'memfd'");
+  const char* syscall = "";
+  const char* kind = "memfd";
+  int fd = -1;
+  if (wanted != "memfd") {
+    fd = CopyToReadOnlyTmpfs(source.get(), st.st_size, &syscall);
+    if (fd >= 0) kind = "tmpfs";
+  }
+  if (fd < 0 && wanted != "tmpfs") fd = CopyToSealedMemfd(source.get(), st.st_size, &syscall);
+  if (fd < 0) return ThrowErrno(env, -fd, "sealExecutable", syscall, path->c_str());
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("kind", Napi::String::New(env, kind));
+  return out;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
  * Container: the verbs of runc's libcontainer Container (container_linux.go), each short:
  * check the status, do its one thing, save state.
  */
+import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -1053,7 +1054,7 @@ export class Container {
       if (this.#dir.exists()) {
         this.#destroying = undefined;
         this.#destroyed = false;
-        this.#destroyAbort = new AbortController();
+        this.#destroyAbort = destroyAbortController();
       }
       throw err;
     });
@@ -1064,7 +1065,7 @@ export class Container {
    * Aborted by destroy(): a start of this handle still under way (a hook that hangs, say) and
    * exec()'s poststart hooks end at once (AbortError), instead of keeping destroy() waiting.
    */
-  #destroyAbort = new AbortController();
+  #destroyAbort = destroyAbortController();
 
   #destroying: Promise<void> | undefined;
 
@@ -1457,3 +1458,14 @@ export async function listContainers(options: ContainerOptions = {}): Promise<Co
 }
 
 export { HookError };
+
+/**
+ * The controller destroy() aborts. Every start and exec() under way listens to its signal, as
+ * many as the caller runs at once: no MaxListenersExceededWarning past ten, which would say a
+ * leak where there is none.
+ */
+function destroyAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DirSetup, DirSetupResult, MkdirResult, NativeBinding } from './types';
+import type { DirSetup, DirSetupResult, MkdirResult, NativeBinding, SealedExecutable } from './types';
 
 export type { NativeBinding } from './types';
 
@@ -39,12 +39,24 @@ export function initHelperPath(): string {
   return fs.existsSync(musl) ? musl : path.join(dir, 'nlc-init');
 }
 
-let sealedFd: number | undefined;
+let sealed: SealedExecutable | undefined;
 
-/** The sealed copy of the init helper, made once per Node process (CVE-2019-5736). */
+/** The read-only copy of the init helper, made once per Node process (CVE-2019-5736). */
 export function sealedInitHelper(binding: NativeBinding): number {
-  if (sealedFd === undefined) sealedFd = binding.sealExecutable(initHelperPath());
-  return sealedFd;
+  if (sealed === undefined) sealed = binding.sealExecutable(initHelperPath());
+  return sealed.fd;
+}
+
+/**
+ * The exec of the helper failed: if it was refused (EACCES, ETXTBSY) and the copy is a memfd,
+ * a container may have made that copy unusable (chmod 0, or an fd open for writing), having got
+ * hold of it through /proc/PID/exe while the helper ran as its program. The next start makes a
+ * new copy, so one container cannot stop every later start of this process. The old fd is
+ * left open: a spawn under way may still be using its number. A tmpfs copy cannot be changed.
+ */
+export function initHelperExecFailed(err: unknown): void {
+  const e = err as NodeJS.ErrnoException | null;
+  if (sealed?.kind === 'memfd' && e?.syscall === 'execveat' && (e.code === 'EACCES' || e.code === 'ETXTBSY')) sealed = undefined;
 }
 
 /** Removal as one threadpool job (binding.removeAsync): the errno name per path, files first, null where removed. */

@@ -57,9 +57,21 @@ export interface NativeChannel {
   close(): void;
 }
 
+export type SealKind = 'tmpfs' | 'memfd';
+
+export interface SealedExecutable {
+  fd: number;
+  kind: SealKind;
+}
+
 export interface NativeBinding {
-  /** Copy the file into a memfd, seal it (F_SEAL_SEAL|SHRINK|GROW|WRITE), return an O_RDONLY fd re-opened from it; the writable fd is closed. */
-  sealExecutable(path: string): number;
+  /**
+   * A read-only copy of the file to exec, returned as an O_RDONLY fd. `tmpfs`: on a tmpfs of its
+   * own, mounted nowhere and read-only once filled (its mode and writability cannot change
+   * either: EROFS). `memfd`: a sealed memfd (F_SEAL_SEAL|SHRINK|GROW|WRITE), re-opened read-only.
+   * Without `kind`, tmpfs, or a memfd where the mount API is refused.
+   */
+  sealExecutable(path: string, kind?: SealKind): SealedExecutable;
   spawn(options: SpawnOptions): SpawnResult;
   /**
    * `spawn` with the clone and exec on a libuv threadpool thread, so creating namespaces and

@@ -73,9 +73,15 @@ export class Process extends EventEmitter {
         binding.close(this.#pidfd);
         this.#pidfd = -1;
         resolve(this.#exit);
-        this.emit('exit', this.#exit);
+        // Before the listeners, as child_process does, and the drain whatever they do: a
+        // listener that throws (to an uncaughtException handler that keeps the service up)
+        // must not leave the three pipes open.
         if (this.stdin && this.stdin !== this.terminal) this.stdin.destroy();
-        if (this.#handedOver) this.#drainUnreadOutput();
+        try {
+          this.emit('exit', this.#exit);
+        } finally {
+          if (this.#handedOver) this.#drainUnreadOutput();
+        }
       });
     });
   }

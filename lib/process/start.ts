@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import createDebug from 'debug';
 import type { NativeBinding, NativeChannel, SpawnResult } from '../native/types';
-import { sealedInitHelper } from '../native/binding';
+import { initHelperExecFailed, sealedInitHelper } from '../native/binding';
 import { ContainerError, ProtocolError, invalidArgValue } from '../errors';
 import * as hs from './handshake';
 import { Process } from './process';
@@ -279,7 +279,10 @@ export async function startProcess(req: StartRequest): Promise<Process> {
     // Both settle before either's failure is handled: a spawned helper must be reaped, and
     // whileSpawning's work must be over before the caller undoes it.
     const [result, overlapResult] = await Promise.allSettled([spawning, overlap]);
-    if (result.status === 'rejected') throw result.reason;
+    if (result.status === 'rejected') {
+      initHelperExecFailed(result.reason);
+      throw result.reason;
+    }
     spawned = result.value;
     if (overlapResult.status === 'rejected') {
       const first = new Process(binding, spawned.pid, spawned.pidfd);

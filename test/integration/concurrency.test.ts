@@ -162,6 +162,25 @@ describe('concurrency', { skip }, () => {
     assert.deepEqual(await listContainers({ root: temp.root }), []);
   });
 
+  test('16 execs at once into one container: all run, and Node warns of no listener leak', async () => {
+    const temp = tempRoot();
+    roots.push(temp);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const c = await createContainer('many-execs', makeConfig({ process: { args: ['sleep', '100'] } }), { root: temp.root });
+    try {
+      await c.run({ stdio: 'ignore' });
+      const exits = await Promise.all(Array.from({ length: 16 }, async () => (await c.run({ init: false, args: ['true'], stdio: 'ignore' })).wait()));
+      assert.deepEqual(exits, Array.from({ length: 16 }, () => ({ exitCode: 0, signal: null })));
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String), []);
+    } finally {
+      process.off('warning', onWarning);
+      await c.destroy();
+    }
+  });
+
   test('two starts of the init on one handle: one creates the container, the other is refused', async () => {
     const temp = tempRoot();
     roots.push(temp);

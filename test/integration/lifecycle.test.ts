@@ -566,13 +566,19 @@ describe('container lifecycle', { skip }, () => {
 
   test('the sealed init helper cannot be overwritten from inside', async () => {
     const stateRoot = root();
-    // The container's init is exec'd from the sealed memfd; writing through /proc/PID/exe of a
-    // process still running it (the created init, before exec) must fail.
+    // The container's init is exec'd from the helper's read-only copy (a tmpfs mounted nowhere);
+    // writing through /proc/PID/exe of a process still running it (the created init, before
+    // exec) must fail, and so must changing its mode or opening it for writing (what would let
+    // a container make every later start fail).
     const c = await createContainer('life-seal', makeConfig({ process: { args: ['true'] } }), { root: stateRoot });
     const p = await c.start({ stdio: 'ignore' });
-    const exe = fs.readlinkSync(`/proc/${p.pid}/exe`);
-    assert.match(exe, /memfd:/);
-    assert.throws(() => fs.writeFileSync(`/proc/${p.pid}/exe`, 'x'), /EPERM|ETXTBSY|EACCES/);
+    const exe = `/proc/${p.pid}/exe`;
+    assert.equal(fs.readlinkSync(exe), '/nlc-init');
+    assert.throws(() => fs.writeFileSync(exe, 'x'), { code: 'EROFS' });
+    assert.throws(() => fs.chmodSync(exe, 0), { code: 'EROFS' });
+    assert.throws(() => fs.openSync(exe, 'r+'), { code: 'EROFS' });
+    await c.exec();
+    assert.deepEqual(await p.wait(), { exitCode: 0, signal: null });
     await c.destroy();
   });
 

@@ -91,7 +91,7 @@ describe('native cgroup support', { skip }, () => {
 
   before(() => {
     b = loadBinding();
-    exe = b.sealExecutable(BUSYBOX);
+    exe = b.sealExecutable(BUSYBOX).fd;
     fdsBefore = openFds();
   });
 

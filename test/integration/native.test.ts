@@ -47,7 +47,7 @@ describe('native addon', { skip }, () => {
 
   before(() => {
     b = loadBinding();
-    exe = b.sealExecutable(BUSYBOX);
+    exe = b.sealExecutable(BUSYBOX).fd;
     fdsBefore = openFds();
   });
 
@@ -99,9 +99,36 @@ describe('native addon', { skip }, () => {
     }
   }
 
-  test('sealExecutable returns a read-only fd whose contents cannot change', () => {
-    const fd = b.sealExecutable(BUSYBOX);
+  test('sealExecutable: by default a copy on a tmpfs of its own, read-only: its content, mode and writability cannot change', async () => {
+    const { fd, kind } = b.sealExecutable(BUSYBOX);
     try {
+      assert.equal(kind, 'tmpfs');
+      assert.equal(fs.fstatSync(fd).size, fs.statSync(BUSYBOX).size);
+      assert.equal(fs.readFileSync(`/proc/self/fd/${fd}`).equals(fs.readFileSync(BUSYBOX)), true);
+      // Mounted nowhere: not in our mount table.
+      assert.equal(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes('nlc-init'), false);
+      // What a container's root could try on it through /proc/PID/exe (as root, so no
+      // permission check stands in the way): every change is EROFS.
+      const self = `/proc/self/fd/${fd}`;
+      assert.throws(() => fs.chmodSync(self, 0), { code: 'EROFS' });
+      assert.throws(() => fs.chownSync(self, 1000, 1000), { code: 'EROFS' });
+      assert.throws(() => fs.openSync(self, 'r+'), { code: 'EROFS' });
+      assert.throws(() => fs.truncateSync(self, 0), { code: 'EROFS' });
+      assert.equal(fs.fstatSync(fd).mode & 0o7777, 0o555);
+      // And it still runs.
+      const spawned = b.spawn({ execFd: fd, argv: ['true'], env: [], cloneFlags: 0, fds: [-1, -1, -1] });
+      const status = await waitExit(spawned.pidfd);
+      b.close(spawned.pidfd);
+      assert.deepEqual(status, { exitCode: 0, signal: null });
+    } finally {
+      b.close(fd);
+    }
+  });
+
+  test("sealExecutable(path, 'memfd'): a sealed memfd whose contents cannot change", () => {
+    const { fd, kind } = b.sealExecutable(BUSYBOX, 'memfd');
+    try {
+      assert.equal(kind, 'memfd');
       assert.equal(fs.fstatSync(fd).size, fs.statSync(BUSYBOX).size);
       assert.match(fdTarget(fd), /^\/memfd:/);
       // Even a writable re-open cannot write: F_SEAL_WRITE.

@@ -39,7 +39,7 @@ function fakeBinding(): Fake {
     close: (fd: number) => {
       if (!open.delete(fd)) throw Object.assign(new Error(`close ${fd}: EBADF`), { code: 'EBADF' });
     },
-    sealExecutable: () => newFd(),
+    sealExecutable: () => ({ fd: newFd(), kind: 'tmpfs' as const }),
     openChannel: (fd: number, cb: (data: Buffer | null, fds: number[]) => void) => {
       onMessage = cb;
       return {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExitStatus, NativeBinding } from '../../../lib/native/types';
-import { Process } from '../../../lib/process/process';
+import { PassThrough } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Process, kHandedOver } from '../../../lib/process/process';
 import { rejectUnknownOptions } from '../../../lib/process/options';
 import { abortError, armTermination, parseTermination } from '../../../lib/process/termination';
 
@@ -88,4 +90,21 @@ test('rejectUnknownOptions: a misspelt option is a TypeError naming it; known an
   rejectUnknownOptions({ args: [], env: [], cwd: '/', stdio: 'ignore', signal: new AbortController().signal, timeout: 1, killSignal: 9, init: true });
   // Known from runc's Process and refused later with a ConfigError (spec/unsupported.ts).
   rejectUnknownOptions({ apparmorProfile: 'x', label: 'y', selinuxLabel: 'z' });
+});
+
+test("an 'exit' listener that throws still lets stdin be destroyed and unread output drained (no fds kept open)", async () => {
+  const { proc, exit } = fakeProcess();
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  proc.stdin = stdin;
+  proc.stdout = stdout;
+  proc[kHandedOver]();
+  proc.on('exit', () => {
+    throw new Error('boom');
+  });
+  assert.throws(() => exit({ exitCode: 0, signal: null }), /boom/);
+  assert.equal(stdin.destroyed, true);
+  await nextTurn();
+  assert.equal(stdout.readableFlowing, true);
+  assert.deepEqual(await proc.wait(), { exitCode: 0, signal: null });
 });
