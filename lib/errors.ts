@@ -1,9 +1,26 @@
+/** The codes of ContainerError and its subclasses (a switch over them can be checked exhaustive). */
+export type ContainerErrorCode =
+  | 'ERR_CONFIG'
+  | 'ERR_CONTAINER_EXISTS'
+  | 'ERR_CONTAINER_NOT_FOUND'
+  | 'ERR_CONTAINER_STATE'
+  | 'ERR_INIT'
+  | 'ERR_HOOK'
+  | 'ERR_PROTOCOL'
+  | 'ERR_CGROUP'
+  | 'ERR_OOM'
+  | 'ERR_NOT_PRIVILEGED'
+  | 'ERR_SANDBOX_BUSY'
+  | 'ERR_STATE_ROOT'
+  | 'ERR_STATE_WRITE'
+  | 'ERR_STATE_CORRUPT';
+
 /** One error hierarchy owned by JS; every error has a `code` programs can switch on. */
 export class ContainerError extends Error {
-  readonly code: string;
+  readonly code: ContainerErrorCode;
   /** A clean-up that failed after this error (see withCleanupError): kept here, never thrown instead. */
   cleanupError?: unknown;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ContainerErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

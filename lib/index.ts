@@ -14,7 +14,7 @@ export {
   HookError,
   ProtocolError,
 } from './errors';
-export type { InitFailure, ArgumentErrorCode } from './errors';
+export type { InitFailure, ArgumentErrorCode, ContainerErrorCode } from './errors';
 export { CgroupError } from './cgroups/errors';
 export type { CgroupStats } from './cgroups/types';
 export { validateConfig, type ValidateOptions } from './spec/validate';
