@@ -8,6 +8,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "error.h"
@@ -107,7 +108,33 @@ CStrings::CStrings(std::vector<std::string> strings) : strings_(std::move(string
 }
 
 bool markPrivateFdsCloexec(int first) {
-  return ::syscall(SYS_close_range, static_cast<unsigned>(first), ~0u, CLOSE_RANGE_CLOEXEC) == 0;
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0u, CLOSE_RANGE_CLOEXEC) == 0) return true;
+  // Refused (a seccomp profile older than close_range, whose default refuses what it does not
+  // name: the filter is loaded by now) or not there (before 5.11): one fd at a time, from the
+  // list in /proc/self/fd, with the calls runc's UnsafeCloseFrom makes (openat, getdents64)
+  // and fcntl.
+  int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  bool ok = true;
+  alignas(8) char buf[4096];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (n < 0) ok = false;
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+      unsigned short reclen;
+      std::memcpy(&reclen, buf + off + 16, sizeof reclen);
+      const char* name = buf + off + 19;
+      off += reclen;
+      char* end = nullptr;
+      long fd = std::strtol(name, &end, 10);
+      if (end == name || *end != '\0' || fd < first || fd == dir || fd > INT_MAX) continue;
+      if (::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) ok = false;
+    }
+  }
+  ::close(dir);
+  return ok;
 }
 
 void execProcess(const std::string& path, const std::vector<std::string>& args, const std::vector<std::string>& env,

@@ -88,6 +88,26 @@ describe('seccomp', { skip }, () => {
     }
   });
 
+  test('a profile that refuses close_range (older than it, with a refusing default): the program still starts, with only its own fds', async () => {
+    // Docker's, containerd's and podman's older default profiles do not name close_range.
+    const profile: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['close_range'], action: 'SCMP_ACT_ERRNO', errnoRet: 6 }] };
+    for (const noNewPrivileges of [true, false]) {
+      const c = await make(`sc-closerange-${noNewPrivileges}`, profile, { args: ['ls', '/proc/self/fd'], noNewPrivileges });
+      const d = await make(`sc-closerange-exec-${noNewPrivileges}`, profile, { args: ['sleep', '100'], noNewPrivileges });
+      try {
+        // fd 3 is ls's own directory: a descriptor of the helper left open would come first.
+        const r = await finishProcess(await c.run({ stdio: 'pipe' }));
+        assert.deepEqual([r.exitCode, r.out.split('\n')], [0, ['0', '1', '2', '3']], `init (no_new_privs ${noNewPrivileges}): ${r.err}`);
+        await d.run({ stdio: 'ignore' });
+        const e = await execIn(d, ['ls', '/proc/self/fd'], { stdio: 'pipe' });
+        assert.deepEqual([e.exitCode, e.out.split('\n')], [0, ['0', '1', '2', '3']], `exec (no_new_privs ${noNewPrivileges}): ${e.err}`);
+      } finally {
+        await c.destroy();
+        await d.destroy();
+      }
+    }
+  });
+
   test('a filter that refuses exec, exit and the report too: the helper still ends (no spin), run() and destroy() settle', async () => {
     // Only mkdir allowed: the helper's exec fails, its procError cannot be sent, and libc's
     // _exit would retry exit(2) forever against EPERM at full CPU.
