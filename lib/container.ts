@@ -384,6 +384,9 @@ export class Container {
     if (this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0) {
       throw new ConfigError('linux.cgroupsPath', `cgroup ${cgroup} is not empty: another container uses it`);
     }
+    // As runc's Create: a frozen cgroup (someone else's, empty) would stop the helper at its
+    // first step, and the start would wait for it forever.
+    if (this.#isFrozen()) throw new ConfigError('linux.cgroupsPath', `container's cgroup ${cgroup} is unexpectedly frozen`);
     startingCgroups.set(key, this);
     return key;
   }

@@ -140,6 +140,25 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
     }
   }
 
+  test("a cgroup found frozen (someone else's, empty) is refused at once, naming linux.cgroupsPath, as runc's Create does", async () => {
+    const freezerKey = [...own.keys()].find((k) => k.split(',').includes('freezer'));
+    assert.ok(freezerKey, 'a freezer hierarchy');
+    const rel = `${relParent}/frozen`;
+    const frozen = path.join(own.get(freezerKey)!, rel);
+    fs.mkdirSync(frozen, { recursive: true });
+    try {
+      fs.writeFileSync(path.join(frozen, 'freezer.state'), 'FROZEN');
+      const c = await make('frozen', {}, { linux: { cgroupsPath: rel } });
+      // Before, the helper stopped in the frozen cgroup and run() waited for ever.
+      await assert.rejects(withTimeout(c.run({ stdio: 'ignore' }), 10_000, 'run() in a frozen cgroup'), (e: unknown) => e instanceof ConfigError && e.field === 'linux.cgroupsPath' && /frozen/.test((e as Error).message));
+      assert.equal(await c.status(), 'stopped');
+      await c.destroy();
+    } finally {
+      if (fs.existsSync(frozen)) fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');
+      for (const dir of new Set(own.values())) if (fs.existsSync(path.join(dir, rel))) fs.rmdirSync(path.join(dir, rel));
+    }
+  });
+
   test('memory limit: an exec that allocates past it is OOM-killed; stats, notifyOOM and the init survive', async () => {
     const limit = 32 * MiB;
     const c = await make('oom', { memory: { limit, swap: limit } });
