@@ -196,11 +196,14 @@ void makeWorkingDirectory(const std::string& cwd) {
 
 }  // namespace
 
-void pivotAndFinalizeRootfs(const RootfsPlan& plan, const std::string& cwd) {
+void pivotIntoRootfs(const RootfsPlan& plan, const std::string& cwd) {
   pivotRoot(plan.rootfs);
   reopenDevNull();
   makeWorkingDirectory(cwd);
-  // runc's finalizeRootfs.
+}
+
+// runc's finalizeRootfs.
+void finalizeRootfs(const RootfsPlan& plan) {
   for (const auto& m : plan.mounts) {
     if (!m.isBind && (m.flags & MS_RDONLY) && (m.type == "tmpfs" || cleanPath(m.destination) == "/dev")) {
       remountDelayedReadonly(m);

@@ -333,7 +333,12 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
 
   log::debug("stage: hooks done");
   currentStage = "pivot_root";
-  pivotAndFinalizeRootfs(plan.rootfs, plan.process.cwd);
+  pivotIntoRootfs(plan.rootfs, plan.process.cwd);
+  // As runc's standard init: the console before the rootfs is finalized, so that a /dev
+  // mounted read-only can still get its /dev/console (runc #3248).
+  openTerminalIfAsked(plan.process, sync, true);
+  currentStage = "pivot_root";
+  finalizeRootfs(plan.rootfs);
   log::debug("stage: pivot_root and rootfs finalized");
   // Where runc sets it, at the end of the rootfs finalization: startContainer hooks already
   // run with the process's umask.
@@ -343,7 +348,6 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   restrictKernelViews(plan.rootfs);
 
   log::debug("stage: names and sysctl done");
-  openTerminalIfAsked(plan.process, sync, true);
   if (plan.readyAck) readyAndWait(sync);
   else readyWithoutAck(plan, sync);
   log::debug("stage: procRun received");

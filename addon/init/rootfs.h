@@ -50,9 +50,13 @@ struct RootfsPlan {
 void mountRootfs(const RootfsPlan& plan);
 
 // Phase 2 (after procHooksDone and createContainer hooks, finalize.cc): pivot_root into the
-// rootfs and detach the old root, move stdio to the container's /dev/null, remount the
-// delayed read-only mounts and the root. Throws InitError.
-void pivotAndFinalizeRootfs(const RootfsPlan& plan, const std::string& cwd);
+// rootfs and detach the old root, move stdio to the container's /dev/null, make the working
+// directory. Throws InitError.
+void pivotIntoRootfs(const RootfsPlan& plan, const std::string& cwd);
+
+// Then (after the console is set up, which needs a writable /dev, as in runc's standard
+// init): remount the delayed read-only mounts (/dev, tmpfs) and the root. Throws InitError.
+void finalizeRootfs(const RootfsPlan& plan);
 
 // After the hostname, as in runc's standard init: sysctl, then read-only and masked paths,
 // each resolved inside the new root. Throws InitError.

@@ -96,6 +96,25 @@ describe('terminal', { skip }, () => {
     }
   });
 
+  test('a read-only /dev still gets the pty as /dev/console (the console comes before /dev is remounted read-only, as runc)', async () => {
+    const script = 'awk \'$5 == "/dev" { print $6 }\' /proc/self/mountinfo; stat -c "%t:%T" /dev/console; echo done';
+    const config = makeConfig({ process: { terminal: true, args: ['sh', '-c', script] } });
+    const dev = config.mounts!.find((m) => m.destination === '/dev')!;
+    dev.options = [...(dev.options ?? []), 'ro'];
+    const c = await createContainer('tty-ro-dev', config, { root: t.root });
+    try {
+      const p = await c.run();
+      const [out, exit] = await withTimeout(Promise.all([readAll(p), p.wait()]), 30_000, 'the terminal process');
+      assert.deepEqual(exit, { exitCode: 0, signal: null }, out);
+      const lines = out.split('\r\n');
+      assert.match(lines[0], /^ro,/, `/dev is read-only: ${out}`);
+      assert.equal(lines[1], '88:0', 'the pty is /dev/console');
+      assert.equal(lines[2], 'done');
+    } finally {
+      await c.destroy();
+    }
+  });
+
   test('interactive: input reaches the shell, a resize its next stty, exit ends the terminal', async () => {
     const c = await make('tty-interactive', { process: { args: ['sh'] } });
     try {
