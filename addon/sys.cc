@@ -254,6 +254,21 @@ Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// clearOnlcr(fd): the terminal behind fd (a pty master: Linux applies termios calls on a
+// master to its slave) no longer turns "\n" into "\r\n", as runc's foreground console
+// (console.ClearONLCR) has it: the host's own terminal adds the "\r" when it shows the output,
+// and output sent to a file is the program's bytes.
+Napi::Value ClearOnlcr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fd = ToFd(info[0], "fd");
+  if (!fd) return env.Undefined();
+  termios t{};
+  if (tcgetattr(*fd, &t) < 0) return ThrowErrno(env, errno, "clearOnlcr", "tcgetattr");
+  t.c_oflag &= ~static_cast<tcflag_t>(ONLCR);
+  if (tcsetattr(*fd, TCSANOW, &t) < 0) return ThrowErrno(env, errno, "clearOnlcr", "tcsetattr");
+  return env.Undefined();
+}
+
 // sendFdToUnixSocket(path, data, fd): connect to the stream socket at path, send data with fd
 // attached (SCM_RIGHTS) in one sendmsg, and close: how runc hands a seccomp listener to the
 // profile's agent (listenerPath). Synchronous: a local connect and one small message.
@@ -301,6 +316,7 @@ Napi::Value SendFdToUnixSocket(const Napi::CallbackInfo& info) {
 void InitSys(Napi::Env env, Napi::Object exports) {
   exports.Set("sendFdToUnixSocket", Napi::Function::New(env, SendFdToUnixSocket, "sendFdToUnixSocket"));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize, "setWinsize"));
+  exports.Set("clearOnlcr", Napi::Function::New(env, ClearOnlcr, "clearOnlcr"));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair, "socketpair"));
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   exports.Set("pipe", Napi::Function::New(env, Pipe, "pipe"));

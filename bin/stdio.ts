@@ -3,13 +3,13 @@
  * terminal it gets this process's own stdio; with one, the pty master goes to
  * --console-socket (detached) or is proxied to this process's stdio (foreground).
  */
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Process, ProcessExit } from '../lib';
+import type { Process, ProcessExit, ProcessOptions } from '../lib';
+import { kOnConsole } from '../lib/process/options';
 import { loadBinding } from '../lib/native/binding';
 import { UsageError } from './args';
 
@@ -58,18 +58,29 @@ export function sendTerminal(proc: Process, socketPath: string): void {
   }
 }
 
+/**
+ * For a process whose pty we proxy in the foreground: as runc's foreground console
+ * (console.ClearONLCR on the pty it receives, before the program runs), "\n" is not turned into
+ * "\r\n", so output sent to a file is the program's bytes.
+ */
+export function foregroundConsole(options: ProcessOptions): void {
+  options[kOnConsole] = (fd) => {
+    try {
+      loadBinding().clearOnlcr?.(fd);
+    } catch {
+      // cosmetic: the output keeps its "\r"
+    }
+  };
+}
+
 /** Proxy a foreground process's terminal to our stdio (raw, following the window's size) until it ends. */
 export function proxyTerminal(proc: Process): () => void {
   const terminal = proc.terminal!;
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
-  if (raw) {
-    stdin.setRawMode(true);
-    // As runc's console.SetRaw (cfmakeraw): no output processing either, which libuv's raw mode
-    // keeps (ONLCR), so that the container's pty alone turns "\n" into "\r\n". setRawMode(false)
-    // restores the terminal as libuv first found it, output flags included.
-    if (process.stdout.isTTY) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
-  }
+  // The container's pty passes "\n" as it is (foregroundConsole): our own terminal, whose
+  // output processing libuv's raw mode keeps, adds the "\r" to what it shows.
+  if (raw) stdin.setRawMode(true);
   const resize = (): void => {
     if (process.stdout.isTTY) {
       try {

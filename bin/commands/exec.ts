@@ -10,7 +10,7 @@ import type { FlagSpec } from '../args';
 import { UsageError } from '../args';
 import { containerOptions, type Command } from '../command';
 import { checkProcess, execProcess, processOptionsFromSpec } from '../process-spec';
-import { checkTerminal, extraFiles, forwardSignals, sendTerminal, waitInForeground, writePidFile } from '../stdio';
+import { checkTerminal, extraFiles, foregroundConsole, forwardSignals, sendTerminal, waitInForeground, writePidFile } from '../stdio';
 
 const EXEC_FLAGS: readonly FlagSpec[] = [
   { name: 'console-socket', type: 'string', help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" },
@@ -80,6 +80,7 @@ export const exec: Command = {
     options.extraFiles = extra.fds;
     if (extra.env.length > 0) options.env = [...(options.env ?? []), ...extra.env];
     if (!options.terminal) options.stdio = 'inherit';
+    else if (!detach && !consoleSocket) foregroundConsole(options);
     const cgroup = flags.string('cgroup');
     if (cgroup) {
       if (cgroup.includes(':')) throw new UsageError(`--cgroup ${JSON.stringify(cgroup)}: the per-controller form is not supported, give one path for all`);

@@ -177,6 +177,8 @@ export interface NativeBinding {
 
   /** TIOCSWINSZ on a pty master (a container's terminal). Optional: a fake binding may lack it. */
   setWinsize?(fd: number, rows: number, cols: number): void;
+  /** Clear ONLCR on the terminal behind fd (a pty master: its slave), as runc's foreground console does. */
+  clearOnlcr?(fd: number): void;
 
   /** Connect to the unix stream socket at path, send data with fd attached (SCM_RIGHTS), close (a seccomp agent's listenerPath). */
   sendFdToUnixSocket?(path: string, data: Buffer, fd: number): void;

@@ -29,7 +29,15 @@ export interface ProcessRlimit {
   soft: number | bigint;
 }
 
+/**
+ * @internal For this package's command line: called with the pty master's fd once the helper
+ * has made it, before the program runs (runc's foreground console clears ONLCR there).
+ */
+export const kOnConsole: unique symbol = Symbol('nlc.onConsole');
+
 export interface ProcessOptions {
+  /** @internal See kOnConsole. */
+  [kOnConsole]?: (fd: number) => void;
   /** argv; args[0] is looked up in the container's PATH when it has no slash. */
   args?: string[];
   /** `KEY=value` strings. Default: the config's process env. */
@@ -86,7 +94,7 @@ const KNOWN_OPTIONS = {
   args: true, env: true, cwd: true, user: true, terminal: true, consoleSize: true, stdio: true, extraFiles: true,
   capabilities: true, rlimits: true, noNewPrivileges: true, oomScoreAdj: true, subCgroupPath: true, ioPriority: true,
   scheduler: true, execCPUAffinity: true, init: true, signal: true, timeout: true, killSignal: true,
-} as const satisfies Record<keyof ProcessOptions, true>;
+} as const satisfies Record<Exclude<keyof ProcessOptions, typeof kOnConsole>, true>;
 
 /** TypeError naming the first option that is not a ProcessOptions field. */
 export function rejectUnknownOptions(options: object): void {

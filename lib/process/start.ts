@@ -35,6 +35,8 @@ export interface StartRequest {
   stdio: StdioStream[];
   /** The plan asks the helper for a pty (process.terminal): its master becomes the Process's terminal. */
   terminal?: boolean;
+  /** Called with the pty master once the helper sent it, before the program runs (kOnConsole). */
+  onConsole?: (fd: number) => void;
   /**
    * The plan's seccomp filter has notify rules: the helper hands over its listener
    * (procSeccomp), and onSeccomp gets a copy of it (closed after) to give to the agent.
@@ -410,6 +412,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
             break;
           case 'adoptConsole':
             consoleFd = action.fd;
+            req.onConsole?.(consoleFd);
             break;
           case 'seccomp': {
             // Port of runc's procSeccomp: a copy first, then the helper may go on (a call it

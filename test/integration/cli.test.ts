@@ -507,6 +507,27 @@ describe('the OCI runtime command line', { skip }, () => {
     assert.equal(await ok(root, ['list', '-q']), '');
   });
 
+  test('a foreground terminal passes "\\n" as it is, as runc\'s (ClearONLCR): output sent to a file has the program\'s bytes', { skip: hasScript ? false : 'needs script(1)' }, async () => {
+    const { root, dir } = setup();
+    const quote = (args: string[]) => args.map((a) => `'${a}'`).join(' ');
+    const runOut = path.join(dir, 'run.out');
+    const b = bundle(dir, { process: { terminal: true, args: ['sh', '-c', 'printf "a\\nb\\n"'] } });
+    const run = spawnSync('script', ['-qec', `${quote([process.execPath, CLI, '--root', root, 'run', '-b', b, id('onlcr')])} > ${runOut}`, '/dev/null'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(run.status, 0, `${run.stdout} ${run.stderr}`);
+    // (script(1) sends a NUL byte on the terminal, which the container's pty echoes as "^@"; runc's output has it too.)
+    assert.equal(fs.readFileSync(runOut, 'utf8').replace(/\^@/g, ''), 'a\nb\n');
+    // exec -t, the same.
+    const cid = id('onlcr-exec');
+    const sleeper = bundle(path.join(dir, 'sleeper'), { process: { args: ['sleep', '100'] } });
+    const detached = await cliDetached(root, ['run', '-d', '-b', sleeper, cid]);
+    assert.equal(detached.code, 0, detached.err);
+    const execOut = path.join(dir, 'exec.out');
+    const exec = spawnSync('script', ['-qec', `${quote([process.execPath, CLI, '--root', root, 'exec', '-t', cid, 'sh', '-c', 'printf "c\\nd\\n"'])} > ${execOut}`, '/dev/null'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(exec.status, 0, `${exec.stdout} ${exec.stderr}`);
+    assert.equal(fs.readFileSync(execOut, 'utf8').replace(/\^@/g, ''), 'c\nd\n');
+    await ok(root, ['delete', '-f', cid]);
+  });
+
   test('a bad config is refused naming the field, and nothing is left', async () => {
     const { root, dir } = setup();
     const b = bundle(dir, { mounts: [{ destination: '', type: 'tmpfs', source: 'tmpfs' }] });
