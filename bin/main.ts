@@ -13,6 +13,7 @@ import type { Command, CommandContext } from './command';
 import { COMMANDS } from './commands';
 import { Logger, parseLogFormat } from './log';
 import { VERSION } from './version';
+import { OCI_VERSION } from '../lib';
 
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'debug', type: 'bool', help: 'enable debug logging' },
@@ -87,7 +88,8 @@ export async function main(argv: readonly string[], prog = 'node-libcontainer'):
     return 1;
   }
   if (globals.bool('version')) {
-    process.stdout.write(`${prog} version ${VERSION}\n`);
+    // runc's lines, with what stands for its go and libseccomp ones here (the runtime).
+    process.stdout.write(`${prog} version ${VERSION}\nspec: ${OCI_VERSION}\nnode: ${process.version}\n`);
     return 0;
   }
   const [name, ...rest] = globals.positionals;

@@ -568,5 +568,7 @@ describe('the OCI runtime command line', { skip }, () => {
     assert.ok(features.linux.namespaces.includes('pid'));
     assert.equal(features.linux.cgroup.systemd, false);
     assert.ok(features.mountOptions.includes('rro'));
+    // -v: runc's lines (version, spec).
+    assert.match(await ok(root, ['-v']), /^node-libcontainer version \d+\.\d+\.\d+\nspec: 1\.3\.0\nnode: v\d+/);
   });
 });
