@@ -274,7 +274,7 @@ class MountRunner {
       if (errno == ENOENT) return;
       fail(kMounts, "fstatat", m.destination, mountError(m, "inspect the target"));
     }
-    if (!S_ISDIR(st.st_mode)) failPlain(kMounts, m.destination, m.type + " must be mounted on an ordinary directory");
+    if (!S_ISDIR(st.st_mode)) failPlain(kMounts, m.destination, m.type + " must be mounted on ordinary directory");
   }
 
   void checkBindTarget(const MountPlan& m, int targetFd) {
