@@ -17,7 +17,7 @@ import { runHooks, runHooksToTheEnd } from './hooks';
 import { StateDir, defaultRoot, deriveStatus, processStatus, readProcStat, stateDirOwner, validateId, type SavedState } from './state';
 import { buildExecPlan, buildInitPlan, type InitPlan } from './process/bootstrap';
 import { rejectUnsupportedOptions } from './spec/unsupported';
-import { rejectUnknownResources } from './spec/update';
+import { mergeResources, rejectUnknownResources } from './spec/update';
 import { compileSeccomp } from './spec/seccomp';
 import { seccompAgent, withSeccomp } from './process/seccomp-agent';
 import { prepareConfig } from './process/prepared';
@@ -1257,27 +1257,6 @@ const PROCESS_FIELDS = ['args', 'env', 'cwd', 'user', 'capabilities', 'rlimits',
 /** The v1 hierarchy directories of a path map ('' is the v2 tree), each once. */
 function v1Dirs(paths: Readonly<Record<string, string>>): string[] {
   return [...new Set(Object.entries(paths).filter(([k]) => k !== '').map(([, dir]) => dir))];
-}
-
-/**
- * `update` semantics: each resource group given replaces that group's fields, the rest stay.
- * One exception, runc's: a memory limit lifted (-1) without a swap value lifts the swap limit
- * too (setMemoryAndSwap), where the old memory+swap total would be kept below it (v1 refuses
- * that; on v2 it would become a larger swap-only limit).
- */
-function mergeResources(current: LinuxResources, update: LinuxResources): LinuxResources {
-  const out: Record<string, unknown> = { ...current };
-  for (const [key, value] of Object.entries(update)) {
-    const prev = (current as Record<string, unknown>)[key];
-    out[key] = value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
-      ? { ...(prev as object), ...(value as object) }
-      : value;
-  }
-  const memory = update.memory;
-  if (memory && memory.swap === undefined && memory.limit !== undefined && BigInt(memory.limit) === -1n && (out.memory as { swap?: unknown }).swap !== undefined) {
-    out.memory = { ...(out.memory as object), swap: -1 };
-  }
-  return out as LinuxResources;
 }
 
 /**

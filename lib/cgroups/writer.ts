@@ -56,10 +56,22 @@ export class CgroupWriter {
     if (this.track) this.undos.push({ what, run });
   }
 
-  /** Undo everything recorded, newest first. Best effort: a failing restore is logged and skipped. */
+  /**
+   * Undo everything recorded, newest first. A restore that fails is tried once more after the
+   * others: a file may take its old value only once another has its own back (cpu.weight is
+   * refused while cpu.idle is still 1). Best effort: one that fails again is logged and skipped.
+   */
   rollback(): void {
+    const failed: Undo[] = [];
     while (this.undos.length > 0) {
       const undo = this.undos.pop()!;
+      try {
+        undo.run();
+      } catch {
+        failed.push(undo);
+      }
+    }
+    for (const undo of failed) {
       try {
         undo.run();
       } catch (err) {

@@ -5,6 +5,7 @@
  * succeeds, and be saved with the config. It is refused, naming it, as an unknown run() option is.
  */
 import { invalidArgType, invalidArgValue } from '../errors';
+import { filesOfTypedFields } from '../cgroups/v2/unified';
 import type {
   LinuxBlockIO,
   LinuxCPU,
@@ -89,4 +90,32 @@ function rejectUnknownKeys(value: unknown, known: Known, at: string): void {
       throw invalidArgValue(`unknown resources field ${JSON.stringify(field)} (${at ? `${at} has` : 'resources are'} ${names})`);
     }
   }
+}
+
+/**
+ * `update` semantics: each resource group given replaces that group's fields, the rest stay;
+ * a unified key saved earlier for a file a typed field of the request writes is dropped.
+ * One exception, runc's: a memory limit lifted (-1) without a swap value lifts the swap limit
+ * too (setMemoryAndSwap), where the old memory+swap total would be kept below it (v1 refuses
+ * that; on v2 it would become a larger swap-only limit).
+ */
+export function mergeResources(current: LinuxResources, update: LinuxResources): LinuxResources {
+  const out: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(update)) {
+    const prev = (current as Record<string, unknown>)[key];
+    out[key] = value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      ? { ...(prev as object), ...(value as object) }
+      : value;
+  }
+  // Earlier unified keys for the files this request's typed fields write give way to them.
+  const overridden = filesOfTypedFields(update);
+  if (current.unified && overridden.size > 0) {
+    const kept = Object.fromEntries(Object.entries(current.unified).filter(([key]) => !overridden.has(key)));
+    out.unified = { ...kept, ...(update.unified ?? {}) };
+  }
+  const memory = update.memory;
+  if (memory && memory.swap === undefined && memory.limit !== undefined && BigInt(memory.limit) === -1n && (out.memory as { swap?: unknown }).swap !== undefined) {
+    out.memory = { ...(out.memory as object), swap: -1 };
+  }
+  return out as LinuxResources;
 }

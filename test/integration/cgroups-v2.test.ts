@@ -144,6 +144,28 @@ describe('cgroups (pure v2): enforcement', { skip }, () => {
     await assertNoCgroupLeft(c.id);
   });
 
+  test('set(): cpu.idle over shares succeeds (the weight goes in first) and back; a typed value wins over an earlier unified key for its file', async () => {
+    const c = await make('setorder', { cpu: { shares: 2048 }, pids: { limit: 50 }, memory: { limit: 256 * MiB } });
+    const init = await c.run({ stdio: 'ignore' });
+    const dir = cgroupDirOf(init.pid);
+    const file = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8').trim();
+    assert.equal(file('cpu.weight'), '174');
+    if (fs.existsSync(path.join(dir, 'cpu.idle'))) {
+      // The kernel refuses a weight while the group is idle: before, this failed (EINVAL) and
+      // its rollback left the weight at the kernel's 100.
+      await c.set({ cpu: { idle: 1 } });
+      assert.equal(file('cpu.idle'), '1');
+      await c.set({ cpu: { idle: 0 } });
+      assert.equal(file('cpu.idle'), '0');
+      assert.equal(file('cpu.weight'), '174');
+    }
+    await c.set({ unified: { 'pids.max': '20', 'memory.max': String(200 * MiB) } });
+    assert.deepEqual([file('pids.max'), file('memory.max')], ['20', String(200 * MiB)]);
+    await c.set({ pids: { limit: 5 }, memory: { limit: 64 * MiB } });
+    assert.deepEqual([file('pids.max'), file('memory.max')], ['5', String(64 * MiB)], 'the newer typed values');
+    await c.destroy();
+  });
+
   test('cgroup.freeze: pause stops progress, resume restarts it, SIGKILL kills a paused container; destroy leaves nothing', async () => {
     const c = await make('pause', { pids: { limit: 20 } }, {}, ['sh', '-c', 'while :; do :; done']);
     const init = await c.run({ stdio: 'ignore' });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rejectUnknownResources } from '../../lib/spec/update';
+import { mergeResources, rejectUnknownResources } from '../../lib/spec/update';
 
 const refused = (resources: unknown, message: RegExp) =>
   assert.throws(() => rejectUnknownResources(resources), (e: unknown) => e instanceof TypeError && /^ERR_INVALID_ARG_(VALUE|TYPE)$/.test((e as TypeError & { code?: string }).code ?? '') && message.test(e.message));
@@ -36,4 +36,19 @@ test('set() refuses a key that is not a LinuxResources field, at any depth, nami
   refused({ network: { priorities: [{ name: 'eth0', prio: 1 }] } }, /"network\.priorities\[0\]\.prio"/);
   refused(null, /must be an object/);
   refused([{ memory: {} }], /must be an object/);
+});
+
+test('mergeResources: groups merged field by field; a unified key saved earlier gives way to a typed field of the request for the same file', () => {
+  const saved = { pids: { limit: 50 }, memory: { limit: 256, swap: 512 }, unified: { 'pids.max': '20', 'memory.max': '200', 'memory.high': '150' } };
+  assert.deepEqual(mergeResources(saved, { pids: { limit: 5 }, memory: { limit: 64 } }), {
+    pids: { limit: 5 },
+    memory: { limit: 64, swap: 512 },
+    unified: { 'memory.high': '150' },
+  });
+  // Unified keys of the request itself stay, and win over its typed fields (as at create).
+  assert.deepEqual(mergeResources(saved, { pids: { limit: 5 }, unified: { 'pids.max': '7' } }).unified, { 'memory.max': '200', 'memory.high': '150', 'pids.max': '7' });
+  // A request without typed fields keeps them all (merged).
+  assert.deepEqual(mergeResources(saved, { unified: { 'io.weight': 'default 200' } }).unified, { 'pids.max': '20', 'memory.max': '200', 'memory.high': '150', 'io.weight': 'default 200' });
+  // runc's setMemoryAndSwap: a lifted limit lifts the swap too.
+  assert.deepEqual(mergeResources({ memory: { limit: 256, swap: 512 } }, { memory: { limit: -1 } }).memory, { limit: -1, swap: -1 });
 });

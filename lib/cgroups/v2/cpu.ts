@@ -24,8 +24,13 @@ export function set(dir: string, resources: LinuxResources, w = new CgroupWriter
   const shares = c.shares === undefined ? 0 : Number(c.shares);
   const quota = toBig(c.quota ?? 0);
   const period = toBig(c.period ?? 0);
-  if (c.idle !== undefined) w.write(dir, 'cpu.idle', intString(c.idle));
-  if (shares !== 0) w.write(dir, 'cpu.weight', String(convertSharesToWeight(shares)));
+  // The kernel refuses a weight while the group is idle: the weight goes in before the group
+  // becomes idle (runc's order), and after it stops being idle.
+  const idle = c.idle === undefined ? undefined : intString(c.idle);
+  const weight = shares !== 0 ? String(convertSharesToWeight(shares)) : undefined;
+  if (idle !== undefined && idle === '0') w.write(dir, 'cpu.idle', idle);
+  if (weight !== undefined) w.write(dir, 'cpu.weight', weight);
+  if (idle !== undefined && idle !== '0') w.write(dir, 'cpu.idle', idle);
   let pendingBurst: string | undefined;
   if (c.burst !== undefined) {
     const burst = intString(c.burst);

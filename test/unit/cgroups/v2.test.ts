@@ -96,6 +96,15 @@ describe('v2 cpu', () => {
     assert.equal(read(dir, 'cpu.idle'), '1');
     assert.equal(read(dir, 'cpu.max.burst'), '1000');
   });
+  test('the weight goes in before the group becomes idle, and after it stops being idle (the kernel refuses it while idle)', () => {
+    const writes = (resources: Parameters<typeof cpu.set>[1]): string[] => {
+      const order: string[] = [];
+      cpu.set('/nowhere', resources, { write: (_d: string, f: string, v: string) => void order.push(`${f}=${v}`) } as unknown as CgroupWriter);
+      return order;
+    };
+    assert.deepEqual(writes({ cpu: { shares: 2048, idle: 1 } }), ['cpu.weight=174', 'cpu.idle=1']);
+    assert.deepEqual(writes({ cpu: { shares: 2048, idle: 0 } }), ['cpu.idle=0', 'cpu.weight=174']);
+  });
   test('period alone: quota max; quota alone: default period', () => {
     const dir = cpuDir();
     cpu.set(dir, { cpu: { period: 50000 } });

@@ -56,3 +56,20 @@ test('a failing restore does not stop the others', () => {
   assert.equal(read(dir, 'a.x'), '1');
   assert.equal(read(dir, 'b.x'), '2');
 });
+
+test('rollback tries a failed restore again after the others (cpu.weight is refused until cpu.idle is back)', () => {
+  const w = new CgroupWriter();
+  const done: string[] = [];
+  let idleBack = false;
+  w.onRollback('cpu.idle', () => {
+    idleBack = true;
+    done.push('idle');
+  });
+  // Newest first: this one runs before cpu.idle is back, and fails.
+  w.onRollback('cpu.weight', () => {
+    if (!idleBack) throw Object.assign(new Error('EINVAL'), { code: 'EINVAL' });
+    done.push('weight');
+  });
+  w.rollback();
+  assert.deepEqual(done, ['idle', 'weight']);
+});
