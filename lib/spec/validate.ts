@@ -535,7 +535,7 @@ const resources = object({
     const limit = m.limit as number | bigint | undefined;
     const swap = m.swap as number | bigint | undefined;
     if (limit !== undefined && swap !== undefined && toBigInt(limit) > 0n && toBigInt(swap) > 0n && toBigInt(swap) < toBigInt(limit)) {
-      fail(join(field, 'swap'), `(memory + swap) must be at least memory.limit ${limit}, got ${swap}`);
+      fail(join(field, 'swap'), `(memory + swap) must be at least memory.limit ${limit}, got ${swap} (it is memory and swap together: a new limit may need a new swap too)`);
     }
   }),
   network: object({
