@@ -29,6 +29,7 @@
 #include "binding.h"
 #include "errno_error.h"
 #include "fd.h"
+#include "init/mount_api.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -576,24 +577,6 @@ bool CopyFile(int from, int to, off_t size) {
   return true;
 }
 
-// The new mount API (linux/mount.h) under our own names: glibc declares some of these as
-// enumerators, older headers not at all.
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#endif
-#ifndef SYS_fsconfig
-#define SYS_fsconfig 431
-#endif
-#ifndef SYS_fsmount
-#define SYS_fsmount 432
-#endif
-constexpr unsigned kFsopenCloexec = 0x1;
-constexpr unsigned kFsconfigSetFlag = 0;
-constexpr unsigned kFsconfigSetString = 1;
-constexpr unsigned kFsconfigCmdCreate = 6;
-constexpr unsigned kFsconfigCmdReconfigure = 7;
-constexpr unsigned kFsmountCloexec = 0x1;
-constexpr unsigned kAttrNosuid = 0x2, kAttrNodev = 0x4;
 
 // The copy on a tmpfs of its own that is mounted nowhere and made read-only once the copy is
 // in it: the returned O_RDONLY fd is then the only way to it. Like a sealed memfd its content

@@ -13,17 +13,9 @@
 
 #include "error.h"
 #include "fd.h"
+#include "mount_api.h"
 #include "paths.h"
 
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#endif
-#ifndef SYS_fsconfig
-#define SYS_fsconfig 431
-#endif
-#ifndef SYS_fsmount
-#define SYS_fsmount 432
-#endif
 
 namespace nlc {
 
@@ -31,15 +23,6 @@ namespace {
 
 constexpr const char* kStage = "mounts";
 
-// The new mount API's constants (linux/mount.h), under our own names: glibc declares some of
-// them as enumerators and musl not at all.
-constexpr unsigned kFsopenCloexec = 0x1;
-constexpr unsigned kFsconfigSetFlag = 0;
-constexpr unsigned kFsconfigSetString = 1;
-constexpr unsigned kFsconfigCmdCreate = 6;
-constexpr unsigned kFsmountCloexec = 0x1;
-constexpr unsigned kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4, kAttrNoexec = 0x8;
-constexpr unsigned kAttrNoatime = 0x10, kAttrStrictatime = 0x20, kAttrNodiratime = 0x80, kAttrNosymfollow = 0x200000;
 
 std::string what(const MountPlan& m, const std::string& step) {
   return "tmpcopyup of " + m.destination + ": " + step;
@@ -65,7 +48,6 @@ unsigned mountAttrs(const MountPlan& m, unsigned long flags) {
 #endif
       ;
   if (flags & ~handled) failPlain(kStage, m.destination, what(m, "a mount flag other than ro, nosuid, nodev, noexec and the atime ones"));
-  (void)kAttrRdonly;
   return attrs;
 }
 
