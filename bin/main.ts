@@ -12,7 +12,7 @@ import { ParsedFlags, UsageError, describeFlags, parseFlags, type FlagSpec } fro
 import type { Command, CommandContext } from './command';
 import { COMMANDS } from './commands';
 import { Logger, parseLogFormat } from './log';
-import { VERSION } from './version';
+import { COMMIT, VERSION } from './version';
 import { OCI_VERSION } from '../lib';
 
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
@@ -89,7 +89,7 @@ export async function main(argv: readonly string[], prog = 'node-libcontainer'):
   }
   if (globals.bool('version')) {
     // runc's lines, with what stands for its go and libseccomp ones here (the runtime).
-    process.stdout.write(`${prog} version ${VERSION}\nspec: ${OCI_VERSION}\nnode: ${process.version}\n`);
+    process.stdout.write(`${prog} version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\nnode: ${process.version}\n`);
     return 0;
   }
   const [name, ...rest] = globals.positionals;

@@ -1,2 +1,4 @@
-/** The package's version (package.json sits two levels above dist/bin/). */
-export const VERSION: string = (require('../../package.json') as { version: string }).version;
+/** The package's version, and the commit npm recorded when installing it from git (package.json sits two levels above dist/bin/). */
+const pkg = require('../../package.json') as { version: string; gitHead?: string };
+export const VERSION: string = pkg.version;
+export const COMMIT: string = pkg.gitHead ?? 'unknown';

@@ -377,16 +377,23 @@ export class Container {
    * startingCgroups) until the caller lets go. Across processes the emptiness check is all
    * there is, as in runc.
    */
+  /** A start refused the cgroup as someone else's (see #claimCgroup): destroy leaves it alone. */
+  #cgroupRefused = false;
+
   #claimCgroup(): string {
     const key = cgroupKey(this.#cgroups);
     const cgroup = Object.values(this.#cgroups.paths)[0];
     if (startingCgroups.has(key)) throw new ConfigError('linux.cgroupsPath', `cgroup ${cgroup} is being used by another container's start`);
     if (this.#cgroups.exists() && this.#cgroups.getPids(true).length > 0) {
+      this.#cgroupRefused = true;
       throw new ConfigError('linux.cgroupsPath', `cgroup ${cgroup} is not empty: another container uses it`);
     }
     // As runc's Create: a frozen cgroup (someone else's, empty) would stop the helper at its
     // first step, and the start would wait for it forever.
-    if (this.#isFrozen()) throw new ConfigError('linux.cgroupsPath', `container's cgroup ${cgroup} is unexpectedly frozen`);
+    if (this.#isFrozen()) {
+      this.#cgroupRefused = true;
+      throw new ConfigError('linux.cgroupsPath', `container's cgroup unexpectedly frozen (${cgroup})`);
+    }
     startingCgroups.set(key, this);
     return key;
   }
@@ -1187,6 +1194,9 @@ export class Container {
         const [gone] = await Promise.all([removing, this.#dir.removeAsync(removeEachOf(this.#binding))]);
         if (gone) return;
       }
+      // A cgroup the start refused (someone else's: in use, or frozen) was never ours: left as
+      // found, as runc leaves it (its Create fails before anything is made).
+      if (this.#cgroupRefused && this.#saved.initPid === 0) return;
       if (this.#cgroups.exists()) {
         if ((this.#saved.initPid !== 0 || this.#interruptedStart()) && !hasPrivateNamespace(this.config, 'pid')) {
           // Anything still in the cgroup (an exec'd process of a dead init) goes first.

@@ -153,6 +153,13 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
       await assert.rejects(withTimeout(c.run({ stdio: 'ignore' }), 10_000, 'run() in a frozen cgroup'), (e: unknown) => e instanceof ConfigError && e.field === 'linux.cgroupsPath' && /frozen/.test((e as Error).message));
       assert.equal(await c.status(), 'stopped');
       await c.destroy();
+      // Someone else's cgroup: left as found (runc's Create fails before it makes anything).
+      assert.match(fs.readFileSync(path.join(frozen, 'freezer.state'), 'utf8'), /FROZEN/, 'the frozen cgroup is left as found');
+      // And a second start is refused the same way.
+      const again = await make('frozen2', {}, { linux: { cgroupsPath: rel } });
+      await assert.rejects(withTimeout(again.run({ stdio: 'ignore' }), 10_000, 'a second run()'), /unexpectedly frozen/);
+      await again.destroy();
+      assert.ok(fs.existsSync(frozen));
     } finally {
       if (fs.existsSync(frozen)) fs.writeFileSync(path.join(frozen, 'freezer.state'), 'THAWED');
       for (const dir of new Set(own.values())) if (fs.existsSync(path.join(dir, rel))) fs.rmdirSync(path.join(dir, rel));

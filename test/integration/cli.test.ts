@@ -569,6 +569,6 @@ describe('the OCI runtime command line', { skip }, () => {
     assert.equal(features.linux.cgroup.systemd, false);
     assert.ok(features.mountOptions.includes('rro'));
     // -v: runc's lines (version, spec).
-    assert.match(await ok(root, ['-v']), /^node-libcontainer version \d+\.\d+\.\d+\nspec: 1\.3\.0\nnode: v\d+/);
+    assert.match(await ok(root, ['-v']), /^node-libcontainer version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\nnode: v\d+/);
   });
 });

@@ -138,7 +138,7 @@ export class V1Manager implements CgroupManager {
 
   set(resources: LinuxResources, opts: SetOptions = {}): void {
     if (resources.unified && Object.keys(resources.unified).length > 0) {
-      throw new ConfigError('linux.resources.unified', `cannot be used on a cgroup ${this.mode} host (cgroup v2 only)`);
+      throw new ConfigError('linux.resources.unified', `invalid configuration: cannot use unified on cgroup v1 (this host is ${this.mode}; unified is for cgroup v2 only)`);
     }
     for (const [controller, , wanted, field] of SETTERS) {
       if (wanted(resources) && !this.paths[controller]) {
