@@ -26,7 +26,7 @@ import { CLONE_NEWCGROUP } from './spec/linux';
 import { startProcess } from './process/start';
 import { Process, kEnding, kHandedOver, kOnKill, watchedByThisThread } from './process/process';
 import { parseSignal } from './process/signals';
-import { kOnConsole, rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
+import { kLeaveExitToReaper, kOnConsole, rejectUnknownOptions, type ProcessOptions, type StdioStream } from './process/options';
 import { abortError, armTermination, parseTermination, startDeadline, type Deadline, type Termination } from './process/termination';
 import { containerProcesses } from './process/scan';
 import { ALL_CPUS, hostIsolatedCpus, planAffinity, type AffinityPlan } from './process/affinity';
@@ -1317,12 +1317,13 @@ function hasPrivateNamespace(config: Spec, type: string): boolean {
  * The process's streams: a terminal when its plan has one (the helper then puts the pty on
  * fds 0-2 itself, over /dev/null), else stdio. The two do not mix.
  */
-function stdioOrTerminal(plan: InitPlan, options: ProcessOptions): { stdio: StdioStream[]; terminal: boolean; onConsole?: (fd: number) => void } {
+function stdioOrTerminal(plan: InitPlan, options: ProcessOptions): { stdio: StdioStream[]; terminal: boolean; onConsole?: (fd: number) => void; reapFinal?: boolean } {
   const terminal = (plan.bootstrap.process as { terminal?: boolean }).terminal === true;
-  if (!terminal) return { stdio: stdioList(options.stdio), terminal };
+  const reaping = options[kLeaveExitToReaper] === true ? { reapFinal: false } : {};
+  if (!terminal) return { stdio: stdioList(options.stdio), terminal, ...reaping };
   if (options.stdio !== undefined) throw invalidArgValue('stdio cannot be given with terminal: the terminal is the process\'s stdio');
   const onConsole = options[kOnConsole];
-  return { stdio: ['ignore', 'ignore', 'ignore'], terminal, ...(onConsole ? { onConsole } : {}) };
+  return { stdio: ['ignore', 'ignore', 'ignore'], terminal, ...(onConsole ? { onConsole } : {}), ...reaping };
 }
 
 function stdioList(stdio: ProcessOptions['stdio']): StdioStream[] {

@@ -9,6 +9,7 @@ import { UsageError } from '../args';
 import { bundleDir, loadSpec } from '../bundle';
 import { containerOptions, type CommandContext } from '../command';
 import { checkTerminal, extraFiles, foregroundConsole, sendTerminal, writePidFile } from '../stdio';
+import { kLeaveExitToReaper } from '../../lib/process/options';
 
 export const CREATE_FLAGS: readonly FlagSpec[] = [
   { name: 'bundle', aliases: ['b'], type: 'string', help: 'path to the root of the bundle directory, defaults to the current directory' },
@@ -40,6 +41,8 @@ export async function startInit(ctx: CommandContext, flags: ParsedFlags, mode: '
   const options: ProcessOptions = { extraFiles: extra.fds };
   if (!terminal) options.stdio = 'inherit';
   else if (!detach && !consoleSocket) foregroundConsole(options);
+  // Left to our caller (an engine, child subreaper of ours), even if it exits before we do.
+  if (detach || mode === 'create') options[kLeaveExitToReaper] = true;
   if (extra.env.length > 0) options.env = [...(spec.process?.env ?? []), ...extra.env];
   const container = await createContainer(id, spec, containerOptions(ctx, { bundle }));
   try {

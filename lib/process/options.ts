@@ -35,9 +35,18 @@ export interface ProcessRlimit {
  */
 export const kOnConsole: unique symbol = Symbol('nlc.onConsole');
 
+/**
+ * @internal For this package's command line when it leaves a process to its caller (run -d,
+ * exec -d, create): the process's exit is not collected here, so that the caller (an engine,
+ * child subreaper of ours) can collect it once we are gone, even if it exited meanwhile.
+ */
+export const kLeaveExitToReaper: unique symbol = Symbol('nlc.leaveExitToReaper');
+
 export interface ProcessOptions {
   /** @internal See kOnConsole. */
   [kOnConsole]?: (fd: number) => void;
+  /** @internal See kLeaveExitToReaper. */
+  [kLeaveExitToReaper]?: boolean;
   /** argv; args[0] is looked up in the container's PATH when it has no slash. */
   args?: string[];
   /** `KEY=value` strings. Default: the config's process env. */
@@ -94,7 +103,7 @@ const KNOWN_OPTIONS = {
   args: true, env: true, cwd: true, user: true, terminal: true, consoleSize: true, stdio: true, extraFiles: true,
   capabilities: true, rlimits: true, noNewPrivileges: true, oomScoreAdj: true, subCgroupPath: true, ioPriority: true,
   scheduler: true, execCPUAffinity: true, init: true, signal: true, timeout: true, killSignal: true,
-} as const satisfies Record<Exclude<keyof ProcessOptions, typeof kOnConsole>, true>;
+} as const satisfies Record<Exclude<keyof ProcessOptions, typeof kOnConsole | typeof kLeaveExitToReaper>, true>;
 
 /** TypeError naming the first option that is not a ProcessOptions field. */
 export function rejectUnknownOptions(options: object): void {

@@ -58,15 +58,18 @@ export class Process extends EventEmitter {
   #exited: Promise<ProcessExit>;
   #watch: WatchHandle | null = null;
 
-  /** Takes ownership of pidfd. */
-  constructor(binding: NativeBinding, pid: number, pidfd: number) {
+  /**
+   * Takes ownership of pidfd. With reap false the exit is seen but not collected: the zombie
+   * is left for whoever reaps it once we are gone (the exit status is then unknown here).
+   */
+  constructor(binding: NativeBinding, pid: number, pidfd: number, reap = true) {
     super();
     this.pid = pid;
     this.#pidfd = pidfd;
     this.#binding = binding;
     watchedHere.add(pid);
     this.#exited = new Promise<ProcessExit>((resolve) => {
-      this.#watch = binding.watchExit(pidfd, true, (status) => {
+      this.#watch = binding.watchExit(pidfd, reap, (status) => {
         watchedHere.delete(pid);
         this.#watch = null;
         this.#exit = exitFromStatus(status);

@@ -37,6 +37,8 @@ export interface StartRequest {
   terminal?: boolean;
   /** Called with the pty master once the helper sent it, before the program runs (kOnConsole). */
   onConsole?: (fd: number) => void;
+  /** false: the final process's exit is not collected here (kLeaveExitToReaper). */
+  reapFinal?: boolean;
   /**
    * The plan's seccomp filter has notify rules: the helper hands over its listener
    * (procSeccomp), and onSeccomp gets a copy of it (closed after) to give to the agent.
@@ -305,8 +307,9 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   // The first child is the final process unless the helper forks (pid namespace joined later).
   // Until a Process's exit watch runs on the loop, an exited helper is an unreaped zombie: its
   // /proc entry (start time included) is still there for onSpawned.
-  const first = new Process(binding, spawned.pid, spawned.pidfd);
-  let final: Process | null = bootstrapForks(req.bootstrap) ? null : first;
+  const forks = bootstrapForks(req.bootstrap);
+  const first = new Process(binding, spawned.pid, spawned.pidfd, forks || req.reapFinal !== false);
+  let final: Process | null = forks ? null : first;
   if (req.onSpawned) {
     try {
       req.onSpawned(spawned.pid, spawned.startTime, spawned.recorded === true);
@@ -407,7 +410,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       for (const action of step.actions) {
         switch (action.kind) {
           case 'adoptChild':
-            final = new Process(binding, action.pid, action.pidfd);
+            final = new Process(binding, action.pid, action.pidfd, req.reapFinal !== false);
             debug('final process pid %d', action.pid);
             break;
           case 'adoptConsole':

@@ -528,6 +528,47 @@ describe('the OCI runtime command line', { skip }, () => {
     await ok(root, ['delete', '-f', cid]);
   });
 
+  test('run -d and exec -d leave the process\'s exit to the caller (a child subreaper, as conmon and containerd\'s shim are), even when it exits at once', async () => {
+    const { root, dir } = setup();
+    // python3 (node-gyp's own prerequisite) becomes a child subreaper, runs our command, and
+    // collects every process that comes to it: the pid-file's process must be among them.
+    const reaper = [
+      'import ctypes, json, os, sys',
+      'assert ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0',
+      'pid = os.fork()',
+      'if pid == 0: os.execv(sys.argv[1], sys.argv[1:])',
+      'got = {}',
+      'while True:',
+      '    try: p, st = os.waitpid(-1, 0)',
+      '    except ChildProcessError: break',
+      '    got[p] = os.waitstatus_to_exitcode(st)',
+      'print(json.dumps({"runtime": got.pop(pid), "others": got}))',
+    ].join('\n');
+    const underReaper = (args: string[]): { runtime: number; others: Record<string, number> } => {
+      const r = spawnSync('python3', ['-c', reaper, process.execPath, CLI, '--root', root, ...args], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { runtime: number; others: Record<string, number> };
+    };
+    const pidFile = path.join(dir, 'p.pid');
+    const quick = bundle(dir, { process: { args: ['sh', '-c', 'exit 6'] } }, 'quick');
+    const run = underReaper(['run', '-d', '--pid-file', pidFile, '-b', quick, id('reap-run')]);
+    assert.equal(run.runtime, 0);
+    assert.equal(run.others[fs.readFileSync(pidFile, 'utf8')], 6, `the init's exit reached the reaper: ${JSON.stringify(run)}`);
+    await ok(root, ['delete', '-f', id('reap-run')]);
+
+    const cid = id('reap-exec');
+    const sleeper = bundle(dir, { process: { args: ['sleep', '100'] } }, 'sleeper');
+    assert.equal((await cliDetached(root, ['run', '-d', '-b', sleeper, cid])).code, 0);
+    const processFile = path.join(dir, 'process.json');
+    fs.writeFileSync(processFile, JSON.stringify({ args: ['sh', '-c', 'exit 5'], cwd: '/', env: ['PATH=/bin'] }));
+    for (let i = 0; i < 3; i++) {
+      const exec = underReaper(['exec', '--process', processFile, '--detach', '--pid-file', pidFile, cid]);
+      assert.equal(exec.runtime, 0);
+      assert.equal(exec.others[fs.readFileSync(pidFile, 'utf8')], 5, `the exec'd process's exit reached the reaper: ${JSON.stringify(exec)}`);
+    }
+    await ok(root, ['delete', '-f', cid]);
+  });
+
   test('a bad config is refused naming the field, and nothing is left', async () => {
     const { root, dir } = setup();
     const b = bundle(dir, { mounts: [{ destination: '', type: 'tmpfs', source: 'tmpfs' }] });
