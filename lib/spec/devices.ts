@@ -57,7 +57,10 @@ export function convertDevices(devices: readonly OciDevice[] | undefined | null,
       // Linux dev_t: 12-bit major, 20-bit minor.
       major: uint(d.major, `${at}.major`, 0xfff, numberDefault),
       minor: uint(d.minor, `${at}.minor`, 0xfffff, numberDefault),
-      fileMode: uint(d.fileMode, `${at}.fileMode`, 0o7777, 0o666),
+      // The permission bits (and setuid, setgid, sticky): the type comes from `type`, and the
+      // file type bits engines add (podman: 0o020600 for a character device) go, as runc's
+      // specconv strips S_IFMT.
+      fileMode: uint(d.fileMode, `${at}.fileMode`, UINT32_MAX, 0o666) & 0o7777,
       uid: uint(d.uid, `${at}.uid`, UINT32_MAX, 0),
       gid: uint(d.gid, `${at}.gid`, UINT32_MAX, 0),
     };

@@ -421,7 +421,9 @@ const device = object(
   {
     type: oneOf<LinuxDeviceType>({ c: true, b: true, u: true, p: true }),
     path: absPath,
-    fileMode: integer(0n, 0o777n),
+    // Engines (podman --device, --privileged) give the file type bits too (0o020600): runc
+    // strips S_IFMT, and keeps setuid, setgid and sticky.
+    fileMode: uint32,
     major: deviceNumber,
     minor: deviceNumber,
     uid: uint32,

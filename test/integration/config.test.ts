@@ -218,7 +218,7 @@ describe('config applied inside the container', { skip }, () => {
   test('devices: defaults, /dev symlinks, linux.devices', async () => {
     const base = makeConfig({}) as { linux: Record<string, unknown> };
     const r = await runIn(root, 'cfg-dev', {
-      linux: { ...base.linux, devices: [{ path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 0, gid: 0 }] },
+      linux: { ...base.linux, devices: [{ path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o020640, uid: 0, gid: 0 }] }, // with the type bits, as podman gives them
     }, 'for d in null zero full tty random urandom mynull; do stat -c "%n %F %t:%T %a" /dev/$d; done; readlink /dev/fd; readlink /dev/stdin; readlink /dev/ptmx; echo x > /dev/null && echo null-ok');
     assert.equal(r.exit.exitCode, 0, r.err);
     assert.match(r.out, /\/dev\/null character special file 1:3 666/);

@@ -351,6 +351,12 @@ describe('convertDevices', () => {
       { path: '/dev/pipe', type: 'p', major: 0, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
     ]);
   });
+  it('keeps the permission, setuid, setgid and sticky bits of fileMode and drops the file type bits engines add (podman: 0o020600), as runc', () => {
+    const [d] = convertDevices([{ path: '/dev/mydev', type: 'c', major: 1, minor: 3, fileMode: 0o020600 }], 'linux.devices');
+    assert.equal(d!.fileMode, 0o600);
+    const [e] = convertDevices([{ path: '/dev/mydev', type: 'c', major: 1, minor: 3, fileMode: 0o4755 }], 'linux.devices');
+    assert.equal(e!.fileMode, 0o4755);
+  });
   it('rejects bad entries', () => {
     throwsConfig(() => convertDevices([{ path: 'dev/fuse', type: 'c', major: 10, minor: 229 }], 'linux.devices'), 'linux.devices[0].path');
     throwsConfig(() => convertDevices([{ path: '/dev/../etc/x', type: 'c', major: 1, minor: 3 }], 'linux.devices'), 'linux.devices[0].path');

@@ -277,7 +277,7 @@ describe('validateConfig', () => {
     throwsConfig(breaking((c) => (c.linux.devices[0].path = 'dev/fuse')), 'linux.devices[0].path', /absolute/);
     throwsConfig(breaking((c) => delete c.linux.devices[0].minor), 'linux.devices[0].minor', /required/);
     throwsConfig(breaking((c) => (c.linux.devices[1] = { type: 'u', path: '/dev/u', minor: 1 })), 'linux.devices[1].major', /required/);
-    throwsConfig(breaking((c) => (c.linux.devices[0].fileMode = 0o1777)), 'linux.devices[0].fileMode');
+    throwsConfig(breaking((c) => (c.linux.devices[0].fileMode = 2 ** 32)), 'linux.devices[0].fileMode');
     throwsConfig(breaking((c) => (c.linux.resources.devices[1].type = 'p')), 'linux.resources.devices[1].type');
     throwsConfig(breaking((c) => (c.linux.resources.devices[1].access = 'rx')), 'linux.resources.devices[1].access');
     throwsConfig(breaking((c) => delete c.linux.resources.devices[0].allow), 'linux.resources.devices[0].allow', /required/);
