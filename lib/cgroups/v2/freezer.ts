@@ -1,4 +1,5 @@
 /** v2 freezer: cgroup.freeze, confirmed through cgroup.events (port of runc's fs2 setFreezer/getFreezer). */
+import * as fs from 'node:fs';
 import createDebug from 'debug';
 import { CgroupError } from '../errors';
 import { readFileIfExists, readKeyValues, sleepSync, writeFile } from '../file';
@@ -36,6 +37,8 @@ export function freeze(dir: string, want: 'frozen' | 'thawed', timeoutMs = FREEZ
 }
 
 export function state(dir: string): FreezerState {
+  // No cgroup yet (every start asks, before it makes one): no failed open and its exception.
+  if (!fs.existsSync(dir)) return 'thawed';
   const text = readFileIfExists(dir, 'cgroup.freeze');
   if (text === undefined || text.trim() === '0') return 'thawed';
   for (let i = 0; i < 20; i++) {
