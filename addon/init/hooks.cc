@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -207,8 +208,12 @@ void runHook(const std::string& kind, size_t index, const HookPlan& hook, const 
   }
   if (info.si_code == CLD_EXITED && info.si_status != 0)
     failPlain("hooks", hook.path, what + " failed: exit status " + std::to_string(info.si_status) + suffix);
-  if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED)
-    failPlain("hooks", hook.path, what + " was killed by signal " + std::to_string(info.si_status) + suffix);
+  if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+    // With the signal's description as runc reports it ("signal: bad system call").
+    std::string description = ::strsignal(info.si_status);
+    if (!description.empty()) description[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(description[0])));
+    failPlain("hooks", hook.path, what + " was killed by signal " + std::to_string(info.si_status) + " (" + description + ")" + suffix);
+  }
 }
 
 }  // namespace

@@ -177,6 +177,10 @@ describe('hooks', { skip }, () => {
       await assert.rejects(c.run({ stdio: 'ignore' }), (err: unknown) => err instanceof HookError && err.hook === kind && /exit status 9/.test(err.message) && /hook-failing/.test(err.message) && err.cause instanceof InitError, kind);
       await c.destroy();
     }
+    // One killed by a signal says which, with its description (as runc: "signal: terminated").
+    const killed = await createContainer('hooks-in-killed', makeConfig({ hooks: { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'kill -TERM $$'] }] } }), { root: t.root });
+    await assert.rejects(killed.run({ stdio: 'ignore' }), (err: unknown) => err instanceof HookError && /was killed by signal 15 \(terminated\)/.test(err.message));
+    await killed.destroy();
     // createContainer runs before pivot_root (host paths), startContainer after it (container paths).
     const states = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-test-hook-states-'));
     const c = await createContainer('hooks-start-state', makeConfig({
