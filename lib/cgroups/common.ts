@@ -47,7 +47,7 @@ export function readPids(dir: string, recursive: boolean): number[] {
 export function subCgroup(dir: string, sub: string | undefined): string {
   if (!sub) return dir;
   const joined = path.join(dir, sub);
-  if (joined !== dir && !joined.startsWith(`${dir}/`)) throw new ConfigError('process.subCgroupPath', `${JSON.stringify(sub)} leaves the container's cgroup`);
+  if (joined !== dir && !joined.startsWith(`${dir}/`)) throw new ConfigError('process.subCgroupPath', `${JSON.stringify(sub)} is not a sub cgroup path: it leaves the container's cgroup`);
   if (!fs.statSync(joined, { throwIfNoEntry: false })?.isDirectory()) {
     throw new ConfigError('process.subCgroupPath', `sub-cgroup ${JSON.stringify(sub)} does not exist: there is no directory ${joined}`);
   }

@@ -744,7 +744,7 @@ describe('cgroups (v1/hybrid host): enforcement', { skip }, () => {
       }
       assert.match(inside, /:memory:\/sub$/m);
       assert.ok((await c.processes()).includes(sub.pid), 'processes() includes sub-cgroups');
-      await assert.rejects(c.start({ init: false, args: ['true'], subCgroupPath: '../escape' }), { code: 'ERR_CONFIG' });
+      await assert.rejects(c.start({ init: false, args: ['true'], subCgroupPath: '../escape' }), { code: 'ERR_CONFIG', message: /is not a sub cgroup path/ });
       // runc refuses a sub-cgroup that is not there too: it is the caller's to make.
       await assert.rejects(c.run({ init: false, args: ['true'], subCgroupPath: 'nope' }), (e: Error & { code?: string; field?: string }) => {
         assert.equal(e.code, 'ERR_CONFIG', e.message);
