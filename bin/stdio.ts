@@ -9,7 +9,7 @@ import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Process, ProcessExit, ProcessOptions } from '../lib';
-import { kOnConsole } from '../lib/process/options';
+import { kLeaveExitToReaper, kOnConsole } from '../lib/process/options';
 import { loadBinding } from '../lib/native/binding';
 import { UsageError } from './args';
 
@@ -59,18 +59,24 @@ export function sendTerminal(proc: Process, socketPath: string): void {
 }
 
 /**
- * For a process whose pty we proxy in the foreground: as runc's foreground console
- * (console.ClearONLCR on the pty it receives, before the program runs), "\n" is not turned into
- * "\r\n", so output sent to a file is the program's bytes.
+ * The process's stdio, as runc's: without a terminal, our own. A terminal we proxy in the
+ * foreground passes "\n" as it is (runc's console.ClearONLCR on the pty it receives, before the
+ * program runs), so output sent to a file is the program's bytes. A process we leave running
+ * (detached) is left to our caller, an engine that is child subreaper of ours, even if it
+ * exits before we do: collected here, its exit status would be lost to it.
  */
-export function foregroundConsole(options: ProcessOptions): void {
-  options[kOnConsole] = (fd) => {
-    try {
-      loadBinding().clearOnlcr?.(fd);
-    } catch {
-      // cosmetic: the output keeps its "\r"
-    }
-  };
+export function setProcessStdio(options: ProcessOptions, terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
+  if (!terminal) options.stdio = 'inherit';
+  else if (!detach && !consoleSocket) {
+    options[kOnConsole] = (fd) => {
+      try {
+        loadBinding().clearOnlcr?.(fd);
+      } catch {
+        // cosmetic: the output keeps its "\r"
+      }
+    };
+  }
+  if (detach) options[kLeaveExitToReaper] = true;
 }
 
 /** Proxy a foreground process's terminal to our stdio (raw, following the window's size) until it ends. */
@@ -78,7 +84,7 @@ export function proxyTerminal(proc: Process): () => void {
   const terminal = proc.terminal!;
   const stdin = process.stdin;
   const raw = stdin.isTTY === true;
-  // The container's pty passes "\n" as it is (foregroundConsole): our own terminal, whose
+  // The container's pty passes "\n" as it is (setProcessStdio): our own terminal, whose
   // output processing libuv's raw mode keeps, adds the "\r" to what it shows.
   if (raw) stdin.setRawMode(true);
   const resize = (): void => {

@@ -371,15 +371,15 @@ export class Container {
     }
   }
 
+  /** A start refused the cgroup as someone else's (see #claimCgroup): destroy leaves it alone. */
+  #cgroupRefused = false;
+
   /**
-   * runc's Create refuses a cgroup that already holds processes: it is someone else's. Two
+   * runc's Create refuses a cgroup that already holds processes, or is frozen: it is someone else's. Two
    * starts here at once must not both find it empty: the cgroup stays claimed (its key in
    * startingCgroups) until the caller lets go. Across processes the emptiness check is all
    * there is, as in runc.
    */
-  /** A start refused the cgroup as someone else's (see #claimCgroup): destroy leaves it alone. */
-  #cgroupRefused = false;
-
   #claimCgroup(): string {
     const key = cgroupKey(this.#cgroups);
     const cgroup = Object.values(this.#cgroups.paths)[0];
@@ -1319,6 +1319,7 @@ function hasPrivateNamespace(config: Spec, type: string): boolean {
  */
 function stdioOrTerminal(plan: InitPlan, options: ProcessOptions): { stdio: StdioStream[]; terminal: boolean; onConsole?: (fd: number) => void; reapFinal?: boolean } {
   const terminal = (plan.bootstrap.process as { terminal?: boolean }).terminal === true;
+  // (The command line's detached processes: their exit is left to its caller.)
   const reaping = options[kLeaveExitToReaper] === true ? { reapFinal: false } : {};
   if (!terminal) return { stdio: stdioList(options.stdio), terminal, ...reaping };
   if (options.stdio !== undefined) throw invalidArgValue('stdio cannot be given with terminal: the terminal is the process\'s stdio');

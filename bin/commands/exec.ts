@@ -10,8 +10,7 @@ import type { FlagSpec } from '../args';
 import { UsageError } from '../args';
 import { containerOptions, type Command } from '../command';
 import { checkProcess, execProcess, processOptionsFromSpec } from '../process-spec';
-import { checkTerminal, extraFiles, foregroundConsole, forwardSignals, sendTerminal, waitInForeground, writePidFile } from '../stdio';
-import { kLeaveExitToReaper } from '../../lib/process/options';
+import { checkTerminal, extraFiles, forwardSignals, sendTerminal, setProcessStdio, waitInForeground, writePidFile } from '../stdio';
 
 const EXEC_FLAGS: readonly FlagSpec[] = [
   { name: 'console-socket', type: 'string', help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" },
@@ -80,11 +79,7 @@ export const exec: Command = {
     const extra = extraFiles(flags.int('preserve-fds'));
     options.extraFiles = extra.fds;
     if (extra.env.length > 0) options.env = [...(options.env ?? []), ...extra.env];
-    if (!options.terminal) options.stdio = 'inherit';
-    else if (!detach && !consoleSocket) foregroundConsole(options);
-    // Left to our caller (an engine, child subreaper of ours), even if it exits before we do:
-    // collected here, its exit status would be lost to it.
-    if (detach) options[kLeaveExitToReaper] = true;
+    setProcessStdio(options, options.terminal === true, detach, consoleSocket);
     const cgroup = flags.string('cgroup');
     if (cgroup) {
       if (cgroup.includes(':')) throw new UsageError(`--cgroup ${JSON.stringify(cgroup)}: the per-controller form is not supported, give one path for all`);

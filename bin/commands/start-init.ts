@@ -8,8 +8,7 @@ import type { FlagSpec, ParsedFlags } from '../args';
 import { UsageError } from '../args';
 import { bundleDir, loadSpec } from '../bundle';
 import { containerOptions, type CommandContext } from '../command';
-import { checkTerminal, extraFiles, foregroundConsole, sendTerminal, writePidFile } from '../stdio';
-import { kLeaveExitToReaper } from '../../lib/process/options';
+import { checkTerminal, extraFiles, sendTerminal, setProcessStdio, writePidFile } from '../stdio';
 
 export const CREATE_FLAGS: readonly FlagSpec[] = [
   { name: 'bundle', aliases: ['b'], type: 'string', help: 'path to the root of the bundle directory, defaults to the current directory' },
@@ -39,10 +38,7 @@ export async function startInit(ctx: CommandContext, flags: ParsedFlags, mode: '
   checkTerminal(detach, terminal, consoleSocket);
   const extra = extraFiles(flags.int('preserve-fds'));
   const options: ProcessOptions = { extraFiles: extra.fds };
-  if (!terminal) options.stdio = 'inherit';
-  else if (!detach && !consoleSocket) foregroundConsole(options);
-  // Left to our caller (an engine, child subreaper of ours), even if it exits before we do.
-  if (detach || mode === 'create') options[kLeaveExitToReaper] = true;
+  setProcessStdio(options, terminal, detach, consoleSocket); // (create is always detached)
   if (extra.env.length > 0) options.env = [...(spec.process?.env ?? []), ...extra.env];
   const container = await createContainer(id, spec, containerOptions(ctx, { bundle }));
   try {

@@ -119,13 +119,13 @@ function isCoreFile(name: string): boolean {
 /** Files a v1 root cgroup lacks and every other cgroup of its hierarchy has. */
 const NON_ROOT_FILES = ['pids.max', 'pids.current', 'pids.events', 'freezer.state', 'freezer.self_freezing', 'freezer.parent_freezing'];
 
+const childNamesCache = new Map<string, ReadonlySet<string>>();
+
 /**
  * The files a new cgroup below `dir` will have: those of an existing child of it (a root
  * cgroup lacks some, pids.max and freezer.state on v1), or, with none to look at, dir's own
  * and the ones only a root lacks.
  */
-const childNamesCache = new Map<string, ReadonlySet<string>>();
-
 function newChildNamesOf(dir: string, own: ReadonlySet<string>, controller: string): ReadonlySet<string> {
   const cached = childNamesCache.get(dir);
   if (cached) return cached;
@@ -141,14 +141,14 @@ function newChildNamesOf(dir: string, own: ReadonlySet<string>, controller: stri
   return names;
 }
 
+const fileNamesCache = new Map<string, ReadonlySet<string> | null>();
+
 /**
  * The names of the files (not directories) in a cgroup directory, read once per process: they
  * are the kernel's interface files, the same for as long as the directory's controllers are,
  * so every createContainer after the first costs no system call here (reading them each time
- * doubled createManager's cost). null when the directory does not exist (not remembered).
+ * doubled createManager's cost). null when the directory does not exist (remembered too).
  */
-const fileNamesCache = new Map<string, ReadonlySet<string> | null>();
-
 function fileNamesOf(dir: string): ReadonlySet<string> | null {
   const cached = fileNamesCache.get(dir);
   if (cached !== undefined) return cached;

@@ -308,7 +308,8 @@ export async function startProcess(req: StartRequest): Promise<Process> {
   // Until a Process's exit watch runs on the loop, an exited helper is an unreaped zombie: its
   // /proc entry (start time included) is still there for onSpawned.
   const forks = bootstrapForks(req.bootstrap);
-  const first = new Process(binding, spawned.pid, spawned.pidfd, forks || req.reapFinal !== false);
+  const reapFinal = req.reapFinal !== false;
+  const first = new Process(binding, spawned.pid, spawned.pidfd, forks || reapFinal);
   let final: Process | null = forks ? null : first;
   if (req.onSpawned) {
     try {
@@ -410,7 +411,7 @@ export async function startProcess(req: StartRequest): Promise<Process> {
       for (const action of step.actions) {
         switch (action.kind) {
           case 'adoptChild':
-            final = new Process(binding, action.pid, action.pidfd, req.reapFinal !== false);
+            final = new Process(binding, action.pid, action.pidfd, reapFinal);
             debug('final process pid %d', action.pid);
             break;
           case 'adoptConsole':
