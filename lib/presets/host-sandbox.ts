@@ -34,18 +34,33 @@ export interface HostSandboxOptions {
   memoryLimit?: number;
   /** Maximum number of tasks. */
   pidsLimit?: number;
+  /** CPU time as a number of CPUs (1.5: one and a half CPUs' worth per period), as a CFS quota. */
+  cpuLimit?: number;
 }
+
+const OPTION_NAMES: ReadonlySet<string> = new Set(['args', 'hostname', 'workspace', 'env', 'user', 'memoryLimit', 'pidsLimit', 'cpuLimit']);
+/** The CFS period cpuLimit is counted in (the kernel's default, 100 ms). */
+const CPU_PERIOD_US = 100_000;
+/** The kernel's smallest CFS quota (1 ms). */
+const MIN_CPU_QUOTA_US = 1_000;
 
 export interface HostSandbox {
   /** The OCI config to pass to `createContainer`. */
   config: Spec;
   /** The sandbox's private rootfs directory (also `config.root.path`). */
   rootfs: string;
-  /** Remove the rootfs directory. Call after the container is destroyed. Idempotent. */
+  /**
+   * Remove the rootfs directory. Call after the container is destroyed: while a container
+   * (or any process) still has it as its root, or a mount is below it, this refuses with
+   * ERR_SANDBOX_BUSY. Idempotent.
+   */
   cleanup(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** Rootfs directories in os.tmpdir(): nlc-sandbox-<owner pid>-<mkdtemp's six characters>. */
+const ROOTFS_PREFIX = 'nlc-sandbox-';
+const OWNED_ROOTFS = /^nlc-sandbox-(\d+)-[A-Za-z0-9]{6}$/;
 const DEFAULT_ARGS = ['/bin/sh', '-c', 'echo hostname=$(hostname) pid=$$ uid=$(id -u)'];
 const DEFAULT_HOSTNAME = 'sandbox';
 const WORKSPACE = '/workspace';
@@ -66,7 +81,10 @@ interface ValidOptions {
 /** Build a sandbox config and its private rootfs (synchronous: a few small files). */
 export function hostSandbox(options: HostSandboxOptions = {}): HostSandbox {
   const valid = validate(options);
-  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-sandbox-'));
+  removeStaleRootfs();
+  // The owner's pid in the name: a process that dies before cleanup() leaves its rootfs, and
+  // a later hostSandbox() removes it once nothing uses it (removeStaleRootfs).
+  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), `${ROOTFS_PREFIX}${process.pid}-`));
   try {
     const mounts = populateRootfs(rootfs, valid);
     return sandbox(rootfs, buildConfig(rootfs, mounts, valid));
@@ -78,6 +96,10 @@ export function hostSandbox(options: HostSandboxOptions = {}): HostSandbox {
 
 function validate(options: HostSandboxOptions): ValidOptions {
   if (options === null || typeof options !== 'object') throw invalidArgType('hostSandbox: options must be an object');
+  // A misspelt memoryLimit must not run the step without its limit.
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) throw invalidArgValue(`hostSandbox: unknown option ${JSON.stringify(key)} (known: ${[...OPTION_NAMES].join(', ')})`);
+  }
   const args = options.args ?? DEFAULT_ARGS;
   if (!Array.isArray(args) || args.length === 0 || !args.every((a) => typeof a === 'string')) {
     throw invalidArgType('hostSandbox: options.args must be a non-empty array of strings');
@@ -116,6 +138,7 @@ function validate(options: HostSandboxOptions): ValidOptions {
   if (options.pidsLimit !== undefined) {
     resources.pids = { limit: positiveInteger('pidsLimit', options.pidsLimit) };
   }
+  if (options.cpuLimit !== undefined) resources.cpu = { quota: cpuQuota(options.cpuLimit), period: CPU_PERIOD_US };
   // HOME: the private /tmp, where git, npm, pip and the like can write their config and
   // caches (the root and /root are read-only); the caller's own HOME wins.
   return { args: [...args], hostname, workspace, env: mergeEnv([DEFAULT_PATH, 'HOME=/tmp'], env), user, resources };
@@ -141,6 +164,14 @@ function positiveInteger(name: string, value: unknown): number {
   }
   if (value <= 0) throw outOfRange(`hostSandbox: options.${name} must be positive, got ${value}`);
   return value;
+}
+
+function cpuQuota(cpus: unknown): number {
+  if (typeof cpus !== 'number' || !Number.isFinite(cpus)) throw invalidArgType(`hostSandbox: options.cpuLimit must be a number of CPUs, got ${String(cpus)}`);
+  const quota = Math.round(cpus * CPU_PERIOD_US);
+  if (quota < MIN_CPU_QUOTA_US) throw outOfRange(`hostSandbox: options.cpuLimit must be at least ${MIN_CPU_QUOTA_US / CPU_PERIOD_US} (the kernel's smallest quota), got ${cpus}`);
+  if (cpus > os.cpus().length) throw outOfRange(`hostSandbox: options.cpuLimit must be at most this host's ${os.cpus().length} CPUs, got ${cpus}`);
+  return quota;
 }
 
 /** Later entries override earlier ones with the same key; order of first appearance is kept. */
@@ -259,6 +290,12 @@ function sandbox(rootfs: string, config: Spec): HostSandbox {
       // Removing would recurse into the mounted host directories (the workspace!).
       throw new ContainerError('ERR_SANDBOX_BUSY', `sandbox rootfs ${rootfs} still has mounts below it: ${busy.join(', ')}`);
     }
+    // A container's mounts live in its own mount namespace, where removing their mount points
+    // from here would detach them under the running program: refuse while one is rooted there.
+    const users = processesRootedAt(rootfs);
+    if (users.length > 0) {
+      throw new ContainerError('ERR_SANDBOX_BUSY', `sandbox rootfs ${rootfs} is still the root of running processes (pids ${users.join(', ')}): destroy the container first`);
+    }
     // fs.rm unlinks symlinks rather than following them, so the /bin -> usr/bin links are safe.
     await fs.promises.rm(rootfs, { recursive: true, force: true });
   };
@@ -266,7 +303,10 @@ function sandbox(rootfs: string, config: Spec): HostSandbox {
 }
 
 async function mountsBelow(dir: string): Promise<string[]> {
-  const info = await fs.promises.readFile('/proc/self/mountinfo', 'utf8');
+  return mountPointsBelow(await fs.promises.readFile('/proc/self/mountinfo', 'utf8'), dir);
+}
+
+function mountPointsBelow(info: string, dir: string): string[] {
   const found: string[] = [];
   for (const line of info.split('\n')) {
     const field = line.split(' ')[4];
@@ -275,6 +315,72 @@ async function mountsBelow(dir: string): Promise<string[]> {
     if (mountPoint === dir || mountPoint.startsWith(`${dir}/`)) found.push(mountPoint);
   }
   return found;
+}
+
+/**
+ * The pids whose root directory is dir (same device and inode: a container's root is a bind
+ * mount of its rootfs, which /proc/PID/root's link text cannot show from another mount
+ * namespace). Empty when dir is gone.
+ */
+function processesRootedAt(dir: string): number[] {
+  let target: fs.Stats;
+  try {
+    target = fs.statSync(dir);
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const st = fs.statSync(`/proc/${name}/root`);
+      if (st.ino === target.ino && st.dev === target.dev) pids.push(Number(name));
+    } catch {
+      // gone meanwhile, or a kernel thread
+    }
+  }
+  return pids;
+}
+
+
+/**
+ * Remove the rootfs directories left by sandboxes whose process died before cleanup(): only
+ * ours (the same owner), whose owner pid is gone, with no mount below and no process rooted
+ * there (a container that outlived its Node process keeps its rootfs until it is destroyed).
+ */
+function removeStaleRootfs(): void {
+  const tmp = os.tmpdir();
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp).filter((n) => {
+      const m = OWNED_ROOTFS.exec(n);
+      return m !== null && Number(m[1]) !== process.pid && !processAlive(Number(m[1]));
+    });
+  } catch {
+    return;
+  }
+  if (names.length === 0) return;
+  const info = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  const uid = process.geteuid?.();
+  for (const name of names) {
+    const dir = path.join(tmp, name);
+    try {
+      if (fs.lstatSync(dir).uid !== uid) continue;
+      if (mountPointsBelow(info, dir).length > 0 || processesRootedAt(dir).length > 0) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // another process removed it meanwhile, or it is not ours to remove
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function readIfPossible(file: string): string | undefined {

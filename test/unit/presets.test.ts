@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { hostSandbox, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from '../../lib/presets';
 import { ConfigError } from '../../lib/errors';
 
@@ -97,6 +98,7 @@ test('hostSandbox: options', async () => {
         user: { uid: 1000, gid: 1000, additionalGids: [100] },
         memoryLimit: 64 * 1024 * 1024,
         pidsLimit: 32,
+        cpuLimit: 1.5,
       },
       (sb) => {
         const { config } = sb;
@@ -107,6 +109,8 @@ test('hostSandbox: options', async () => {
         assert.equal(config.process?.cwd, '/workspace');
         assert.deepEqual(config.linux?.resources?.memory, { limit: 64 * 1024 * 1024 });
         assert.deepEqual(config.linux?.resources?.pids, { limit: 32 });
+        assert.deepEqual(config.linux?.resources?.cpu, { quota: 150_000, period: 100_000 });
+        assert.match(path.basename(sb.rootfs), new RegExp(`^nlc-sandbox-${process.pid}-[A-Za-z0-9]{6}$`));
         const ws = config.mounts?.find((m) => m.destination === '/workspace');
         assert.equal(ws?.source, workspace);
         assert.ok(ws?.options?.includes('rw'));
@@ -211,6 +215,15 @@ test('hostSandbox: invalid options are rejected before anything is created', () 
   assert.throws(() => hostSandbox({ memoryLimit: 0 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
   assert.throws(() => hostSandbox({ pidsLimit: -1 }), RangeError);
   assert.throws(() => hostSandbox({ user: { uid: -1, gid: 0 } }), TypeError);
+  assert.throws(() => hostSandbox({ cpuLimit: 0 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => hostSandbox({ cpuLimit: os.cpus().length + 1 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+  assert.throws(() => hostSandbox({ cpuLimit: '2' as unknown as number }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  // A misspelt limit must not give a step without it.
+  assert.throws(() => hostSandbox({ memoryLimt: 2 ** 26 } as Parameters<typeof hostSandbox>[0]), {
+    name: 'TypeError',
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /unknown option "memoryLimt"/,
+  });
   assert.throws(() => hostSandbox({ workspace: '/nonexistent/nlc-unit' }), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
     assert.equal(err.field, 'workspace');
@@ -223,3 +236,26 @@ test('hostSandbox: invalid options are rejected before anything is created', () 
 function sandboxDirs(): string[] {
   return fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('nlc-sandbox-')).sort();
 }
+
+test('hostSandbox: a rootfs left by a process that died is removed by the next hostSandbox(); a live owner\'s is kept', async () => {
+  const dead = spawnSync('/bin/true').pid;
+  assert.ok(dead);
+  const stale = path.join(os.tmpdir(), `nlc-sandbox-${dead}-Abc123`);
+  const alive = path.join(os.tmpdir(), 'nlc-sandbox-1-Abc123'); // pid 1 lives
+  const foreign = path.join(os.tmpdir(), `nlc-sandbox-${dead}-not-ours`); // not a name we make
+  try {
+    for (const dir of [stale, alive, foreign]) {
+      fs.mkdirSync(path.join(dir, 'etc'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'etc', 'passwd'), 'root:x:0:0::/:/bin/sh\n');
+      fs.symlinkSync('/etc', path.join(dir, 'host-etc')); // removed as a link, never followed
+    }
+    await withSandbox({}, () => {
+      assert.equal(fs.existsSync(stale), false);
+      assert.equal(fs.existsSync(alive), true);
+      assert.equal(fs.existsSync(foreign), true);
+      assert.equal(fs.existsSync('/etc/passwd'), true);
+    });
+  } finally {
+    for (const dir of [stale, alive, foreign]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
