@@ -103,13 +103,24 @@ export async function destroyDirs(
 }
 
 export function emptyStats(): CgroupStats {
-  return {
+  const stats: CgroupStats = {
     memory: { usage: 0, maxUsage: 0, limit: 0, swapUsage: 0, cache: 0, rss: 0, oomKills: 0, failcnt: 0, raw: {} },
     cpu: { usageTotal: 0, usageUser: 0, usageKernel: 0, perCpu: [], throttledPeriods: 0, throttledTime: 0, periods: 0 },
     pids: { current: 0, limit: null },
     io: { serviceBytes: [], serviced: [] },
     hugetlb: {},
   };
+  // JSON.stringify throws on a bigint (an unlimited v1 limit is one): serialize those as
+  // numbers, the nearest double (they are the kernel's "no limit" values, never counts).
+  Object.defineProperty(stats, 'toJSON', { value: () => withoutBigints(stats), enumerable: false });
+  return stats;
+}
+
+function withoutBigints(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(withoutBigints);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutBigints(v)]));
 }
 
 /** set() failed and was rolled back: keep validation errors as they are, wrap the rest as ERR_CGROUP. */

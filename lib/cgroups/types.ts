@@ -55,6 +55,10 @@ export interface HugetlbStats {
   [pageSize: string]: { usage: number; maxUsage: number; failcnt: number };
 }
 
+/**
+ * `JSON.stringify(stats)` works: a bigint is written as the nearest number (a non-enumerable
+ * toJSON), since bigints are only ever the kernel's values for "no limit".
+ */
 export interface CgroupStats {
   memory: MemoryStats;
   cpu: CpuStats;

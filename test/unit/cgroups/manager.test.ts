@@ -281,6 +281,15 @@ describe('V1Manager on a hybrid host', () => {
     assert.equal(s.cpu.usageKernel, 20_000_000);
     assert.equal(s.cpu.throttledPeriods, 1);
     assert.deepEqual(s.pids, { current: 1, limit: null });
+    // An unlimited v1 memsw limit is a bigint; the stats still go through JSON.stringify.
+    fs.appendFileSync(`${m.paths.memory}/memory.stat`, 'hierarchical_memsw_limit 9223372036854771712\n');
+    const big = m.stats();
+    assert.equal(big.memory.raw.hierarchical_memsw_limit, 9223372036854771712n);
+    const json = JSON.parse(JSON.stringify({ stats: big }));
+    assert.equal(json.stats.memory.raw.hierarchical_memsw_limit, 9223372036854771712);
+    assert.equal(json.stats.memory.usage, 4096);
+    assert.deepEqual(json.stats.cpu.perCpu, [600, 400]);
+    assert.deepEqual(Object.keys(big), ['memory', 'cpu', 'pids', 'io', 'hugetlb']);
     assert.equal(m.oomKillCount(), 3);
     m.freeze('frozen');
     assert.equal(m.freezerState(), 'frozen');
