@@ -3,14 +3,19 @@
 // Exits are watched by polling the pidfd on Node's libuv loop and reaping with
 // waitid(P_PIDFD): never waitpid(-1), which would steal the exit statuses of the children
 // libuv spawned itself (child_process).
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "args.h"
 #include "binding.h"
@@ -65,6 +70,39 @@ bool ReapNoHang(int pidfd, siginfo_t* info, bool* exited) {
   }
 }
 
+// The addon stays mapped until the process ends: a reaper thread may outlive the env that
+// loaded it (a worker's env dlcloses its addons when it ends).
+void PinAddonInMemory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Dl_info self;
+    if (dladdr(reinterpret_cast<void*>(&PinAddonInMemory), &self) != 0 && self.dli_fname)
+      dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  });
+}
+
+// A child whose env went away while it ran (a worker_threads Worker terminated): nobody is left
+// to reap it, and a zombie in a container's pid namespace keeps its init from ever finishing
+// its exit (zap_pid_ns_processes), so destroy() from another thread would wait forever. A
+// thread of its own waits for it. Takes ownership of pidfd.
+void ReapInBackground(int pidfd) {
+  PinAddonInMemory();
+  try {
+    std::thread([pidfd] {
+      // uv_poll made the pidfd O_NONBLOCK (waitid would say EAGAIN at once): wait in poll().
+      siginfo_t info;
+      bool exited = false;
+      while (ReapNoHang(pidfd, &info, &exited) && !exited) {
+        pollfd readable{pidfd, POLLIN, 0};
+        if (poll(&readable, 1, -1) < 0 && errno != EINTR) break;
+      }
+      close(pidfd);
+    }).detach();
+  } catch (const std::system_error&) {
+    close(pidfd);  // no thread to be had: the child stays a zombie until the process ends
+  }
+}
+
 class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -95,10 +133,26 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
     }
     callback_ = Napi::Persistent(info[2].As<Napi::Function>());
     context_ = std::make_unique<Napi::AsyncContext>(env, "nlc.ExitWatch", info.This().As<Napi::Object>());
+    if (reap_ && napi_add_env_cleanup_hook(env, &ExitWatcher::OnEnvGone, this) == napi_ok) cleanupHook_ = env;
     Ref();  // alive for as long as it watches, whether or not JS keeps the handle
   }
 
+  ~ExitWatcher() override { RemoveCleanupHook(); }
+
  private:
+  // The env ends (a worker terminated) while this child runs: hand it to a reaper thread.
+  static void OnEnvGone(void* arg) {
+    auto* self = static_cast<ExitWatcher*>(arg);
+    self->cleanupHook_ = nullptr;  // registered only while watching: Finish() removes it
+    int fd = fcntl(self->pidfd_, F_DUPFD_CLOEXEC, 0);
+    if (fd >= 0) ReapInBackground(fd);
+  }
+
+  void RemoveCleanupHook() {
+    if (cleanupHook_) napi_remove_env_cleanup_hook(cleanupHook_, &ExitWatcher::OnEnvGone, this);
+    cleanupHook_ = nullptr;
+  }
+
   static void OnEvent(void* owner, int status, int /*events*/) {
     static_cast<ExitWatcher*>(owner)->OnExit(status);
   }
@@ -124,6 +178,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
 
   void Finish() {
     if (!poll_.active()) return;
+    RemoveCleanupHook();
     poll_.Stop();
     callback_.Reset();
     context_.reset();
@@ -145,6 +200,7 @@ class ExitWatcher : public Napi::ObjectWrap<ExitWatcher> {
 
   int pidfd_ = -1;
   bool reap_ = false;
+  napi_env cleanupHook_ = nullptr;  // where OnEnvGone is registered, while it is
   PollHandle poll_;
   Napi::FunctionReference callback_;
   std::unique_ptr<Napi::AsyncContext> context_;
