@@ -124,9 +124,9 @@ function withoutBigints(value: unknown): unknown {
 }
 
 /** set() failed and was rolled back: keep validation errors as they are, wrap the rest as ERR_CGROUP. */
-export function setError(err: unknown): Error {
+export function setError(err: unknown, hint?: string): Error {
   if (err instanceof ConfigError) return err;
   const p = err instanceof CgroupError ? err.path : '';
   const msg = err instanceof Error ? err.message : String(err);
-  return new CgroupError(p, `cannot set cgroup resources (previous values restored): ${msg}`, { cause: err });
+  return new CgroupError(p, `cannot set cgroup resources (previous values restored): ${msg}${hint ? `; ${hint}` : ''}`, { cause: err });
 }

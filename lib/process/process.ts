@@ -37,7 +37,7 @@ export function exitFromStatus(status: ExitStatus): ProcessExit {
 /**
  * A process running in a container, a direct child of this Node process, watched through
  * its pidfd on the libuv loop (never waitpid(-1), never the threadpool).
- * Emits 'exit' with a ProcessExit once.
+ * Emits 'exit' with a ProcessExit once, then 'close' once its stdio streams have closed.
  */
 export class Process extends EventEmitter {
   readonly pid: number;
@@ -84,6 +84,7 @@ export class Process extends EventEmitter {
           this.emit('exit', this.#exit);
         } finally {
           if (this.#handedOver) this.#drainUnreadOutput();
+          this.#emitCloseAfterStreams(this.#exit);
         }
       });
     });
@@ -140,15 +141,33 @@ export class Process extends EventEmitter {
     });
   }
 
-  // 'exit' (once, with the ProcessExit) typed for listeners; other events as EventEmitter types
+  /**
+   * 'close' as child_process's: after 'exit', once its output streams (and terminal) have
+   * closed too, so a listener has all the output ('exit', and wait(), can come before the last
+   * of it has been read from the pipe).
+   */
+  #emitCloseAfterStreams(exit: ProcessExit): void {
+    const open = [...new Set([this.stdout, this.stderr, this.terminal, this.stdin])].filter((s): s is NonNullable<typeof s> => s !== null && !s.closed);
+    let left = open.length;
+    const done = (): void => {
+      if (--left === 0) this.emit('close', exit);
+    };
+    if (left === 0) {
+      process.nextTick(() => this.emit('close', exit));
+      return;
+    }
+    for (const stream of open) stream.once('close', done);
+  }
+
+  // 'exit' and 'close' (once each, with the ProcessExit) typed for listeners; other events as EventEmitter types
   // them (its any[] included).
-  override on(event: 'exit', listener: (exit: ProcessExit) => void): this;
+  override on(event: 'exit' | 'close', listener: (exit: ProcessExit) => void): this;
   override on(event: string | symbol, listener: (...args: any[]) => void): this;
   override on(event: string | symbol, listener: (...args: any[]) => void): this {
     return super.on(event, listener);
   }
 
-  override once(event: 'exit', listener: (exit: ProcessExit) => void): this;
+  override once(event: 'exit' | 'close', listener: (exit: ProcessExit) => void): this;
   override once(event: string | symbol, listener: (...args: any[]) => void): this;
   override once(event: string | symbol, listener: (...args: any[]) => void): this {
     return super.once(event, listener);

@@ -253,4 +253,56 @@ describe('cgroups (pure v2): enforcement', { skip }, () => {
     assert.ok(!fs.existsSync(dir), `${dir} removed`);
     await assertNoCgroupLeft(c.id);
   });
+
+  test('Node in a cgroup with processes of its own (a systemd service): containers start, that cgroup is left as it is, and a limit fails saying why', async () => {
+    // The "service" is a child Node process moved into a cgroup of its own, beside the others.
+    const svc = path.join(cgroupDirOf('self'), `nlc-svc-${tag}`);
+    fs.mkdirSync(svc);
+    const script = `
+      const fs = require('node:fs');
+      fs.writeFileSync(${JSON.stringify(path.join(svc, 'cgroup.procs'))}, String(process.pid));
+      const { createContainer } = require(${JSON.stringify(path.resolve(__dirname, '../../lib'))});
+      const config = JSON.parse(process.argv[1]);
+      (async () => {
+        const out = {};
+        const c = await createContainer(${JSON.stringify(`${tag}-svc`)}, config, { root: ${JSON.stringify(root)} });
+        try {
+          out.plain = await (await c.run({ stdio: 'ignore' })).wait();
+        } finally {
+          await c.destroy();
+        }
+        config.linux.resources = { pids: { limit: 20 } };
+        const d = await createContainer(${JSON.stringify(`${tag}-svc-limited`)}, config, { root: ${JSON.stringify(root)} });
+        try {
+          await d.run({ stdio: 'ignore' });
+          out.limited = 'started';
+        } catch (err) {
+          out.limited = err.code + ': ' + err.message;
+        } finally {
+          await d.destroy();
+        }
+        console.log(JSON.stringify(out));
+      })().catch((err) => { console.error(err); process.exit(1); });`;
+    const config = makeConfig({ process: { args: ['true'] } });
+    delete (config.linux as { cgroupsPath?: string }).cgroupsPath; // the default: under our own cgroup
+    const { execFile } = await import('node:child_process');
+    try {
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['-e', script, JSON.stringify(config)], { timeout: 300_000 }, (err, out, errOut) => (err ? reject(new Error(`${err.message}\n${errOut}`)) : resolve(out))),
+      );
+      const out = JSON.parse(stdout.trim().split('\n').pop()!);
+      assert.deepEqual(out.plain, { exitCode: 0, signal: null });
+      assert.match(out.limited, /^ERR_CGROUP: .*the pids controller is not enabled for this cgroup: .*nlc-svc-.* holds processes of its own/);
+      // Left as found: enabling cpu, cpuset or pids there would have made it a threaded domain.
+      assert.equal(fs.readFileSync(path.join(svc, 'cgroup.subtree_control'), 'utf8').trim(), '');
+      assert.equal(fs.readFileSync(path.join(svc, 'cgroup.type'), 'utf8').trim(), 'domain');
+    } finally {
+      try {
+        fs.rmdirSync(path.join(svc, 'node-libcontainer'));
+      } catch {
+        // not made, or already gone
+      }
+      fs.rmdirSync(svc);
+    }
+  });
 });

@@ -18,8 +18,19 @@ export interface EnableResult {
 
 /** Write "+c" for every controller available in dir; on failure, each one separately. */
 export function enableControllers(dir: string, result: EnableResult): void {
-  const available = (readFileIfExists(dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter((c) => c !== '');
+  const available = words(readFileIfExists(dir, 'cgroup.controllers'));
   if (available.length === 0) return;
+  if (holdsProcesses(dir)) {
+    // cgroup v2's no-internal-processes rule: a cgroup with processes of its own (Node's own,
+    // under a systemd service) refuses every domain controller (EBUSY) but takes the threaded
+    // ones (cpu, cpuset, pids), which would make it a threaded domain and every new child
+    // "domain invalid", where no process can go (clone3 and cgroup.procs: EOPNOTSUPP). Leave
+    // it as it is: the container's cgroup gets no controllers from here.
+    const enabled = new Set(words(readFileIfExists(dir, 'cgroup.subtree_control')));
+    for (const c of available) if (!enabled.has(c)) result.refused.push({ dir, controller: c, code: 'EBUSY' });
+    debug('not enabling controllers in %s: it holds processes', dir);
+    return;
+  }
   try {
     writeFile(dir, 'cgroup.subtree_control', available.map((c) => `+${c}`).join(' '));
     return;
@@ -57,4 +68,14 @@ export function createPath(base: string, dir: string): { created: string[]; resu
     if (i < chain.length - 1) enableControllers(d, result);
   });
   return { created, result };
+}
+
+function words(text: string | undefined): string[] {
+  return (text ?? '').trim().split(/\s+/).filter((w) => w !== '');
+}
+
+/** Whether dir has processes of its own; never for the root cgroup (no cgroup.type), which the rule exempts. */
+function holdsProcesses(dir: string): boolean {
+  if (readFileIfExists(dir, 'cgroup.type') === undefined) return false;
+  return (readFileIfExists(dir, 'cgroup.procs') ?? '').trim() !== '';
 }

@@ -1,11 +1,13 @@
 /** The cgroup v2 manager (port of runc's fs2.Manager): one directory for everything. */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import createDebug from 'debug';
 import type { LinuxResources } from '../../../types/oci';
 import { emptyStats, destroyDirs, mkdirRetrying, readPids, setError, subCgroup, writeCgroupProc } from '../common';
 import { fileExists, readFileIfExists, writeFile } from '../file';
 import type { CgroupManager, CgroupMode, SetOptions, CgroupStats, FreezerState } from '../types';
 import type { ManagerLayout } from '../v1/manager';
+import { CgroupError, errnoCode } from '../errors';
 import { CgroupWriter } from '../writer';
 import { createPath, type EnableResult } from './controllers';
 import * as cpu from './cpu';
@@ -84,8 +86,21 @@ export class V2Manager implements CgroupManager {
       if (!this.layout.skipDevices) devices.set(this.dir, resources, this.binding);
     } catch (err) {
       w.rollback();
-      throw setError(err);
+      throw setError(err, this.refusalHint(err));
     }
+  }
+
+  /** Why a controller's file is missing, when an ancestor refused to enable that controller. */
+  private refusalHint(err: unknown): string | undefined {
+    if (!(err instanceof CgroupError) || errnoCode(err.cause) !== 'ENOENT') return undefined;
+    const controller = path.basename(err.path).split('.')[0];
+    const refusal = this.refusedControllers.find((r) => r.controller === controller);
+    if (!refusal) return undefined;
+    const why =
+      refusal.code === 'EBUSY'
+        ? `${refusal.dir} holds processes of its own, and cgroup v2 enables controllers only for the children of cgroups without processes. Run Node in a leaf cgroup of a delegated subtree (systemd: Delegate=yes, with the service's processes moved into a sub-cgroup) and leave linux.cgroupsPath relative, or give linux.cgroupsPath an absolute path in a subtree whose cgroups hold no processes`
+        : `${refusal.dir} refused it (${refusal.code})`;
+    return `the ${controller} controller is not enabled for this cgroup: ${why}`;
   }
 
   getPids(recursive = false): number[] {

@@ -400,6 +400,25 @@ describe('V2Manager', () => {
     assert.equal(read(m.unifiedPath()!, 'cgroup.procs'), '77');
     assert.deepEqual(m.paths, { '': `${own}/node-libcontainer/c1` });
   });
+  test('a limit for a controller our own cgroup could not enable (it holds processes) says why and what to do', () => {
+    const root = v2Root('c1');
+    const own = `${root}/user.slice/user-1000.slice/session-3.scope`;
+    fs.writeFileSync(`${own}/cgroup.type`, 'domain\n');
+    fs.writeFileSync(`${own}/cgroup.procs`, '4242\n');
+    const leaf = `${own}/node-libcontainer/c1`;
+    fs.rmSync(`${leaf}/memory.max`);
+    const m = createManager({ id: 'c1', root, mountinfo: V2_MOUNTINFO, procSelfCgroup: V2_CGROUP, binding: fakeDeviceBinding([]) });
+    m.create();
+    assert.equal(read(own, 'cgroup.subtree_control'), '');
+    m.set({ pids: { limit: 8 } }); // a file that is there (this fake has no kernel to hide it)
+    assert.throws(
+      () => m.set({ memory: { limit: 1 << 20 } }),
+      (e: unknown) =>
+        e instanceof CgroupError &&
+        e.message.includes(`the memory controller is not enabled for this cgroup: ${own} holds processes of its own`) &&
+        /Delegate=yes/.test(e.message),
+    );
+  });
   test('set: files, unified overrides, then the device program', () => {
     const calls: string[] = [];
     const m = createManager({ id: 'c1', root: v2Root('c1'), mountinfo: V2_MOUNTINFO, procSelfCgroup: V2_CGROUP, binding: fakeDeviceBinding(calls) });

@@ -283,6 +283,30 @@ describe('v2 controller enablement', () => {
     assert.equal(read(`${base}/node-libcontainer`, 'cgroup.subtree_control'), '+cpu +memory +pids');
     assert.deepEqual(result.refused, []);
   });
+  test('a cgroup with processes of its own (Node under a systemd service) is left as it is: no controller enabled there', () => {
+    // Writing the threaded controllers (cpu, cpuset, pids) would succeed and make it a
+    // threaded domain, with every new child "domain invalid": nothing could start there.
+    const base = tree({
+      'cgroup.type': 'domain\n',
+      'cgroup.procs': '128\n132\n',
+      'cgroup.controllers': 'cpuset cpu io memory pids\n',
+      'cgroup.subtree_control': 'cpu\n',
+    });
+    const { created, result } = createPath(base, `${base}/node-libcontainer/c1`);
+    assert.deepEqual(created, [`${base}/node-libcontainer`, `${base}/node-libcontainer/c1`]);
+    assert.equal(read(base, 'cgroup.subtree_control'), 'cpu\n');
+    assert.deepEqual(
+      result.refused.map((r) => `${r.controller} ${r.code}`),
+      ['cpuset EBUSY', 'io EBUSY', 'memory EBUSY', 'pids EBUSY'],
+    );
+    // The same cgroup without processes enables them all; so does the root (no cgroup.type), whose processes the rule exempts.
+    const empty = tree({ 'cgroup.type': 'domain\n', 'cgroup.procs': '', 'cgroup.controllers': 'cpu memory\n', 'cgroup.subtree_control': '' });
+    assert.deepEqual(createPath(empty, `${empty}/c1`).result.refused, []);
+    assert.equal(read(empty, 'cgroup.subtree_control'), '+cpu +memory');
+    const root = tree({ 'cgroup.procs': '1\n', 'cgroup.controllers': 'cpu memory\n', 'cgroup.subtree_control': '' });
+    assert.deepEqual(createPath(root, `${root}/c1`).result.refused, []);
+    assert.equal(read(root, 'cgroup.subtree_control'), '+cpu +memory');
+  });
   test('refusals are collected per controller', () => {
     const base = tree({ 'cgroup.controllers': 'memory pids\n' });
     breakFile(base, 'cgroup.subtree_control');

@@ -108,3 +108,32 @@ test("an 'exit' listener that throws still lets stdin be destroyed and unread ou
   assert.equal(stdout.readableFlowing, true);
   assert.deepEqual(await proc.wait(), { exitCode: 0, signal: null });
 });
+
+test("'close' comes after 'exit', once the output streams have closed (all the output read), as child_process's", async () => {
+  const a = fakeProcess();
+  const stdout = new PassThrough();
+  a.proc.stdout = stdout;
+  a.proc[kHandedOver]();
+  let out = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const events: string[] = [];
+  a.proc.on('exit', () => events.push(`exit with "${out}"`));
+  const closed = new Promise<unknown>((resolve) => a.proc.once('close', resolve));
+  a.proc.on('close', () => events.push(`close with "${out}"`));
+  stdout.write('first ');
+  await nextTurn();
+  a.exit({ exitCode: 3, signal: null });
+  await nextTurn();
+  stdout.end('last');
+  assert.deepEqual(await closed, { exitCode: 3, signal: null });
+  assert.deepEqual(events, ['exit with "first "', 'close with "first last"']);
+
+  // No streams: 'close' right after 'exit'.
+  const b = fakeProcess();
+  const order: string[] = [];
+  b.proc.on('exit', () => order.push('exit'));
+  b.proc.on('close', () => order.push('close'));
+  b.exit({ exitCode: 0, signal: null });
+  await nextTurn();
+  assert.deepEqual(order, ['exit', 'close']);
+});
