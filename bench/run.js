@@ -5,7 +5,7 @@
 //
 //   node bench/run.js [--quick] [--rounds=N] [--warmup=N] [--tp-total=N] [--tp-concurrency=N]
 //                     [--tp-rounds=N] [--tp-warmup=N] [--mem-containers=N] [--profile-iterations=N]
-//                     [--floor-batch=N] [--only=s1,s1c,s2m,s2n,s3,s4,s5,s6,profile] [--write|--no-write]
+//                     [--floor-batch=N] [--only=s1,s2m,s2n,s3,s4,s5,s6,profile] [--write|--no-write]
 //                     [--state-on-disk]
 // Every contender's state root is on a tmpfs of the benchmark's (bench/.work/state), as /run is
 // on a production host; --state-on-disk keeps them on the disk bench/ is on instead.
@@ -351,7 +351,6 @@ async function main() {
 
     const latency = [
       ['s1', 'Scenario 1: run to exit (/bin/true)', () => scenarios.runToExit(ctx, 'plain')],
-      ['s1c', 'Scenario 1c: run to exit, another cpuset cgroup on the host', () => scenarios.runToExit(ctx, 'plain')],
       ['s2m', 'Scenario 2a: run to exit, 64 MiB memory limit', () => scenarios.runToExit(ctx, 'mem64')],
       ['s2n', 'Scenario 2b: run to exit, no network namespace', () => scenarios.runToExit(ctx, 'nonet')],
       ['s3', 'Scenario 3: start of a created container, to exit', () => scenarios.startToExit(ctx)],
@@ -359,19 +358,8 @@ async function main() {
     ];
     for (const [key, title, make] of latency) {
       if (!want(key) || interrupted) continue;
-      // s1c: scenario 1 with an idle cpuset cgroup held beside the contenders' (env.holdCpusetCgroup)
-      const held = key === 's1c' ? env.holdCpusetCgroup(own) : null;
-      if (key === 's1c' && !held) {
-        log(`${title}: no cpuset controller here; skipped`);
-        continue;
-      }
       log(`${title}: ${opts.rounds} rounds (+${opts.warmup} warm-up)`);
-      let res;
-      try {
-        res = await interleave(title, make(), opts.rounds, opts.warmup);
-      } finally {
-        held?.release();
-      }
+      const res = await interleave(title, make(), opts.rounds, opts.warmup);
       result.scenarios[key] = { title, kind: 'latency', unit: 'ms', ...res };
       printLatency(title, 'ms', res);
       await killStrays(key);

@@ -216,41 +216,6 @@ function removeCgroups(own, log) {
   return leftovers;
 }
 
-/**
- * An empty cpuset cgroup held for one scenario, beside the contenders' cgroups
- * (<own>/nlc-bench/cpuset-holder; removeCgroups takes it away with the rest). While any cpuset
- * cgroup other than the root exists, the kernel's cpuset static keys stay on; when a
- * container's cpuset is the only one, its mkdir turns them on and its rmdir off again, and
- * after an idle gap that costs about 3 ms on this machine (bench/analysis.md, session 15). A
- * host that runs containers has cpuset cgroups already: this measures that case. Null where
- * no hierarchy has cpuset.
- */
-function holdCpusetCgroup(own) {
-  const h = hierarchies().find((x) => (x.v2 ? cpusetInUnified(x.dir, own) : x.options.includes('cpuset')));
-  if (!h) return null;
-  const dir = path.join(h.dir, own, BENCH_CGROUP, 'cpuset-holder');
-  fs.mkdirSync(dir, { recursive: true });
-  return {
-    dir,
-    release() {
-      try {
-        fs.rmdirSync(dir);
-      } catch (err) {
-        if (err.code !== 'ENOENT') throw err;
-      }
-    },
-  };
-}
-
-/** On a unified hierarchy: whether a cgroup made under <own>/nlc-bench would get a cpuset. */
-function cpusetInUnified(root, own) {
-  try {
-    return fs.readFileSync(path.join(root, own, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('cpuset');
-  } catch {
-    return false;
-  }
-}
-
 function cgroupPathFor(own, name) {
   return `${own}/${BENCH_CGROUP}/${name}`;
 }
@@ -475,7 +440,6 @@ function prepareStateDir(onDisk) {
 const stateRoot = (name) => path.join(STATE, `${name}-root`);
 
 module.exports = {
-  holdCpusetCgroup,
   cpuTimes,
   BENCH_DIR,
   WORK,

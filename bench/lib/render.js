@@ -14,7 +14,7 @@ const DOC = path.join(REPO, 'docs', 'performance.md');
 // floor+spec (bench/floor.c --spec) is a reference row, like floor: no target uses it.
 const ORDER = ['node-libcontainer', 'crun', 'runc', 'bwrap', 'floor', 'floor+spec'];
 const COLORS = { 'node-libcontainer': '#2b8a3e', crun: '#1c7ed6', runc: '#f08c00', bwrap: '#7048e8', floor: '#868e96', 'floor+spec': '#495057' };
-const SHORT = { s1: '1 run to exit', s1c: '1c cpuset held', s2m: '2a 64 MiB limit', s2n: '2b no netns', s3: '3 start → exit', s4: '4 exec' };
+const SHORT = { s1: '1 run to exit', s2m: '2a 64 MiB limit', s2n: '2b no netns', s3: '3 start → exit', s4: '4 exec' };
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (x, d = 2) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
