@@ -225,8 +225,13 @@ function populateRootfs(rootfs: string, opts: ValidOptions): Mount[] {
   fs.symlinkSync('../tmp', path.join(rootfs, 'var', 'tmp'));
 
   // A minimal /etc: only what name lookups need; never shadow or anything else secret.
-  file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
-  file('etc/group', 'root:x:0:\nnogroup:x:65534:\n');
+  // The sandbox's own user gets a name (whoami, git, ssh, Python's getpass look it up), with
+  // HOME at the private /tmp, as the environment has it.
+  const { uid, gid } = opts.user;
+  const ownUser = uid !== 0 && uid !== 65534 ? `sandbox:x:${uid}:${gid}:sandbox:/tmp:/bin/sh\n` : '';
+  const ownGroup = gid !== 0 && gid !== 65534 ? `sandbox:x:${gid}:\n` : '';
+  file('etc/passwd', `root:x:0:0:root:/root:/bin/sh\n${ownUser}nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
+  file('etc/group', `root:x:0:\n${ownGroup}nogroup:x:65534:\n`);
   file('etc/hostname', `${opts.hostname}\n`);
   file('etc/hosts', `127.0.0.1\tlocalhost ${opts.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   file('etc/nsswitch.conf', 'passwd: files\ngroup: files\nhosts: files dns\n');

@@ -108,3 +108,22 @@ test('a rootfs whose Node process died is kept by the next hostSandbox() while i
     await t.cleanup();
   }
 });
+
+test('a sandbox user other than root has a name: whoami and id -gn work, HOME is /tmp', { skip }, async () => {
+  const t = tempRoot();
+  const sb = hostSandbox({ args: ['/bin/sh', '-c', 'whoami; id -gn; echo "$HOME"'], user: { uid: 1000, gid: 1000 } });
+  try {
+    const c = await createContainer('host-sandbox-user', sb.config, { root: t.root });
+    try {
+      const p = await c.run({ stdio: ['ignore', 'pipe', 'pipe'] });
+      const [out, err] = await Promise.all([collect(p.stdout!), collect(p.stderr!)]);
+      assert.deepEqual(await p.wait(), { exitCode: 0, signal: null }, err);
+      assert.equal(out, 'sandbox\nsandbox\n/tmp\n');
+    } finally {
+      await c.destroy();
+    }
+  } finally {
+    await sb.cleanup();
+    await t.cleanup();
+  }
+});

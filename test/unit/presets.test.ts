@@ -115,6 +115,9 @@ test('hostSandbox: options', async () => {
         assert.equal(ws?.source, workspace);
         assert.ok(ws?.options?.includes('rw'));
         assert.ok(fs.statSync(path.join(sb.rootfs, 'workspace')).isDirectory());
+        // The sandbox's user has a name (whoami, git, getpass), its HOME the private /tmp.
+        assert.match(fs.readFileSync(path.join(sb.rootfs, 'etc/passwd'), 'utf8'), /^sandbox:x:1000:1000:sandbox:\/tmp:\/bin\/sh$/m);
+        assert.match(fs.readFileSync(path.join(sb.rootfs, 'etc/group'), 'utf8'), /^sandbox:x:1000:$/m);
         assert.match(fs.readFileSync(path.join(sb.rootfs, 'etc/hosts'), 'utf8'), /^127\.0\.0\.1\s+localhost job-1$/m);
         assert.equal(fs.readFileSync(path.join(sb.rootfs, 'etc/hostname'), 'utf8'), 'job-1\n');
       },
