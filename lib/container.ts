@@ -438,7 +438,7 @@ export class Container {
         mode: 'init',
         cloneFlags: plan.cloneFlags,
         // The helper joins the v1 hierarchies itself, first thing (see joinCgroups in init.cc).
-        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks, sessionKeyring: sessionKeyringName(this.id) },
+        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks, sessionKeyring: sessionKeyringName(this.id), dieWithParent: options.dieWithParent === true },
         ...stdioOrTerminal(plan, options),
         ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, (pid) => this.#oci('creating', pid)),
         extraFiles: options.extraFiles ?? [],
@@ -563,7 +563,7 @@ export class Container {
         binding: this.#binding,
         mode: 'exec' as const,
         cloneFlags: 0,
-        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths), sessionKeyring: sessionKeyringName(this.id) },
+        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths), sessionKeyring: sessionKeyringName(this.id), dieWithParent: options.dieWithParent === true },
         ...stdioOrTerminal(plan, options),
         ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, () => this.#oci('running', this.#saved.initPid)),
         extraFiles: options.extraFiles ?? [],
@@ -1255,6 +1255,7 @@ function checkOptions(options: ProcessOptions): Termination | null {
   if (typeof options !== 'object' || options === null) throw invalidArgType('process options must be an object');
   rejectUnknownOptions(options);
   if (options.init !== undefined && typeof options.init !== 'boolean') throw invalidArgType(`process option "init" must be a boolean, got ${JSON.stringify(options.init)}`);
+  if (options.dieWithParent !== undefined && typeof options.dieWithParent !== 'boolean') throw invalidArgType(`process option "dieWithParent" must be a boolean, got ${JSON.stringify(options.dieWithParent)}`);
   checkFds(options);
   const termination = parseTermination(options);
   if (termination?.signal?.aborted) throw abortError(termination.signal);

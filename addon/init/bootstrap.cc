@@ -258,6 +258,7 @@ Bootstrap parseBootstrap(const json::Value& message) {
   b.unshareFlags = static_cast<unsigned long>(ns["unshare"].integer(0, UINT32_MAX, 0));
   b.forkChild = ns["forkChild"].boolean(false);
   b.sessionKeyring = root["sessionKeyring"].string("");
+  b.dieWithParent = root["dieWithParent"].boolean(false);
 
   if (root["oomScoreAdj"].present()) b.oomScoreAdj = static_cast<int>(root["oomScoreAdj"].integer(-1000, 1000));
   b.loopback = root["loopback"].boolean(false);

@@ -88,6 +88,9 @@ struct Bootstrap {
   std::vector<NamespaceJoin> join;
   unsigned long unshareFlags = 0;
   bool forkChild = false;
+  // Keep PR_SET_PDEATHSIG (SIGKILL) through the program's execve: the process dies with the
+  // Node thread that spawned us (the ProcessOptions' dieWithParent).
+  bool dieWithParent = false;
   // The session keyring to join by name, a new one when there is none yet (runc's "_ses.<id>");
   // empty: keep the parent's (only an old parent sends none).
   std::string sessionKeyring;

@@ -1,6 +1,7 @@
 #include "init.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -115,9 +116,21 @@ void setParentDeathSignal(bool on) {
   if (::prctl(PR_SET_PDEATHSIG, on ? SIGKILL : 0, 0, 0, 0) < 0) fail(currentStage, "prctl", "", "setting PR_SET_PDEATHSIG");
 }
 
+// The parent death signal for the program: off, so that the container outlives the Node
+// process, or, with dieWithParent, on (set again: finalizeProcess's change of credentials
+// cleared it). Should the parent have died just before, the signal will never come: its end of
+// the sync socket is closed then, and we go no further.
+void parentDeathSignalForProgram(const Bootstrap& plan, SyncSocket& sync) {
+  setParentDeathSignal(plan.dieWithParent);
+  if (!plan.dieWithParent) return;
+  pollfd peer{sync.fd(), POLLRDHUP, 0};
+  if (::poll(&peer, 1, 0) > 0 && (peer.revents & (POLLHUP | POLLRDHUP)) != 0)
+    failPlain(currentStage, "", "the parent died before the program started (dieWithParent)");
+}
+
 // Closing the sync socket is the "set-up succeeded" signal to the parent.
-void releaseParent(SyncSocket& sync) {
-  setParentDeathSignal(false);
+void releaseParent(const Bootstrap& plan, SyncSocket& sync) {
+  parentDeathSignalForProgram(plan, sync);
   sync.close();
 }
 
@@ -125,8 +138,8 @@ void releaseParent(SyncSocket& sync) {
 // here but by the execve (it is close-on-exec): the parent's EOF then means the program has
 // replaced us, and a startContainer hook or an execve that fails is reported like any other
 // step instead of only as our exit status.
-void releaseParentAtExec() {
-  setParentDeathSignal(false);
+void releaseParentAtExec(const Bootstrap& plan, SyncSocket& sync) {
+  parentDeathSignalForProgram(plan, sync);
   log::debug("init: the sync socket closes with the execve");
 }
 
@@ -359,11 +372,11 @@ void runInit(Bootstrap& plan, SyncSocket& sync) {
   loadLateSeccomp(plan.process, sync);
   if (fifo.valid()) {
     log::debug("init: closing the sync socket to signal that set-up succeeded");
-    releaseParent(sync);
+    releaseParent(plan, sync);
     waitOnExecFifo(fifo);
     log::debug("stage: exec fifo released");
   } else {
-    releaseParentAtExec();
+    releaseParentAtExec(plan, sync);
   }
   currentStage = "hooks";
   // In the process's cwd, with its env as finalizeProcess left it (HOME set), as runc's init.
@@ -386,7 +399,7 @@ void runExec(Bootstrap& plan, SyncSocket& sync) {
   currentStage = "exec";
   std::string path = lookPath(plan.process.args[0], plan.process.env);
   loadLateSeccomp(plan.process, sync);
-  releaseParentAtExec();
+  releaseParentAtExec(plan, sync);
   if (plan.process.umask) ::umask(static_cast<mode_t>(*plan.process.umask));
   execUserProgram(plan, path);
 }

@@ -92,6 +92,15 @@ export interface ProcessOptions {
   timeout?: number;
   /** What `signal` and `timeout` send. Default 'SIGTERM', as child_process. */
   killSignal?: string | number;
+  /**
+   * The process is SIGKILLed by the kernel when this Node process dies, however it dies
+   * (bubblewrap's --die-with-parent; runc's ParentDeathSignal): for a test suite's or a CI
+   * runner's containers, which must not outlive a Ctrl-C or a crash. For the init, that ends the
+   * container (with a pid namespace of its own: all of it). Default false: a container outlives
+   * its Node process, as one made by runc outlives runc. Cleared by the kernel should the
+   * program exec a set-user-ID or file-capability binary.
+   */
+  dieWithParent?: boolean;
 }
 
 /**
@@ -102,7 +111,7 @@ export interface ProcessOptions {
 const KNOWN_OPTIONS = {
   args: true, env: true, cwd: true, user: true, terminal: true, consoleSize: true, stdio: true, extraFiles: true,
   capabilities: true, rlimits: true, noNewPrivileges: true, oomScoreAdj: true, subCgroupPath: true, ioPriority: true,
-  scheduler: true, execCPUAffinity: true, init: true, signal: true, timeout: true, killSignal: true,
+  scheduler: true, execCPUAffinity: true, init: true, signal: true, timeout: true, killSignal: true, dieWithParent: true,
 } as const satisfies Record<Exclude<keyof ProcessOptions, typeof kOnConsole | typeof kLeaveExitToReaper>, true>;
 
 /** TypeError naming the first option that is not a ProcessOptions field. */

@@ -169,6 +169,52 @@ describe('container lifecycle', { skip }, () => {
     await c.destroy();
   });
 
+  test('dieWithParent: the Node process SIGKILLed, its running init, its created init and its exec\'d process die with it; a container without it runs on', async () => {
+    const stateRoot = root();
+    const config = makeConfig({ process: { args: ['sleep', '1000'] } });
+    const script = `
+      const { createContainer } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/index.js'))});
+      const config = ${JSON.stringify(config)};
+      const opts = { root: ${JSON.stringify(stateRoot)} };
+      (async () => {
+        const a = await createContainer('life-die-a', config, opts);
+        const running = await a.run({ stdio: 'ignore', dieWithParent: true });
+        const exec = await a.run({ init: false, args: ['sleep', '1000'], stdio: 'ignore', dieWithParent: true });
+        const b = await createContainer('life-die-b', config, opts);
+        const created = await b.start({ stdio: 'ignore', dieWithParent: true });
+        const c = await createContainer('life-die-c', config, opts);
+        const kept = await c.run({ stdio: 'ignore' });
+        console.log(JSON.stringify({ running: running.pid, exec: exec.pid, created: created.pid, kept: kept.pid }));
+        setInterval(() => {}, 1000);
+      })().catch((err) => { console.error(err); process.exit(1); });`;
+    const { spawn } = await import('node:child_process');
+    const driver = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        driver.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(out.trim());
+        });
+        driver.once('exit', (code) => reject(new Error(`the driver exited (${code}) before starting its containers`)));
+      });
+      const pids = JSON.parse(line) as Record<'running' | 'exec' | 'created' | 'kept', number>;
+      driver.kill('SIGKILL');
+      const gone = (pid: number): boolean => !fs.existsSync(`/proc/${pid}`) || / [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').slice(-200).replace(/^.*\)/, ''));
+      const deadline = Date.now() + 10_000;
+      while (!(gone(pids.running) && gone(pids.exec) && gone(pids.created)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const which of ['running', 'exec', 'created'] as const) assert.ok(gone(pids[which]), `the ${which} process (pid ${pids[which]}) died with its Node process`);
+      assert.equal(gone(pids.kept), false, 'the container without dieWithParent runs on');
+    } finally {
+      driver.kill('SIGKILL');
+      for (const id of ['life-die-a', 'life-die-b', 'life-die-c']) {
+        const c = await loadContainer(id, { root: stateRoot }).catch(() => null);
+        await c?.destroy();
+      }
+    }
+    assert.deepEqual(await listContainers({ root: stateRoot }), []);
+  });
+
   test('the init and exec\'d processes join the container\'s own session keyring (_ses.<id>), never the Node process\'s', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nlc-keyring-'));
     const stateRoot = root();
