@@ -109,7 +109,7 @@ test("an 'exit' listener that throws still lets stdin be destroyed and unread ou
   assert.deepEqual(await proc.wait(), { exitCode: 0, signal: null });
 });
 
-test("'close' comes after 'exit', once the output streams have closed (all the output read), as child_process's", async () => {
+test("'close' comes after 'exit', once the output streams have closed (all the output read), as child_process's", { timeout: 10_000 }, async () => {
   const a = fakeProcess();
   const stdout = new PassThrough();
   a.proc.stdout = stdout;
