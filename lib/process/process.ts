@@ -37,7 +37,8 @@ export function exitFromStatus(status: ExitStatus): ProcessExit {
 /**
  * A process running in a container, a direct child of this Node process, watched through
  * its pidfd on the libuv loop (never waitpid(-1), never the threadpool).
- * Emits 'exit' with a ProcessExit once, then 'close' once its stdio streams have closed.
+ * Emits 'exit' with a ProcessExit once, then 'close' once its stdio streams have closed; for a
+ * program gone before its start resolved, both come a turn after (the caller can listen then).
  */
 export class Process extends EventEmitter {
   readonly pid: number;
@@ -80,12 +81,9 @@ export class Process extends EventEmitter {
         // listener that throws (to an uncaughtException handler that keeps the service up)
         // must not leave the three pipes open.
         if (this.stdin && this.stdin !== this.terminal) this.stdin.destroy();
-        try {
-          this.emit('exit', this.#exit);
-        } finally {
-          if (this.#handedOver) this.#drainUnreadOutput();
-          this.#emitCloseAfterStreams(this.#exit);
-        }
+        // Not yet the caller's (a quick program, gone within its start): its events come
+        // from kHandedOver, when the caller can listen.
+        if (this.#handedOver) this.#emitExitEvents(this.#exit);
       });
     });
   }
@@ -119,7 +117,21 @@ export class Process extends EventEmitter {
   [kHandedOver](): void {
     if (this.#handedOver) return;
     this.#handedOver = true;
-    if (this.#exit) this.#drainUnreadOutput();
+    if (!this.#exit) return;
+    // Exited before the caller had it: 'exit' and 'close' once the caller can listen, after the
+    // microtasks of run()'s or start()'s resolution (its continuation attaches listeners).
+    const exit = this.#exit;
+    setImmediate(() => this.#emitExitEvents(exit));
+  }
+
+  /** 'exit', then the drain and 'close' whatever its listeners do (one that throws must not leave the pipes open). */
+  #emitExitEvents(exit: ProcessExit): void {
+    try {
+      this.emit('exit', exit);
+    } finally {
+      this.#drainUnreadOutput();
+      this.#emitCloseAfterStreams(exit);
+    }
   }
 
   /**

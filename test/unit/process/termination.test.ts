@@ -130,10 +130,30 @@ test("'close' comes after 'exit', once the output streams have closed (all the o
 
   // No streams: 'close' right after 'exit'.
   const b = fakeProcess();
+  b.proc[kHandedOver]();
   const order: string[] = [];
   b.proc.on('exit', () => order.push('exit'));
   b.proc.on('close', () => order.push('close'));
   b.exit({ exitCode: 0, signal: null });
   await nextTurn();
   assert.deepEqual(order, ['exit', 'close']);
+});
+
+test("'exit' and 'close' of a process that exited before its start resolved come once the caller has it (and 'close' once its streams have closed)", { timeout: 10_000 }, async () => {
+  const a = fakeProcess();
+  const stdout = new PassThrough();
+  a.proc.stdout = stdout;
+  a.exit({ exitCode: 0, signal: null }); // before the caller has it
+  await nextTurn();
+  stdout.end('all of it');
+  a.proc[kHandedOver](); // run() resolves; its caller listens in the continuation
+  let out = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const events: string[] = [];
+  a.proc.once('exit', () => events.push('exit'));
+  const exit = await new Promise((resolve) => a.proc.once('close', resolve));
+  assert.deepEqual(events, ['exit'], "'exit' too, before 'close'");
+  assert.deepEqual(exit, { exitCode: 0, signal: null });
+  assert.equal(out, 'all of it');
+  assert.equal(stdout.closed, true);
 });
