@@ -577,7 +577,6 @@ bool CopyFile(int from, int to, off_t size) {
   return true;
 }
 
-
 // The copy on a tmpfs of its own that is mounted nowhere and made read-only once the copy is
 // in it: the returned O_RDONLY fd is then the only way to it. Like a sealed memfd its content
 // cannot change, and unlike one its mode, owner and writability cannot either: chmod, chown

@@ -438,7 +438,7 @@ export class Container {
         mode: 'init',
         cloneFlags: plan.cloneFlags,
         // The helper joins the v1 hierarchies itself, first thing (see joinCgroups in init.cc).
-        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(this.#cgroups.paths), syncHooks, sessionKeyring: sessionKeyringName(this.id), dieWithParent: options.dieWithParent === true },
+        bootstrap: { ...this.#startBootstrap(plan, this.#cgroups.paths, options), syncHooks },
         ...stdioOrTerminal(plan, options),
         ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, (pid) => this.#oci('creating', pid)),
         extraFiles: options.extraFiles ?? [],
@@ -515,6 +515,11 @@ export class Container {
     }
   }
 
+  /** What each start adds to its plan, init or exec: the v1 cgroups to join, the session keyring, dieWithParent. */
+  #startBootstrap(plan: InitPlan, cgroupPaths: Readonly<Record<string, string>>, options: ProcessOptions): Record<string, unknown> {
+    return { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths), sessionKeyring: sessionKeyringName(this.id), dieWithParent: options.dieWithParent === true };
+  }
+
   /** The init's plan: the one createContainer made (and validated) unless options change the process. */
   #initPlan(options: ProcessOptions, fifo: string | null): InitPlan {
     const base = this.#createdPlan;
@@ -563,7 +568,7 @@ export class Container {
         binding: this.#binding,
         mode: 'exec' as const,
         cloneFlags: 0,
-        bootstrap: { ...plan.bootstrap, cgroupJoin: v1Dirs(cgroupPaths), sessionKeyring: sessionKeyringName(this.id), dieWithParent: options.dieWithParent === true },
+        bootstrap: this.#startBootstrap(plan, cgroupPaths, options),
         ...stdioOrTerminal(plan, options),
         ...seccompAgent(plan, this.config.linux?.seccomp, this.#binding, () => this.#oci('running', this.#saved.initPid)),
         extraFiles: options.extraFiles ?? [],
@@ -1254,8 +1259,9 @@ const KILL_THAW_MS = 2_000;
 function checkOptions(options: ProcessOptions): Termination | null {
   if (typeof options !== 'object' || options === null) throw invalidArgType('process options must be an object');
   rejectUnknownOptions(options);
-  if (options.init !== undefined && typeof options.init !== 'boolean') throw invalidArgType(`process option "init" must be a boolean, got ${JSON.stringify(options.init)}`);
-  if (options.dieWithParent !== undefined && typeof options.dieWithParent !== 'boolean') throw invalidArgType(`process option "dieWithParent" must be a boolean, got ${JSON.stringify(options.dieWithParent)}`);
+  for (const name of ['init', 'dieWithParent'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw invalidArgType(`process option "${name}" must be a boolean, got ${JSON.stringify(options[name])}`);
+  }
   checkFds(options);
   const termination = parseTermination(options);
   if (termination?.signal?.aborted) throw abortError(termination.signal);

@@ -16,13 +16,11 @@
 #include "mount_api.h"
 #include "paths.h"
 
-
 namespace nlc {
 
 namespace {
 
 constexpr const char* kStage = "mounts";
-
 
 std::string what(const MountPlan& m, const std::string& step) {
   return "tmpcopyup of " + m.destination + ": " + step;

@@ -60,7 +60,7 @@ export interface HostSandbox {
 
 /** Rootfs directories in os.tmpdir(): nlc-sandbox-<owner pid>-<mkdtemp's six characters>. */
 const ROOTFS_PREFIX = 'nlc-sandbox-';
-const OWNED_ROOTFS = /^nlc-sandbox-(\d+)-[A-Za-z0-9]{6}$/;
+const OWNED_ROOTFS = new RegExp(`^${ROOTFS_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`);
 const DEFAULT_ARGS = ['/bin/sh', '-c', 'echo hostname=$(hostname) pid=$$ uid=$(id -u)'];
 const DEFAULT_HOSTNAME = 'sandbox';
 const WORKSPACE = '/workspace';

@@ -18,7 +18,7 @@ export interface EnableResult {
 
 /** Write "+c" for every controller available in dir; on failure, each one separately. */
 export function enableControllers(dir: string, result: EnableResult): void {
-  const available = words(readFileIfExists(dir, 'cgroup.controllers'));
+  const available = controllerList(dir, 'cgroup.controllers');
   if (available.length === 0) return;
   if (holdsProcesses(dir)) {
     // cgroup v2's no-internal-processes rule: a cgroup with processes of its own (Node's own,
@@ -26,7 +26,7 @@ export function enableControllers(dir: string, result: EnableResult): void {
     // ones (cpu, cpuset, pids), which would make it a threaded domain and every new child
     // "domain invalid", where no process can go (clone3 and cgroup.procs: EOPNOTSUPP). Leave
     // it as it is: the container's cgroup gets no controllers from here.
-    const enabled = new Set(words(readFileIfExists(dir, 'cgroup.subtree_control')));
+    const enabled = new Set(controllerList(dir, 'cgroup.subtree_control'));
     for (const c of available) if (!enabled.has(c)) result.refused.push({ dir, controller: c, code: 'EBUSY' });
     debug('not enabling controllers in %s: it holds processes', dir);
     return;
@@ -70,12 +70,16 @@ export function createPath(base: string, dir: string): { created: string[]; resu
   return { created, result };
 }
 
-function words(text: string | undefined): string[] {
-  return (text ?? '').trim().split(/\s+/).filter((w) => w !== '');
+/** The controller names listed in dir's cgroup.controllers or cgroup.subtree_control (none when it is missing). */
+export function controllerList(dir: string, file: 'cgroup.controllers' | 'cgroup.subtree_control'): string[] {
+  return (readFileIfExists(dir, file) ?? '').trim().split(/\s+/).filter((c) => c !== '');
 }
 
-/** Whether dir has processes of its own; never for the root cgroup (no cgroup.type), which the rule exempts. */
+/**
+ * Whether dir has processes of its own; never for the root cgroup (no cgroup.type), which the
+ * rule exempts. cgroup.procs first: the usual directory has none, and one read settles it.
+ */
 function holdsProcesses(dir: string): boolean {
-  if (readFileIfExists(dir, 'cgroup.type') === undefined) return false;
-  return (readFileIfExists(dir, 'cgroup.procs') ?? '').trim() !== '';
+  if ((readFileIfExists(dir, 'cgroup.procs') ?? '').trim() === '') return false;
+  return readFileIfExists(dir, 'cgroup.type') !== undefined;
 }

@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import createDebug from 'debug';
 import type { LinuxResources } from '../../../types/oci';
 import { emptyStats, destroyDirs, mkdirRetrying, readPids, setError, subCgroup, writeCgroupProc } from '../common';
-import { fileExists, readFileIfExists, writeFile } from '../file';
+import { fileExists, writeFile } from '../file';
 import type { CgroupManager, CgroupMode, SetOptions, CgroupStats, FreezerState } from '../types';
 import type { ManagerLayout } from '../v1/manager';
 import { CgroupError, errnoCode } from '../errors';
 import { CgroupWriter } from '../writer';
-import { createPath, type EnableResult } from './controllers';
+import { controllerList, createPath, type EnableResult } from './controllers';
 import * as cpu from './cpu';
 import * as cpuset from './cpuset';
 import * as devices from './devices';
@@ -66,7 +66,7 @@ export class V2Manager implements CgroupManager {
   }
 
   private controllers(): Set<string> {
-    return new Set((readFileIfExists(this.dir, 'cgroup.controllers') ?? '').trim().split(/\s+/).filter((c) => c !== ''));
+    return new Set(controllerList(this.dir, 'cgroup.controllers'));
   }
 
   set(resources: LinuxResources, opts: SetOptions = {}): void {
